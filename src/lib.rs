@@ -1,0 +1,34 @@
+//! # lstmkit
+//!
+//! LSTM regression and time-series forecasting: Keras' layers and semantics,
+//! a small hand-fused engine, Keras `.keras` / `.h5` import.
+//!
+//! ```
+//! use lstmkit::model::Sequential;
+//! use lstmkit::nn::{Activation, Dense, LSTM};
+//! use lstmkit::train::{Loss, Optimizer};
+//! use lstmkit::Tensor;
+//!
+//! let mut model = Sequential::new(&[10, 1])
+//!     .add(LSTM::new(16).activation(Activation::Relu))
+//!     .add(Dense::new(1))
+//!     .build(42)
+//!     .unwrap();
+//! model.compile(Optimizer::adam(1e-3), Loss::Mse);
+//! let x = Tensor::zeros(&[8, 10, 1]);
+//! let y = Tensor::zeros(&[8, 1]);
+//! let loss = model.train_on_batch(&x, &y).unwrap();
+//! assert!(loss.is_finite());
+//! ```
+
+pub mod error;
+pub mod gradcheck;
+pub mod model;
+pub mod nn;
+pub mod rng;
+pub mod tensor;
+pub mod train;
+
+pub use error::{Error, Result};
+pub use model::{Graph, Model, Sequential};
+pub use tensor::Tensor;

@@ -1,0 +1,655 @@
+//! Models: a directed acyclic graph of layers (Keras' functional API), with
+//! [`Sequential`] as the common linear case.
+//!
+//! ```
+//! use lstmkit::model::Sequential;
+//! use lstmkit::nn::{Activation, Dense, LSTM};
+//! use lstmkit::Tensor;
+//! let mut model = Sequential::new(&[10, 1])
+//!     .add(LSTM::new(8).activation(Activation::Relu))
+//!     .add(Dense::new(1))
+//!     .build(42)
+//!     .unwrap();
+//! let y = model.predict(&Tensor::zeros(&[4, 10, 1])).unwrap();
+//! assert_eq!(y.shape, vec![4, 1]);
+//! ```
+
+mod summary;
+
+use crate::error::{Error, Result};
+use crate::nn::{fmt_shape, Layer, Param, Shape};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// Where a layer's input comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Src {
+    /// The model input.
+    Input,
+    /// Output `k` of node `n`.
+    Node(usize, usize),
+}
+
+/// A layer applied to inputs: one node of the graph.
+pub struct Node {
+    /// Unique layer name (`lstm`, `lstm_1`, `dense`, ...).
+    pub name: String,
+    /// The layer.
+    pub layer: Box<dyn Layer>,
+    /// Its inputs, in order.
+    pub inputs: Vec<Src>,
+    /// Per-sample output shapes (set by build).
+    pub output_shapes: Vec<Shape>,
+}
+
+/// A built model: layers in topological order, one input, one output.
+pub struct Model {
+    /// Model name.
+    pub name: String,
+    input_shape: Shape,
+    nodes: Vec<Node>,
+    output: Src,
+    acts: Vec<Vec<Tensor>>,
+    grads: Vec<Vec<Tensor>>,
+    gin: Vec<Vec<Tensor>>,
+    input_grad: Tensor,
+    rng: Rng,
+    /// Optimiser and loss set by `compile`.
+    pub(crate) optimizer: Option<crate::train::Optimizer>,
+    pub(crate) loss: Option<crate::train::Loss>,
+    pub(crate) dy: Tensor,
+}
+
+/// Keras' `to_snake_case`: `(.)([A-Z][a-z]+)` → `\1_\2`, then `([a-z])([A-Z])` → `\1_\2`, lower-cased.
+fn snake_case(class: &str) -> String {
+    let c: Vec<char> = class.chars().collect();
+    let mut first = Vec::new();
+    for i in 0..c.len() {
+        if i > 0 && c[i].is_ascii_uppercase() && i + 1 < c.len() && c[i + 1].is_ascii_lowercase() {
+            first.push('_');
+        }
+        first.push(c[i]);
+    }
+    let mut out = String::new();
+    for i in 0..first.len() {
+        if i > 0 && first[i].is_ascii_uppercase() && first[i - 1].is_ascii_lowercase() {
+            out.push('_');
+        }
+        out.extend(first[i].to_lowercase());
+    }
+    out
+}
+
+/// Keras' automatic layer name for a class: `LSTM` → `lstm`, then `lstm_1`, ...
+pub fn auto_name(class: &str, taken: &[String]) -> String {
+    let base = snake_case(class);
+    if !taken.iter().any(|t| *t == base) {
+        return base;
+    }
+    (1..)
+        .map(|k| format!("{base}_{k}"))
+        .find(|n| !taken.iter().any(|t| t == n))
+        .expect("an unused name exists")
+}
+
+/// Builds a functional model: `Input` → layers applied to earlier nodes → `Model`.
+///
+/// ```
+/// use lstmkit::model::Graph;
+/// use lstmkit::nn::{Dense, LSTM};
+/// let mut g = Graph::new(&[10, 1]);
+/// let x = g.input();
+/// let h = g.add(LSTM::new(8).return_sequences(true), &[x]);
+/// let h2 = g.add(LSTM::new(4), &[h]);
+/// let y = g.add(Dense::new(1), &[h2]);
+/// let model = g.build(y, 7).unwrap();
+/// assert_eq!(model.output_shape(), vec![1]);
+/// ```
+pub struct Graph {
+    input_shape: Shape,
+    nodes: Vec<Node>,
+    name: String,
+}
+
+impl Graph {
+    /// A graph whose input has the given per-sample shape, e.g. `[timesteps, features]`.
+    /// A 0 stands for a dimension left open (`None`), e.g. any number of timesteps.
+    pub fn new(input_shape: &[usize]) -> Self {
+        Graph {
+            input_shape: input_shape.to_vec(),
+            nodes: Vec::new(),
+            name: "model".into(),
+        }
+    }
+
+    /// Sets the model name.
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// The model input.
+    pub fn input(&self) -> Src {
+        Src::Input
+    }
+
+    /// Applies a layer (automatic Keras-style name) to `inputs`; returns its first output.
+    pub fn add(&mut self, layer: impl Layer + 'static, inputs: &[Src]) -> Src {
+        self.add_boxed(None, Box::new(layer), inputs)
+    }
+
+    /// Applies a named layer to `inputs`; returns its first output.
+    pub fn add_named(&mut self, name: &str, layer: impl Layer + 'static, inputs: &[Src]) -> Src {
+        self.add_boxed(Some(name), Box::new(layer), inputs)
+    }
+
+    /// Applies a boxed layer (name `None` = automatic).
+    pub fn add_boxed(&mut self, name: Option<&str>, layer: Box<dyn Layer>, inputs: &[Src]) -> Src {
+        let taken: Vec<String> = self.nodes.iter().map(|n| n.name.clone()).collect();
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => auto_name(layer.class_name(), &taken),
+        };
+        self.nodes.push(Node {
+            name,
+            layer,
+            inputs: inputs.to_vec(),
+            output_shapes: Vec::new(),
+        });
+        Src::Node(self.nodes.len() - 1, 0)
+    }
+
+    /// Output `k` of the node that produced `src` (for multi-output layers).
+    pub fn output_of(src: Src, k: usize) -> Src {
+        match src {
+            Src::Node(n, _) => Src::Node(n, k),
+            Src::Input => Src::Input,
+        }
+    }
+
+    /// Checks every shape, creates the weights from `seed`, and returns the model.
+    pub fn build(self, output: Src, seed: u64) -> Result<Model> {
+        Model::from_nodes(self.name, self.input_shape, self.nodes, output, seed)
+    }
+}
+
+/// A linear stack of layers (Keras' `Sequential`).
+pub struct Sequential {
+    graph: Graph,
+    last: Src,
+}
+
+impl Sequential {
+    /// A stack whose input has the per-sample shape `input_shape` (e.g. `[timesteps, features]`).
+    pub fn new(input_shape: &[usize]) -> Self {
+        Sequential {
+            graph: Graph::new(input_shape).name("sequential"),
+            last: Src::Input,
+        }
+    }
+
+    /// Appends a layer with an automatic name.
+    #[allow(clippy::should_implement_trait)]
+    pub fn add(mut self, layer: impl Layer + 'static) -> Self {
+        self.last = self.graph.add(layer, &[self.last]);
+        self
+    }
+
+    /// Appends a named layer.
+    pub fn add_named(mut self, name: &str, layer: impl Layer + 'static) -> Self {
+        self.last = self.graph.add_named(name, layer, &[self.last]);
+        self
+    }
+
+    /// Appends a boxed layer.
+    pub fn add_boxed(mut self, name: Option<&str>, layer: Box<dyn Layer>) -> Self {
+        self.last = self.graph.add_boxed(name, layer, &[self.last]);
+        self
+    }
+
+    /// Checks shapes, creates the weights from `seed`, and returns the model.
+    pub fn build(self, seed: u64) -> Result<Model> {
+        if self.last == Src::Input {
+            return Err(Error::Config(
+                "a Sequential model needs at least one layer".into(),
+            ));
+        }
+        self.graph.build(self.last, seed)
+    }
+}
+
+impl Model {
+    /// Builds a model from nodes in topological order (each node's inputs come earlier).
+    pub fn from_nodes(
+        name: String,
+        input_shape: Shape,
+        mut nodes: Vec<Node>,
+        output: Src,
+        seed: u64,
+    ) -> Result<Model> {
+        let mut rng = Rng::new(seed);
+        let mut seen = std::collections::HashSet::new();
+        for n in &nodes {
+            if !seen.insert(n.name.clone()) {
+                return Err(Error::Config(format!("two layers are named '{}'", n.name)));
+            }
+        }
+        for i in 0..nodes.len() {
+            let (before, rest) = nodes.split_at_mut(i);
+            let node = &mut rest[0];
+            let mut shapes = Vec::new();
+            let mut from = Vec::new();
+            for src in &node.inputs {
+                match *src {
+                    Src::Input => {
+                        shapes.push(input_shape.clone());
+                        from.push(format!("the model input {}", fmt_shape(&input_shape)));
+                    }
+                    Src::Node(j, k) => {
+                        if j >= i {
+                            return Err(Error::Config(format!(
+                                "layer '{}' takes its input from a later layer (the graph must be acyclic and in order)",
+                                node.name
+                            )));
+                        }
+                        let Some(s) = before[j].output_shapes.get(k) else {
+                            return Err(Error::Config(format!(
+                                "layer '{}' asks for output {k} of '{}', which has {} output(s)",
+                                node.name,
+                                before[j].name,
+                                before[j].output_shapes.len()
+                            )));
+                        };
+                        shapes.push(s.clone());
+                        from.push(format!(
+                            "'{}' ({}, output shape {})",
+                            before[j].name,
+                            before[j].layer.class_name(),
+                            fmt_shape(s)
+                        ));
+                    }
+                }
+            }
+            let mut lrng = rng.fork();
+            node.output_shapes = node.layer.build(&shapes, &mut lrng).map_err(|e| {
+                Error::Shape(format!(
+                    "layer '{}' ({}) cannot take its input from {}: {}",
+                    node.name,
+                    node.layer.class_name(),
+                    from.join(" and "),
+                    strip_prefix(&e)
+                ))
+            })?;
+        }
+        match output {
+            Src::Input => return Err(Error::Config("the model output is its input".into())),
+            Src::Node(j, k) => {
+                if j >= nodes.len() || k >= nodes[j].output_shapes.len() {
+                    return Err(Error::Config(
+                        "the model output names no layer output".into(),
+                    ));
+                }
+            }
+        }
+        let n = nodes.len();
+        let mut m = Model {
+            name,
+            input_shape,
+            acts: (0..n)
+                .map(|i| vec![Tensor::default(); nodes[i].output_shapes.len()])
+                .collect(),
+            grads: (0..n)
+                .map(|i| vec![Tensor::default(); nodes[i].output_shapes.len()])
+                .collect(),
+            gin: (0..n)
+                .map(|i| vec![Tensor::default(); nodes[i].inputs.len()])
+                .collect(),
+            nodes,
+            output,
+            input_grad: Tensor::default(),
+            rng,
+            optimizer: None,
+            loss: None,
+            dy: Tensor::default(),
+        };
+        m.zero_grad();
+        Ok(m)
+    }
+
+    /// Per-sample input shape.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// Per-sample output shape.
+    pub fn output_shape(&self) -> Shape {
+        match self.output {
+            Src::Node(j, k) => self.nodes[j].output_shapes[k].clone(),
+            Src::Input => self.input_shape.clone(),
+        }
+    }
+
+    /// The nodes in topological order.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Mutable nodes (e.g. to set weights).
+    pub fn nodes_mut(&mut self) -> &mut [Node] {
+        &mut self.nodes
+    }
+
+    /// The model output.
+    pub fn output(&self) -> Src {
+        self.output
+    }
+
+    /// The model-level random stream (shuffling, dropout seeds).
+    pub fn rng_mut(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+
+    /// The layer named `name`.
+    pub fn layer(&self, name: &str) -> Option<&dyn Layer> {
+        self.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .map(|n| n.layer.as_ref())
+    }
+
+    /// Checks a batch against the input shape (0 = any size).
+    pub fn check_input(&self, x: &Tensor) -> Result<()> {
+        let ok = x.ndim() == self.input_shape.len() + 1
+            && x.shape[1..]
+                .iter()
+                .zip(&self.input_shape)
+                .all(|(a, b)| *b == 0 || a == b);
+        if !ok {
+            return Err(Error::Shape(format!(
+                "model '{}' expects input (batch{}) but got {:?}",
+                self.name,
+                self.input_shape
+                    .iter()
+                    .map(|d| format!(", {d}"))
+                    .collect::<String>(),
+                x.shape
+            )));
+        }
+        if x.has_non_finite() {
+            return Err(Error::Data("input contains NaN or infinite values".into()));
+        }
+        Ok(())
+    }
+
+    /// Forward pass over one batch; returns the model output.
+    pub fn forward(&mut self, x: &Tensor, training: bool) -> Result<&Tensor> {
+        self.check_input(x)?;
+        for i in 0..self.nodes.len() {
+            let (before, rest) = self.acts.split_at_mut(i);
+            let ins: Vec<&Tensor> = self.nodes[i]
+                .inputs
+                .iter()
+                .map(|s| match *s {
+                    Src::Input => x,
+                    Src::Node(j, k) => &before[j][k],
+                })
+                .collect();
+            let node = &mut self.nodes[i];
+            node.layer
+                .forward(&ins, &mut rest[0], training)
+                .map_err(|e| {
+                    Error::Shape(format!("layer '{}': {}", node.name, strip_prefix(&e)))
+                })?;
+        }
+        Ok(self.output_tensor())
+    }
+
+    fn output_tensor(&self) -> &Tensor {
+        match self.output {
+            Src::Node(j, k) => &self.acts[j][k],
+            Src::Input => unreachable!("checked at build"),
+        }
+    }
+
+    /// Backward pass from dL/d(output) for the batch of the last `forward` call.
+    /// Adds every parameter's gradient into [`Param::grad`]. When `want_input_grad`
+    /// is true, dL/dx is kept and returned by [`Model::input_grad`].
+    pub fn backward(&mut self, x: &Tensor, grad_out: &Tensor, want_input_grad: bool) -> Result<()> {
+        let n = self.nodes.len();
+        // which node outputs need gradients: reachable backwards from the output
+        let mut needed = vec![false; n];
+        if let Src::Node(j, _) = self.output {
+            needed[j] = true;
+        }
+        for i in (0..n).rev() {
+            if needed[i] {
+                for s in &self.nodes[i].inputs {
+                    if let Src::Node(j, _) = *s {
+                        needed[j] = true;
+                    }
+                }
+            }
+        }
+        for i in 0..n {
+            for (g, a) in self.grads[i].iter_mut().zip(&self.acts[i]) {
+                g.resize_zeroed(&a.shape);
+            }
+        }
+        if let Src::Node(j, k) = self.output {
+            if self.grads[j][k].shape != grad_out.shape {
+                return Err(Error::Shape(format!(
+                    "loss gradient shape {:?} does not match the output {:?}",
+                    grad_out.shape, self.grads[j][k].shape
+                )));
+            }
+            self.grads[j][k].data.copy_from_slice(&grad_out.data);
+        }
+        if want_input_grad {
+            self.input_grad.resize_zeroed(&x.shape);
+        }
+        for i in (0..n).rev() {
+            if !needed[i] {
+                continue;
+            }
+            let (acts_before, acts_rest) = self.acts.split_at(i);
+            let ins: Vec<&Tensor> = self.nodes[i]
+                .inputs
+                .iter()
+                .map(|s| match *s {
+                    Src::Input => x,
+                    Src::Node(j, k) => &acts_before[j][k],
+                })
+                .collect();
+            let outs: Vec<&Tensor> = acts_rest[0].iter().collect();
+            let (grads_before, grads_rest) = self.grads.split_at_mut(i);
+            let gouts: Vec<&Tensor> = grads_rest[0].iter().collect();
+            let gin = &mut self.gin[i];
+            for (m, s) in self.nodes[i].inputs.iter().enumerate() {
+                let want = match *s {
+                    Src::Input => want_input_grad,
+                    Src::Node(..) => true,
+                };
+                if want {
+                    gin[m].resize_uninit(&ins[m].shape);
+                } else {
+                    gin[m].resize_zeroed(&[0]);
+                }
+            }
+            let node = &mut self.nodes[i];
+            node.layer.backward(&ins, &outs, &gouts, gin).map_err(|e| {
+                Error::Shape(format!(
+                    "layer '{}' backward: {}",
+                    node.name,
+                    strip_prefix(&e)
+                ))
+            })?;
+            for (m, s) in node.inputs.iter().enumerate() {
+                let target = match *s {
+                    Src::Input if want_input_grad => &mut self.input_grad,
+                    Src::Input => continue,
+                    Src::Node(j, k) => &mut grads_before[j][k],
+                };
+                for (t, g) in target.data.iter_mut().zip(&gin[m].data) {
+                    *t += g;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// dL/dx from the last `backward(.., true)`.
+    pub fn input_grad(&self) -> &Tensor {
+        &self.input_grad
+    }
+
+    /// Runs the model in inference mode on `x` (any number of samples), in batches of 256.
+    pub fn predict(&mut self, x: &Tensor) -> Result<Tensor> {
+        self.predict_batched(x, 256)
+    }
+
+    /// Inference in batches of `batch_size`.
+    pub fn predict_batched(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        self.check_input(x)?;
+        let n = x.batch();
+        let per: usize = x.shape[1..].iter().product();
+        let bs = batch_size.max(1);
+        if n <= bs {
+            return Ok(self.forward(x, false)?.clone());
+        }
+        let mut out: Vec<f32> = Vec::new();
+        let mut out_shape = Vec::new();
+        let mut chunk = Tensor::default();
+        let mut start = 0;
+        while start < n {
+            let end = (start + bs).min(n);
+            let mut shape = x.shape.clone();
+            shape[0] = end - start;
+            chunk.resize_uninit(&shape);
+            chunk.data.copy_from_slice(&x.data[start * per..end * per]);
+            let y = self.forward(&chunk, false)?;
+            out_shape = y.shape.clone();
+            out.extend_from_slice(&y.data);
+            start = end;
+        }
+        out_shape[0] = n;
+        Tensor::new(&out_shape, out)
+    }
+
+    /// All variables of all layers, in Keras' `get_weights()` order, with the layer name.
+    pub fn params(&self) -> Vec<(&str, &Param)> {
+        self.nodes
+            .iter()
+            .flat_map(|n| {
+                n.layer
+                    .params()
+                    .into_iter()
+                    .map(move |p| (n.name.as_str(), p))
+            })
+            .collect()
+    }
+
+    /// Mutable access to all variables.
+    pub fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.nodes
+            .iter_mut()
+            .flat_map(|n| n.layer.params_mut())
+            .collect()
+    }
+
+    /// Total number of scalar weights (trainable and not).
+    pub fn count_params(&self) -> usize {
+        self.params().iter().map(|(_, p)| p.value.len()).sum()
+    }
+
+    /// Sets every gradient to zero.
+    pub fn zero_grad(&mut self) {
+        for p in self.params_mut() {
+            let shape = p.value.shape.clone();
+            p.grad.resize_zeroed(&shape);
+        }
+    }
+
+    /// The weights as plain tensors, in `params()` order (like Keras' `get_weights`).
+    pub fn get_weights(&self) -> Vec<Tensor> {
+        self.params()
+            .into_iter()
+            .map(|(_, p)| p.value.clone())
+            .collect()
+    }
+
+    /// Sets all weights, in `params()` order (like Keras' `set_weights`).
+    pub fn set_weights(&mut self, weights: &[Tensor]) -> Result<()> {
+        let mut names = Vec::new();
+        for n in &self.nodes {
+            for _ in n.layer.params() {
+                names.push(n.name.clone());
+            }
+        }
+        let mut ps = self.params_mut();
+        if ps.len() != weights.len() {
+            return Err(Error::Shape(format!(
+                "the model has {} weight tensors, got {}",
+                ps.len(),
+                weights.len()
+            )));
+        }
+        for ((p, w), owner) in ps.iter_mut().zip(weights).zip(&names) {
+            p.set(owner, w)?;
+        }
+        Ok(())
+    }
+
+    /// Sum of all regularisation penalties.
+    pub fn regularization_loss(&self) -> f32 {
+        self.params()
+            .iter()
+            .filter_map(|(_, p)| p.regularizer.map(|r| r.penalty(&p.value.data)))
+            .sum()
+    }
+
+    /// Adds the regularisers' gradients into the parameter gradients.
+    pub fn add_regularization_grads(&mut self) {
+        for p in self.params_mut() {
+            if let Some(r) = p.regularizer {
+                r.add_grad(&p.value.data, &mut p.grad.data);
+            }
+        }
+    }
+
+    /// Clears the state of every stateful layer.
+    pub fn reset_states(&mut self) {
+        for n in &mut self.nodes {
+            n.layer.reset_states();
+        }
+    }
+
+    /// A Keras-style summary table.
+    pub fn summary(&self) -> String {
+        summary::summary(self)
+    }
+}
+
+/// Drops the "shape mismatch: " style prefix of a nested error for readable chains.
+fn strip_prefix(e: &Error) -> String {
+    match e {
+        Error::Shape(s) | Error::Config(s) | Error::Data(s) | Error::Other(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn keras_auto_names() {
+        assert_eq!(snake_case("LSTM"), "lstm");
+        assert_eq!(snake_case("BatchNormalization"), "batch_normalization");
+        assert_eq!(
+            snake_case("GlobalAveragePooling1D"),
+            "global_average_pooling1d"
+        );
+        assert_eq!(snake_case("GRU"), "gru");
+        let taken = vec!["lstm".to_string()];
+        assert_eq!(auto_name("LSTM", &taken), "lstm_1");
+    }
+}

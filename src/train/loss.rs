@@ -1,0 +1,128 @@
+//! Losses, averaged over every element (Keras' `sum_over_batch_size` with equal shapes).
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// A regression loss.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// Mean squared error.
+    Mse,
+    /// Mean absolute error.
+    Mae,
+    /// Huber loss with threshold `delta` (Keras default 1.0).
+    Huber {
+        /// Switch point between the quadratic and linear parts.
+        delta: f32,
+    },
+}
+
+impl Loss {
+    /// Parses a Keras loss name (`mse`, `mean_squared_error`, `mae`, `huber`, ...).
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name.to_lowercase().as_str() {
+            "mse" | "mean_squared_error" | "meansquarederror" => Loss::Mse,
+            "mae" | "mean_absolute_error" | "meanabsoluteerror" => Loss::Mae,
+            "huber" | "huber_loss" => Loss::Huber { delta: 1.0 },
+            other => {
+                return Err(Error::Config(format!(
+                    "unknown loss '{other}' (known: mse, mae, huber)"
+                )))
+            }
+        })
+    }
+
+    /// Keras name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Loss::Mse => "mse",
+            Loss::Mae => "mae",
+            Loss::Huber { .. } => "huber",
+        }
+    }
+
+    /// Loss value; writes dL/dpred into `grad` (resized).
+    pub fn value_and_grad(&self, pred: &Tensor, target: &Tensor, grad: &mut Tensor) -> Result<f32> {
+        if pred.len() != target.len() {
+            return Err(Error::Shape(format!(
+                "prediction shape {:?} does not match target shape {:?}",
+                pred.shape, target.shape
+            )));
+        }
+        let n = pred.len().max(1) as f64;
+        grad.resize_uninit(&pred.shape);
+        let inv = (1.0 / n) as f32;
+        let mut total = 0.0f64;
+        for ((g, &p), &t) in grad.data.iter_mut().zip(&pred.data).zip(&target.data) {
+            let d = p - t;
+            match *self {
+                Loss::Mse => {
+                    total += (d as f64) * (d as f64);
+                    *g = 2.0 * d * inv;
+                }
+                Loss::Mae => {
+                    total += d.abs() as f64;
+                    *g = if d > 0.0 {
+                        inv
+                    } else if d < 0.0 {
+                        -inv
+                    } else {
+                        0.0
+                    };
+                }
+                Loss::Huber { delta } => {
+                    let a = d.abs();
+                    if a <= delta {
+                        total += 0.5 * (d as f64) * (d as f64);
+                        *g = d * inv;
+                    } else {
+                        total += (delta * a - 0.5 * delta * delta) as f64;
+                        *g = delta * d.signum() * inv;
+                    }
+                }
+            }
+        }
+        Ok((total / n) as f32)
+    }
+
+    /// Loss value only.
+    pub fn value(&self, pred: &Tensor, target: &Tensor) -> Result<f32> {
+        let mut g = Tensor::default();
+        self.value_and_grad(pred, target, &mut g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn values_and_finite_difference_gradients() {
+        let p = Tensor::new(&[2, 2], vec![0.5, -1.0, 2.5, 0.1]).unwrap();
+        let t = Tensor::new(&[2, 2], vec![0.0, 0.0, 0.0, 0.3]).unwrap();
+        let mse = Loss::Mse.value(&p, &t).unwrap();
+        assert!((mse - (0.25 + 1.0 + 6.25 + 0.04) / 4.0).abs() < 1e-6);
+        let mae = Loss::Mae.value(&p, &t).unwrap();
+        assert!((mae - (0.5 + 1.0 + 2.5 + 0.2) / 4.0).abs() < 1e-6);
+        let hub = Loss::Huber { delta: 1.0 }.value(&p, &t).unwrap();
+        assert!((hub - (0.125 + 0.5 + 2.0 + 0.02) / 4.0).abs() < 1e-6);
+        for loss in [Loss::Mse, Loss::Mae, Loss::Huber { delta: 1.0 }] {
+            let mut g = Tensor::default();
+            loss.value_and_grad(&p, &t, &mut g).unwrap();
+            for i in 0..4 {
+                let mut pp = p.clone();
+                let mut pm = p.clone();
+                pp.data[i] += 1e-3;
+                pm.data[i] -= 1e-3;
+                let fd = (loss.value(&pp, &t).unwrap() - loss.value(&pm, &t).unwrap()) / 2e-3;
+                assert!(
+                    (fd - g.data[i]).abs() < 1e-3,
+                    "{loss:?} {i}: {fd} vs {}",
+                    g.data[i]
+                );
+            }
+        }
+        assert!(Loss::Mse.value(&p, &Tensor::zeros(&[3])).is_err());
+        assert!(Loss::from_name("cosine").is_err());
+    }
+}
