@@ -21,6 +21,7 @@
 //! assert!(loss.is_finite());
 //! ```
 
+pub mod cli;
 pub mod error;
 pub mod gradcheck;
 pub mod model;

@@ -83,7 +83,7 @@ fn snake_case(class: &str) -> String {
 /// Keras' automatic layer name for a class: `LSTM` → `lstm`, then `lstm_1`, ...
 pub fn auto_name(class: &str, taken: &[String]) -> String {
     let base = snake_case(class);
-    if !taken.iter().any(|t| *t == base) {
+    if !taken.contains(&base) {
         return base;
     }
     (1..)

@@ -120,8 +120,9 @@ pub fn orthogonal(rows: usize, cols: usize, rng: &mut Rng) -> Vec<f32> {
         for _ in 0..2 {
             for p in 0..j {
                 let d: f64 = (0..big).map(|r| q[j][r] * q[p][r]).sum();
-                for r in 0..big {
-                    q[j][r] -= d * q[p][r];
+                let (head, tail) = q.split_at_mut(j);
+                for (a, b) in tail[0].iter_mut().zip(&head[p]) {
+                    *a -= d * b;
                 }
             }
         }

@@ -1,0 +1,138 @@
+//! `lstmkit bench train --model m1|m2|big [--json]`: training-step speed.
+
+use crate::error::{Error, Result};
+use crate::model::{Model, Sequential};
+use crate::nn::{Activation, Dense, LSTM};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+use crate::train::{Loss, Optimizer};
+
+/// Arguments of `lstmkit bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// What to measure: `train` (forward + backward + Adam step).
+    pub what: String,
+    /// m1 | m2 | big.
+    #[arg(long, default_value = "m1")]
+    pub model: String,
+    /// Steady-state steps measured.
+    #[arg(long, default_value_t = 300)]
+    pub steps: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Builds one of the benchmark models; returns (model, timesteps, features, batch).
+pub fn bench_model(name: &str) -> Result<(Model, usize, usize, usize)> {
+    Ok(match name {
+        "m1" => (
+            Sequential::new(&[10, 1])
+                .add(LSTM::new(50).activation(Activation::Relu))
+                .add(Dense::new(1))
+                .build(42)?,
+            10,
+            1,
+            32,
+        ),
+        "m2" => (
+            Sequential::new(&[10, 3])
+                .add(
+                    LSTM::new(100)
+                        .activation(Activation::Relu)
+                        .return_sequences(true),
+                )
+                .add(LSTM::new(50).activation(Activation::Relu))
+                .add(Dense::new(1))
+                .build(42)?,
+            10,
+            3,
+            32,
+        ),
+        "big" => (
+            Sequential::new(&[50, 8])
+                .add(LSTM::new(128))
+                .add(Dense::new(1))
+                .build(42)?,
+            50,
+            8,
+            64,
+        ),
+        other => {
+            return Err(Error::Config(format!(
+                "unknown benchmark model '{other}' (m1, m2, big)"
+            )))
+        }
+    })
+}
+
+/// Runs the benchmark.
+pub fn run(a: BenchArgs) -> Result<()> {
+    if a.what != "train" {
+        return Err(Error::Config(format!(
+            "unknown benchmark '{}' (train)",
+            a.what
+        )));
+    }
+    let (mut model, t, f, b) = bench_model(&a.model)?;
+    model.compile(Optimizer::adam(1e-3), Loss::Mse);
+    let mut rng = Rng::new(1);
+    let nb = 8;
+    let xs: Vec<Tensor> = (0..nb)
+        .map(|_| {
+            Tensor::new(
+                &[b, t, f],
+                (0..b * t * f)
+                    .map(|_| rng.uniform(0.0, 1.0) as f32)
+                    .collect(),
+            )
+        })
+        .collect::<Result<_>>()?;
+    let ys: Vec<Tensor> = (0..nb)
+        .map(|_| {
+            Tensor::new(
+                &[b, 1],
+                (0..b).map(|_| rng.uniform(0.0, 1.0) as f32).collect(),
+            )
+        })
+        .collect::<Result<_>>()?;
+    let warm = (a.steps / 10).max(10);
+    for k in 0..warm {
+        model.train_on_batch(&xs[k % nb], &ys[k % nb])?;
+    }
+    let mut times = Vec::with_capacity(a.steps);
+    for k in 0..a.steps {
+        let t0 = std::time::Instant::now();
+        model.train_on_batch(&xs[k % nb], &ys[k % nb])?;
+        times.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(|x, y| x.total_cmp(y));
+    let med = times[times.len() / 2];
+    let p10 = times[times.len() / 10];
+    let out = serde_json::json!({
+        "bench": "train",
+        "model": a.model,
+        "batch": b,
+        "timesteps": t,
+        "features": f,
+        "steps": a.steps,
+        "ms_per_step": med,
+        "ms_per_step_p10": p10,
+        "samples_per_s": b as f64 / (med / 1e3),
+        "threads": rayon::current_num_threads(),
+        "gemm": format!("{:?}", crate::nn::gemm::backend()),
+        "simd": format!("{:?}", crate::nn::activation::simd_level()),
+    });
+    if a.json {
+        println!("{out}");
+    } else {
+        println!(
+            "{}: {:.3} ms/step (median of {}), {:.0} samples/s",
+            a.model,
+            med,
+            a.steps,
+            b as f64 / (med / 1e3)
+        );
+    }
+    Ok(())
+}

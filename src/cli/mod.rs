@@ -1,0 +1,44 @@
+//! The `lstmkit` command line. Each sub-command lives in its own file.
+//!
+//! Exit codes: 0 success, 1 a runtime error (bad data, bad model file, ...),
+//! 2 a usage error (clap's own).
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+
+/// LSTM regression and time-series forecasting.
+#[derive(Parser, Debug)]
+#[command(name = "lstmkit", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Benchmarks (training speed of the seed's models).
+    Bench(bench::BenchArgs),
+}
+
+/// Parses the arguments, runs the command, prints errors; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Bench(a) => bench::run(a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
