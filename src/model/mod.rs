@@ -616,11 +616,25 @@ impl Model {
         }
     }
 
-    /// Clears the state of every stateful layer.
+    /// Clears the state of every stateful layer (the next batch starts from zeros
+    /// and may have a new batch size).
     pub fn reset_states(&mut self) {
         for n in &mut self.nodes {
             n.layer.reset_states();
         }
+    }
+
+    /// Keras 3's spelling of [`Model::reset_states`].
+    pub fn reset_state(&mut self) {
+        self.reset_states();
+    }
+
+    /// True when a layer carries state across batches (`stateful = true`): such a
+    /// model needs a fixed batch size and unshuffled, ordered batches.
+    pub fn is_stateful(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| n.layer.config().get("stateful") == Some(&serde_json::Value::Bool(true)))
     }
 
     /// A Keras-style summary table.

@@ -728,8 +728,17 @@ impl Layer for LSTM {
         if state.is_null() {
             self.reset_states();
         } else {
-            self.state_h = read("h")?;
-            self.state_c = read("c")?;
+            let (h, c) = (read("h")?, read("c")?);
+            let u = self.units;
+            if h.len() != c.len() || h.is_empty() || h.len() % u != 0 {
+                return Err(Error::Config(format!(
+                    "LSTM state: h has {} and c {} values; both must be a positive multiple of units ({u})",
+                    h.len(),
+                    c.len()
+                )));
+            }
+            self.state_h = h;
+            self.state_c = c;
         }
         Ok(())
     }
