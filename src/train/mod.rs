@@ -4,6 +4,7 @@ pub mod loss;
 pub mod optimizer;
 pub mod regularizer;
 mod step;
+pub mod tbptt;
 
 pub use loss::Loss;
 pub use optimizer::Optimizer;
