@@ -1,11 +1,22 @@
-//! Training: losses, regularisers, optimisers and the training step.
+//! Training: losses, regularisers, optimisers, the training step, `fit`,
+//! its history, callbacks and progress output.
 
+pub mod callbacks;
+pub mod fit;
+pub mod history;
 pub mod loss;
 pub mod optimizer;
+pub mod progress;
 pub mod regularizer;
 mod step;
 pub mod tbptt;
 
+pub use callbacks::{
+    Callback, Control, CsvLogger, EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, SaveFn,
+    TerminateOnNaN,
+};
+pub use fit::FitOptions;
+pub use history::{History, Logs};
 pub use loss::Loss;
 pub use optimizer::Optimizer;
 pub use regularizer::Regularizer;
