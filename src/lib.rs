@@ -26,6 +26,7 @@ pub mod error;
 pub mod gradcheck;
 pub mod model;
 pub mod nn;
+pub mod plot;
 pub mod rng;
 pub mod tensor;
 pub mod train;

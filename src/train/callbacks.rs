@@ -166,11 +166,13 @@ impl Monitor {
                     | "root_mean_squared_error"
                     | "mean_absolute_percentage_error" => true,
                     "r2" | "r2_score" | "accuracy" => false,
-                    _ => return Err(Error::Config(format!(
+                    _ => {
+                        return Err(Error::Config(format!(
                         "{who} received monitor={}, but the direction of that metric is unknown: \
                              set mode = \"min\" or mode = \"max\"",
                         self.monitor
-                    ))),
+                    )))
+                    }
                 }
             }
         };

@@ -1,0 +1,306 @@
+//! PNG plots with `plotters` (bitmap backend, embedded DejaVu Sans font: no
+//! system font library is needed): predictions against the truth over time,
+//! and the training / validation loss per epoch.
+//!
+//! ```no_run
+//! use lstmkit::plot::{plot_series, Series};
+//! let truth = vec![1.0, 2.0, 3.0];
+//! let pred = vec![1.1, 1.9, 3.2];
+//! plot_series(
+//!     std::path::Path::new("pred.png"),
+//!     "Test set",
+//!     "co2",
+//!     None,
+//!     &[Series::new("truth", &truth), Series::new("LSTM", &pred)],
+//! )
+//! .unwrap();
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::error::{Error, Result};
+use crate::train::History;
+
+/// DejaVu Sans (Bitstream Vera licence, see `assets/fonts/LICENSE-DejaVu.txt`).
+static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The embedded font is valid; should registration fail anyway, plotters
+        // reports a font error when drawing text, which we turn into an Error.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// One named line of a plot.
+pub struct Series<'a> {
+    /// Legend label.
+    pub name: &'a str,
+    /// Values, one per x position (NaN values are skipped).
+    pub values: &'a [f64],
+}
+
+impl<'a> Series<'a> {
+    /// A named series.
+    pub fn new(name: &'a str, values: &'a [f64]) -> Self {
+        Series { name, values }
+    }
+}
+
+const COLORS: [RGBColor; 5] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+];
+
+fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Other(format!("{}: cannot draw the plot: {e}", path.display()))
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "plot".into());
+    path.with_file_name(format!(".{name}.tmp-{}.png", std::process::id()))
+}
+
+fn bounds(series: &[Series]) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for s in series {
+        for v in s.values.iter().filter(|v| v.is_finite()) {
+            lo = lo.min(*v);
+            hi = hi.max(*v);
+        }
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9 + lo.abs() * 1e-6);
+    (lo - pad, hi + pad)
+}
+
+/// Draws line series against their index into a 1200×600 PNG, written
+/// atomically to `path`. With `x_labels`, the x tick labels show those strings
+/// (e.g. the dates of the time column) instead of the index.
+pub fn plot_series(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    x_labels: Option<&[String]>,
+    series: &[Series],
+) -> Result<()> {
+    draw(path, title, "", y_label, x_labels, series, false, 0.0)
+}
+
+/// Plots `loss` and `val_loss` per epoch (epochs 1-based, as Keras prints them).
+pub fn plot_history(path: &Path, history: &History, title: &str) -> Result<()> {
+    let loss = history.loss.clone();
+    let val: Vec<f64> = history
+        .val_loss
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect();
+    let mut series = vec![Series::new("loss", &loss)];
+    if val.iter().any(|v| v.is_finite()) {
+        series.push(Series::new("val_loss", &val));
+    }
+    let x0 = history
+        .epoch
+        .first()
+        .map(|e| *e as f64 + 1.0)
+        .unwrap_or(1.0);
+    let log = loss.iter().chain(&val).all(|v| !v.is_finite() || *v > 0.0)
+        && loss.iter().any(|v| v.is_finite());
+    let y_label = if log { "loss (log scale)" } else { "loss" };
+    draw(path, title, "epoch", y_label, None, &series, log, x0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    x_labels: Option<&[String]>,
+    series: &[Series],
+    log_y: bool,
+    x0: f64,
+) -> Result<()> {
+    register_font();
+    let n = series.iter().map(|s| s.values.len()).max().unwrap_or(0);
+    if n == 0 {
+        return Err(plot_err(path, "nothing to plot (no values)"));
+    }
+    let tmp = temp_path(path);
+    let result = (|| -> Result<()> {
+        let root = BitMapBackend::new(&tmp, (1200, 600)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
+        let x_lo = x0;
+        let x_hi = x0 + (n.max(2) - 1) as f64;
+        let (y_lo, y_hi) = bounds(series);
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .caption(title, ("sans-serif", 26))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(80);
+        let fmt_x = |x: &f64| -> String {
+            match x_labels {
+                Some(l) => {
+                    let i = (x - x0).round();
+                    if i >= 0.0 && (i as usize) < l.len() {
+                        l[i as usize].clone()
+                    } else {
+                        String::new()
+                    }
+                }
+                None => {
+                    if (x - x.round()).abs() < 1e-9 {
+                        format!("{}", x.round() as i64)
+                    } else {
+                        format!("{x:.1}")
+                    }
+                }
+            }
+        };
+        macro_rules! finish {
+            ($chart:expr) => {{
+                let mut chart = $chart;
+                chart
+                    .configure_mesh()
+                    .x_desc(x_label)
+                    .y_desc(y_label)
+                    .x_labels(8)
+                    .y_labels(8)
+                    .x_label_formatter(&fmt_x)
+                    .label_style(("sans-serif", 15))
+                    .axis_desc_style(("sans-serif", 17))
+                    .light_line_style(WHITE.mix(0.0))
+                    .draw()
+                    .map_err(|e| plot_err(path, e))?;
+                for (k, s) in series.iter().enumerate() {
+                    let color = COLORS[k % COLORS.len()];
+                    let pts: Vec<(f64, f64)> = s
+                        .values
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| v.is_finite() && (!log_y || **v > 0.0))
+                        .map(|(i, v)| (x0 + i as f64, *v))
+                        .collect();
+                    chart
+                        .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                        .map_err(|e| plot_err(path, e))?
+                        .label(s.name)
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+                        });
+                }
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .label_font(("sans-serif", 16))
+                    .position(SeriesLabelPosition::UpperRight)
+                    .draw()
+                    .map_err(|e| plot_err(path, e))?;
+            }};
+        }
+        if log_y {
+            let lo = y_lo.max(f64::MIN_POSITIVE);
+            let lo = series
+                .iter()
+                .flat_map(|s| s.values.iter())
+                .filter(|v| v.is_finite() && **v > 0.0)
+                .fold(f64::INFINITY, |a, b| a.min(*b))
+                .min(lo.max(1e-300))
+                * 0.8;
+            let hi = y_hi.max(lo * 10.0) * 1.25;
+            finish!(builder
+                .build_cartesian_2d(x_lo..x_hi, (lo..hi).log_scale())
+                .map_err(|e| plot_err(path, e))?);
+        } else {
+            finish!(builder
+                .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
+                .map_err(|e| plot_err(path, e))?);
+        }
+        root.present().map_err(|e| plot_err(path, e))?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_pngs_with_text() {
+        let dir = std::env::temp_dir().join(format!("lstmkit-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let truth: Vec<f64> = (0..100)
+            .map(|i| (i as f64 / 8.0).sin() * 3.0 + 350.0)
+            .collect();
+        let pred: Vec<f64> = truth.iter().map(|v| v + 0.3).collect();
+        let labels: Vec<String> = (0..100)
+            .map(|i| format!("2020-01-{:02}", i % 28 + 1))
+            .collect();
+        let p = dir.join("pred.png");
+        plot_series(
+            &p,
+            "Test set: predictions vs truth",
+            "co2 (ppm)",
+            Some(&labels),
+            &[Series::new("truth", &truth), Series::new("LSTM", &pred)],
+        )
+        .unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG");
+        let mut h = History::default();
+        for e in 0..10 {
+            h.push(
+                e,
+                1.0 / (e + 1) as f64,
+                Some(1.2 / (e + 1) as f64),
+                1e-3,
+                0.1,
+            );
+        }
+        let q = dir.join("loss.png");
+        plot_history(&q, &h, "Loss").unwrap();
+        assert_eq!(&std::fs::read(&q).unwrap()[1..4], b"PNG");
+        // no temp files left behind
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(plot_series(&dir.join("x.png"), "t", "y", None, &[]).is_err());
+        assert!(plot_series(
+            &dir.join("no/such/dir/x.png"),
+            "t",
+            "y",
+            None,
+            &[Series::new("a", &truth)]
+        )
+        .is_err());
+        if std::env::var_os("LSTMKIT_KEEP_PLOTS").is_none() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}
