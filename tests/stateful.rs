@@ -140,3 +140,51 @@ fn layer_state_round_trips_through_runtime_state() {
     let bad = serde_json::json!({"h": [1.0, 2.0], "c": [1.0, 2.0]});
     assert!(l.set_runtime_state(&bad).is_err());
 }
+
+#[test]
+fn fit_with_a_stateful_model_and_epoch_end_reset() {
+    use lstmkit::train::{FitOptions, Loss, Optimizer};
+    let build = || {
+        let mut m = Sequential::new(&[3, 1])
+            .add(LSTM::new(3).stateful(true))
+            .add(lstmkit::nn::Dense::new(1))
+            .build(2)
+            .unwrap();
+        m.compile(Optimizer::sgd(0.05, 0.0, false), Loss::Mse);
+        m
+    };
+    let x = Tensor::new(
+        &[8, 3, 1],
+        (0..24).map(|v| (v as f32 * 0.3).sin()).collect(),
+    )
+    .unwrap();
+    let y = Tensor::new(&[8, 1], (0..8).map(|v| (v as f32 * 0.5).cos()).collect()).unwrap();
+    let o = FitOptions::new().batch_size(4).shuffle(false).verbose(0);
+    // the sample count must be a multiple of the batch size
+    let mut m = build();
+    let e = m
+        .fit(&x, &y, &o.clone().batch_size(3))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("fixed batch size") && e.contains("multiple"),
+        "{e}"
+    );
+    // with the reset, two one-epoch fits equal one two-epoch fit after a reset
+    let mut a = build();
+    a.fit(&x, &y, &o.clone().epochs(2).reset_states_each_epoch(true))
+        .unwrap();
+    let mut b = build();
+    b.fit(&x, &y, &o.clone().epochs(1)).unwrap();
+    b.reset_states();
+    b.fit(&x, &y, &o.clone().epochs(1)).unwrap();
+    b.reset_states();
+    assert_eq!(a.get_weights(), b.get_weights());
+    // the states are clear after the last epoch
+    let probe = Tensor::new(&[4, 3, 1], vec![0.2; 12]).unwrap();
+    assert_eq!(a.predict(&probe).unwrap(), b.predict(&probe).unwrap());
+    // without it the state runs on across epochs, which changes the training
+    let mut c = build();
+    c.fit(&x, &y, &o.clone().epochs(2)).unwrap();
+    assert_ne!(a.get_weights(), c.get_weights());
+}

@@ -60,6 +60,10 @@ pub struct FitOptions {
     /// 0 silent, 1 a progress bar per epoch (plain lines when stdout is not a
     /// terminal), 2 one line per epoch.
     pub verbose: u8,
+    /// Reset the states of stateful layers at the end of every epoch (after
+    /// validation), as Keras users do with `model.reset_states()` between
+    /// one-epoch `fit` calls. Default false (Keras' `fit` never resets).
+    pub reset_states_each_epoch: bool,
 }
 
 impl Default for FitOptions {
@@ -79,6 +83,7 @@ impl FitOptions {
             validation_split: 0.0,
             validation_data: None,
             initial_epoch: 0,
+            reset_states_each_epoch: false,
             verbose: 1,
         }
     }
@@ -112,6 +117,12 @@ impl FitOptions {
         self.validation_data = Some((x, y));
         self
     }
+    /// Sets `reset_states_each_epoch` (stateful models).
+    pub fn reset_states_each_epoch(mut self, r: bool) -> Self {
+        self.reset_states_each_epoch = r;
+        self
+    }
+
     /// Sets `initial_epoch`.
     pub fn initial_epoch(mut self, e: usize) -> Self {
         self.initial_epoch = e;
@@ -271,8 +282,24 @@ impl Model {
         }
         let bs = opts.batch_size;
         let steps = n.div_ceil(bs);
+        if self.is_stateful() {
+            let nv = val.as_ref().map_or(0, |(vx, _)| vx.batch());
+            if n % bs != 0 || nv % bs != 0 {
+                return Err(Error::Config(format!(
+                    "a stateful model needs a fixed batch size: the number of training samples ({n}){} must be a multiple of batch_size ({bs})",
+                    if nv > 0 { format!(" and of validation samples ({nv})") } else { String::new() }
+                )));
+            }
+        }
         let mut rng = Rng::new(opts.seed);
         let mut order: Vec<usize> = (0..n).collect();
+        // Resuming at `initial_epoch` replays the earlier epochs' shuffles, so that
+        // epoch e sees the same batches whether the run was interrupted or not.
+        if opts.shuffle {
+            for _ in 0..opts.initial_epoch {
+                rng.shuffle(&mut order);
+            }
+        }
         let mut xb = Tensor::default();
         let mut yb = Tensor::default();
         let mut history = History::default();
@@ -323,6 +350,10 @@ impl Model {
                 logs.insert("val_loss".into(), v);
             }
             logs.insert("learning_rate".into(), lr);
+            if opts.reset_states_each_epoch {
+                // before the callbacks, so a checkpoint holds the state the next epoch starts from
+                ctl.model.reset_states();
+            }
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_end(epoch, &mut logs, &mut ctl)?;
             }
