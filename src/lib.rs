@@ -22,7 +22,9 @@
 //! ```
 
 pub mod cli;
+pub mod data;
 pub mod error;
+pub mod eval;
 pub mod gradcheck;
 pub mod model;
 pub mod nn;
