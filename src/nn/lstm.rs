@@ -11,7 +11,10 @@
 //! then the weight gradients with whole-sequence GEMMs. Every buffer lives in
 //! the layer and is reused across batches: nothing is allocated in the time loop.
 
-use super::activation::{apply_loop, deriv_loop, simd_level, SimdLevel};
+use super::activation::{apply_loop, deriv_loop, simd_level};
+use super::rnn_common::{
+    check_rate, gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout,
+};
 use super::{Activation, Initializer, Layer, Param, Shape};
 use crate::error::{Error, Result};
 use crate::nn::gemm;
@@ -57,6 +60,11 @@ pub struct LSTM {
     pub recurrent_regularizer: Option<Regularizer>,
     /// Penalty on the bias.
     pub bias_regularizer: Option<Regularizer>,
+    /// Fraction of the inputs dropped in training (one mask per sequence, Keras 3).
+    pub dropout: f32,
+    /// Fraction of the recurrent state dropped in training (one mask per sequence and gate).
+    pub recurrent_dropout: f32,
+    drop: RnnDropout,
     kernel: Param,
     recurrent: Param,
     bias: Param,
@@ -80,7 +88,11 @@ struct Cache {
     dh: Vec<f32>,    // (B, u)
     dc: Vec<f32>,    // (B, u)
     tmp: Vec<f32>,   // (B, u)
+    tmp2: Vec<f32>,  // (B, u)
     dxs: Vec<f32>,   // (T, B, F)
+    dxs2: Vec<f32>,  // (T, B, F)
+    xin: Vec<f32>,   // n_in × (T, B, F) inputs times their dropout masks
+    hms: Vec<f32>,   // 4 × (T, B, u) h_{t-1} times each gate's recurrent mask
 }
 
 impl LSTM {
@@ -102,6 +114,9 @@ impl LSTM {
             kernel_regularizer: None,
             recurrent_regularizer: None,
             bias_regularizer: None,
+            dropout: 0.0,
+            recurrent_dropout: 0.0,
+            drop: RnnDropout::default(),
             kernel: Param::default(),
             recurrent: Param::default(),
             bias: Param::default(),
@@ -165,6 +180,54 @@ impl LSTM {
     pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
         self.bias_regularizer = Some(r);
         self
+    }
+
+    /// Sets the input dropout rate (training only; Keras' time-constant masks).
+    pub fn dropout(mut self, rate: f32) -> Self {
+        self.dropout = rate;
+        self
+    }
+    /// Sets the recurrent dropout rate (training only; one mask per gate, as Keras 3).
+    pub fn recurrent_dropout(mut self, rate: f32) -> Self {
+        self.recurrent_dropout = rate;
+        self
+    }
+    /// Sets the kernel initialiser.
+    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
+        self.kernel_initializer = i;
+        self
+    }
+    /// Sets the recurrent kernel initialiser.
+    pub fn recurrent_initializer(mut self, i: Initializer) -> Self {
+        self.recurrent_initializer = i;
+        self
+    }
+    /// Sets the bias initialiser.
+    pub fn bias_initializer(mut self, i: Initializer) -> Self {
+        self.bias_initializer = i;
+        self
+    }
+
+    /// A fresh layer with the same configuration and no weights (used by `Bidirectional`).
+    pub fn clone_config(&self) -> Self {
+        let mut l = LSTM::new(self.units);
+        l.activation = self.activation;
+        l.recurrent_activation = self.recurrent_activation;
+        l.use_bias = self.use_bias;
+        l.unit_forget_bias = self.unit_forget_bias;
+        l.kernel_initializer = self.kernel_initializer;
+        l.recurrent_initializer = self.recurrent_initializer;
+        l.bias_initializer = self.bias_initializer;
+        l.return_sequences = self.return_sequences;
+        l.return_state = self.return_state;
+        l.go_backwards = self.go_backwards;
+        l.stateful = self.stateful;
+        l.kernel_regularizer = self.kernel_regularizer;
+        l.recurrent_regularizer = self.recurrent_regularizer;
+        l.bias_regularizer = self.bias_regularizer;
+        l.dropout = self.dropout;
+        l.recurrent_dropout = self.recurrent_dropout;
+        l
     }
 
     /// The stored state (h, c) of a stateful layer, each (B·u) long; empty before the first call.
@@ -295,37 +358,6 @@ fn step_bwd_impl(
     }
 }
 
-macro_rules! simd_variants {
-    ($generic:ident, $avx512:ident, $avx2:ident, $dispatch:ident, ($($arg:ident : $ty:ty),*)) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
-        #[allow(clippy::too_many_arguments)]
-        unsafe fn $avx512($($arg: $ty),*) {
-            $generic($($arg),*)
-        }
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        #[allow(clippy::too_many_arguments)]
-        unsafe fn $avx2($($arg: $ty),*) {
-            $generic($($arg),*)
-        }
-        #[allow(clippy::too_many_arguments)]
-        fn $dispatch(level: SimdLevel, $($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                // SAFETY: `level` comes from `simd_level()`, which checked the CPU.
-                match level {
-                    SimdLevel::Avx512 => return unsafe { $avx512($($arg),*) },
-                    SimdLevel::Avx2 => return unsafe { $avx2($($arg),*) },
-                    SimdLevel::Scalar => {}
-                }
-            }
-            let _ = level;
-            $generic($($arg),*)
-        }
-    };
-}
-
 simd_variants!(step_fwd_impl, step_fwd_avx512, step_fwd_avx2, step_fwd,
     (u: usize, act: Activation, rec: Activation, z: &mut [f32], zg: &mut [f32], c_prev: &[f32], c: &mut [f32], ac: &mut [f32], h: &mut [f32]));
 simd_variants!(step_bwd_impl, step_bwd_avx512, step_bwd_avx2, step_bwd,
@@ -338,6 +370,8 @@ impl Layer for LSTM {
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
         self.check_gate_activation()?;
+        check_rate("LSTM", "dropout", self.dropout)?;
+        check_rate("LSTM", "recurrent_dropout", self.recurrent_dropout)?;
         if input_shapes.is_empty() || (input_shapes.len() != 1 && input_shapes.len() != 3) {
             return Err(Error::Shape(format!(
                 "LSTM takes one input, or three (x, initial h, initial c); got {}",
@@ -401,6 +435,9 @@ impl Layer for LSTM {
             self.bias.regularizer = self.bias_regularizer;
         }
         self.f_in = f;
+        self.drop.rate = self.dropout;
+        self.drop.rec_rate = self.recurrent_dropout;
+        self.drop.rng = rng.fork();
         let t = s[0];
         let mut outs = vec![if self.return_sequences {
             vec![t, u]
@@ -426,7 +463,7 @@ impl Layer for LSTM {
         &mut self,
         inputs: &[&Tensor],
         outputs: &mut [Tensor],
-        _training: bool,
+        training: bool,
     ) -> Result<()> {
         let x = inputs[0];
         if x.ndim() != 3 || x.shape[2] != self.f_in {
@@ -482,29 +519,42 @@ impl Layer for LSTM {
             c.cs[..bu].fill(0.0);
         }
         // input projection for all steps: gates = xs·W + b
-        if self.use_bias {
+        let d = &mut self.drop;
+        d.draw(training, 4, b, f, u);
+        let beta = if self.use_bias {
             for row in c.gates.chunks_exact_mut(g4) {
                 row.copy_from_slice(&self.bias.value.data);
             }
-            gemm::gemm_nn(
-                t * b,
-                f,
-                g4,
-                &c.xs,
-                &self.kernel.value.data,
-                1.0,
-                &mut c.gates,
-            );
+            1.0
         } else {
-            gemm::gemm_nn(
-                t * b,
-                f,
-                g4,
-                &c.xs,
-                &self.kernel.value.data,
-                0.0,
-                &mut c.gates,
-            );
+            0.0
+        };
+        let w = &self.kernel.value.data;
+        let tbf = t * b * f;
+        if !d.in_on {
+            gemm::gemm_nn(t * b, f, g4, &c.xs, w, beta, &mut c.gates);
+        } else {
+            c.xin.resize(d.n_in * tbf, 0.0);
+            for k in 0..d.n_in {
+                mask_rows(
+                    &c.xs,
+                    &d.in_mask[k * b * f..(k + 1) * b * f],
+                    b,
+                    f,
+                    &mut c.xin[k * tbf..(k + 1) * tbf],
+                );
+            }
+            if d.n_in == 1 {
+                gemm::gemm_nn(t * b, f, g4, &c.xin, w, beta, &mut c.gates);
+            } else {
+                for k in 0..4 {
+                    let xk = &c.xin[k * tbf..(k + 1) * tbf];
+                    gemm_nn_blk(t * b, f, u, g4, k * u, xk, w, beta, &mut c.gates);
+                }
+            }
+        }
+        if d.rec_on {
+            c.hms.resize(4 * t * bu, 0.0);
         }
         let level = simd_level();
         let rk = &self.recurrent.value.data;
@@ -512,7 +562,18 @@ impl Layer for LSTM {
             let (hprev, hnext) = c.hs.split_at_mut((s + 1) * bu);
             let hprev = &hprev[s * bu..];
             let z = &mut c.gates[s * b * g4..(s + 1) * b * g4];
-            gemm::gemm_nn(b, u, g4, hprev, rk, 1.0, z);
+            if !d.rec_on {
+                gemm::gemm_nn(b, u, g4, hprev, rk, 1.0, z);
+            } else {
+                for k in 0..4 {
+                    let hm = &mut c.hms[(k * t + s) * bu..(k * t + s + 1) * bu];
+                    let m = &d.rec_mask[k * bu..(k + 1) * bu];
+                    for j in 0..bu {
+                        hm[j] = hprev[j] * m[j];
+                    }
+                    gemm_nn_blk(b, u, u, g4, k * u, hm, rk, 1.0, z);
+                }
+            }
             let (cprev, cnext) = c.cs.split_at_mut((s + 1) * bu);
             step_fwd(
                 level,
@@ -568,12 +629,14 @@ impl Layer for LSTM {
         let g4 = 4 * u;
         let f = self.f_in;
         let c = &mut self.cache;
+        let d = &self.drop;
         let (b, t) = (c.b, c.t);
         let bu = b * u;
         c.dz.resize(t * b * g4, 0.0);
         c.dh.resize(bu, 0.0);
         c.dc.resize(bu, 0.0);
         c.tmp.resize(bu, 0.0);
+        c.tmp2.resize(bu, 0.0);
         c.dh.fill(0.0);
         c.dc.fill(0.0);
         if self.return_state {
@@ -619,21 +682,60 @@ impl Layer for LSTM {
                 dz,
             );
             if s > 0 || need_h0 {
-                // dh_{t-1} = dz_t · Uᵀ
-                gemm::gemm_nt(b, g4, u, dz, rk, 0.0, &mut c.dh);
+                // dh_{t-1} = dz_t · Uᵀ (per gate, times its mask, with recurrent dropout)
+                if !d.rec_on {
+                    gemm::gemm_nt(b, g4, u, dz, rk, 0.0, &mut c.dh);
+                } else {
+                    c.dh.fill(0.0);
+                    for k in 0..4 {
+                        gemm_nt_blk(b, u, u, g4, k * u, dz, rk, 0.0, &mut c.tmp2);
+                        let m = &d.rec_mask[k * bu..(k + 1) * bu];
+                        for j in 0..bu {
+                            c.dh[j] += c.tmp2[j] * m[j];
+                        }
+                    }
+                }
             }
         }
         // weight gradients over the whole sequence
-        gemm::gemm_tn(
-            u,
-            t * b,
-            g4,
-            &c.hs[..t * bu],
-            &c.dz,
-            1.0,
-            &mut self.recurrent.grad.data,
-        );
-        gemm::gemm_tn(f, t * b, g4, &c.xs, &c.dz, 1.0, &mut self.kernel.grad.data);
+        let tbu = t * bu;
+        if !d.rec_on {
+            gemm::gemm_tn(
+                u,
+                t * b,
+                g4,
+                &c.hs[..tbu],
+                &c.dz,
+                1.0,
+                &mut self.recurrent.grad.data,
+            );
+        } else {
+            for k in 0..4 {
+                let hm = &c.hms[k * tbu..(k + 1) * tbu];
+                gemm_tn_blk(
+                    u,
+                    t * b,
+                    u,
+                    g4,
+                    k * u,
+                    hm,
+                    &c.dz,
+                    &mut self.recurrent.grad.data,
+                );
+            }
+        }
+        let tbf = t * b * f;
+        let gw = &mut self.kernel.grad.data;
+        if !d.in_on {
+            gemm::gemm_tn(f, t * b, g4, &c.xs, &c.dz, 1.0, gw);
+        } else if d.n_in == 1 {
+            gemm::gemm_tn(f, t * b, g4, &c.xin[..tbf], &c.dz, 1.0, gw);
+        } else {
+            for k in 0..4 {
+                let xk = &c.xin[k * tbf..(k + 1) * tbf];
+                gemm_tn_blk(f, t * b, u, g4, k * u, xk, &c.dz, gw);
+            }
+        }
         if self.use_bias {
             let db = &mut self.bias.grad.data;
             for row in c.dz.chunks_exact(g4) {
@@ -643,16 +745,28 @@ impl Layer for LSTM {
             }
         }
         if grad_inputs[0].len() == t * b * f {
-            c.dxs.resize(t * b * f, 0.0);
-            gemm::gemm_nt(
-                t * b,
-                g4,
-                f,
-                &c.dz,
-                &self.kernel.value.data,
-                0.0,
-                &mut c.dxs,
-            );
+            c.dxs.resize(tbf, 0.0);
+            let w = &self.kernel.value.data;
+            if !d.in_on {
+                gemm::gemm_nt(t * b, g4, f, &c.dz, w, 0.0, &mut c.dxs);
+            } else if d.n_in == 1 {
+                c.dxs2.resize(tbf, 0.0);
+                gemm::gemm_nt(t * b, g4, f, &c.dz, w, 0.0, &mut c.dxs2);
+                mask_rows(&c.dxs2, &d.in_mask[..b * f], b, f, &mut c.dxs);
+            } else {
+                c.dxs.fill(0.0);
+                c.dxs2.resize(tbf, 0.0);
+                let bf = b * f;
+                for k in 0..4 {
+                    gemm_nt_blk(t * b, u, f, g4, k * u, &c.dz, w, 0.0, &mut c.dxs2);
+                    let m = &d.in_mask[k * bf..(k + 1) * bf];
+                    for (o, x) in c.dxs.chunks_exact_mut(bf).zip(c.dxs2.chunks_exact(bf)) {
+                        for j in 0..bf {
+                            o[j] += x[j] * m[j];
+                        }
+                    }
+                }
+            }
             let gx = &mut grad_inputs[0].data;
             for s in 0..t {
                 let ts = if self.go_backwards { t - 1 - s } else { s };
@@ -704,6 +818,9 @@ impl Layer for LSTM {
             "kernel_regularizer": self.kernel_regularizer.map(|r| r.to_keras()),
             "recurrent_regularizer": self.recurrent_regularizer.map(|r| r.to_keras()),
             "bias_regularizer": self.bias_regularizer.map(|r| r.to_keras()),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": serde_json::Value::Null,
         })
     }
 
@@ -713,10 +830,19 @@ impl Layer for LSTM {
     }
 
     fn runtime_state(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
         if self.stateful && !self.state_h.is_empty() {
-            serde_json::json!({"h": self.state_h, "c": self.state_c})
-        } else {
+            m.insert("h".into(), serde_json::json!(self.state_h));
+            m.insert("c".into(), serde_json::json!(self.state_c));
+        }
+        let r = self.drop.state();
+        if !r.is_null() {
+            m.insert("rng".into(), r);
+        }
+        if m.is_empty() {
             serde_json::Value::Null
+        } else {
+            serde_json::Value::Object(m)
         }
     }
 
@@ -725,9 +851,7 @@ impl Layer for LSTM {
             serde_json::from_value(state.get(k).cloned().unwrap_or_default())
                 .map_err(|e| Error::Config(format!("LSTM state '{k}': {e}")))
         };
-        if state.is_null() {
-            self.reset_states();
-        } else {
+        if state.get("h").is_some() {
             let (h, c) = (read("h")?, read("c")?);
             let u = self.units;
             if h.len() != c.len() || h.is_empty() || h.len() % u != 0 {
@@ -739,6 +863,11 @@ impl Layer for LSTM {
             }
             self.state_h = h;
             self.state_c = c;
+        } else {
+            self.reset_states();
+        }
+        if let Some(r) = state.get("rng") {
+            self.drop.set_state("LSTM", r)?;
         }
         Ok(())
     }

@@ -13,15 +13,36 @@
 //!   sized like that input (an empty tensor means "not needed").
 
 pub mod activation;
+pub mod attention;
+pub mod batch_norm;
+pub mod bidirectional;
 pub mod dense;
+pub mod dropout;
+pub mod flatten;
 pub mod gemm;
+pub mod gru;
 pub mod init;
+pub mod layer_norm;
 pub mod lstm;
+pub mod merge;
+pub mod pooling;
+pub(crate) mod rnn_common;
+pub mod time_distributed;
 
 pub use activation::Activation;
+pub use attention::{Attention, ScoreMode};
+pub use batch_norm::BatchNormalization;
+pub use bidirectional::{Bidirectional, MergeMode, Recurrent};
 pub use dense::Dense;
+pub use dropout::Dropout;
+pub use flatten::Flatten;
+pub use gru::GRU;
 pub use init::Initializer;
+pub use layer_norm::LayerNormalization;
 pub use lstm::LSTM;
+pub use merge::{Add, Concatenate};
+pub use pooling::{GlobalAveragePooling1D, GlobalMaxPooling1D};
+pub use time_distributed::TimeDistributed;
 
 use crate::error::Result;
 use crate::rng::Rng;

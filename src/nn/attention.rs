@@ -1,0 +1,552 @@
+//! `Attention`: Keras' dot-product (Luong-style) attention.
+//!
+//! Inputs `[query (B, Tq, d), value (B, Tv, dv)]` or `[query, value, key (B, Tv, d)]`
+//! (key defaults to value). Keras 3's formulas:
+//! * `score_mode="dot"`: `scores = q·kᵀ`, times the scalar `scale` when `use_scale`
+//!   (no 1/√d);
+//! * `score_mode="concat"`: `scores[i, j] = concat_score_weight · Σ tanh(scale·(q_i + k_j))`
+//!   (`scale` only when `use_scale`);
+//! * `use_causal_mask`: scores with j > i get −1e9 before the softmax;
+//! * `w = softmax(scores)`, dropped out (inverted, training only) with `dropout`;
+//! * `out = w·v`; with `return_attention_scores` the weights `w` are a second output.
+//!
+//! Variables (created in this order): `scale` (when `use_scale`), then
+//! `concat_score_weight` (when `score_mode="concat"`), both scalars initialised to 1.
+
+use super::rnn_common::{check_rate, fill_mask};
+use super::{Layer, Param, Shape};
+use crate::error::{Error, Result};
+use crate::nn::activation::{exp_f32, tanh_f32};
+use crate::nn::gemm;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// How scores are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoreMode {
+    /// Dot product of query and key.
+    Dot,
+    /// Sum of tanh of query + key.
+    Concat,
+}
+
+impl ScoreMode {
+    /// Parses `dot` or `concat`.
+    pub fn from_name(s: &str) -> Result<Self> {
+        match s {
+            "dot" => Ok(ScoreMode::Dot),
+            "concat" => Ok(ScoreMode::Concat),
+            o => Err(Error::Config(format!(
+                "Attention score_mode must be 'dot' or 'concat', got '{o}'"
+            ))),
+        }
+    }
+    /// Keras' name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScoreMode::Dot => "dot",
+            ScoreMode::Concat => "concat",
+        }
+    }
+}
+
+/// Keras' `Attention` layer.
+///
+/// ```
+/// use lstmkit::model::Graph;
+/// use lstmkit::nn::{Attention, Dense, GlobalAveragePooling1D, LSTM};
+/// use lstmkit::Tensor;
+/// let mut g = Graph::new(&[10, 1]);
+/// let x = g.input();
+/// let h = g.add_named("h", LSTM::new(8).return_sequences(true), &[x]);
+/// let a = g.add(Attention::new(), &[h, h]);
+/// let p = g.add(GlobalAveragePooling1D::new(), &[a]);
+/// let y = g.add(Dense::new(1), &[p]);
+/// let mut m = g.build(y, 5).unwrap();
+/// assert_eq!(m.predict(&Tensor::zeros(&[2, 10, 1])).unwrap().shape, vec![2, 1]);
+/// ```
+pub struct Attention {
+    /// Learn a scalar that multiplies the scores.
+    pub use_scale: bool,
+    /// Score function.
+    pub score_mode: ScoreMode,
+    /// Dropout on the attention weights (training only).
+    pub dropout: f32,
+    /// Mask future positions (j > i).
+    pub use_causal_mask: bool,
+    /// Also output the attention weights (B, Tq, Tv).
+    pub return_attention_scores: bool,
+    /// Keras' `seed` (kept for the config; lstmkit seeds from the model seed).
+    pub seed: Option<u64>,
+    scale: Param,
+    concat_w: Param,
+    rng: Rng,
+    dims: (usize, usize, usize, usize), // tq, tv, d, dv
+    raw: Vec<f32>,  // (B, Tq, Tv) q·kᵀ (dot) or Σ tanh (concat), before the scalars
+    w: Vec<f32>,    // (B, Tq, Tv) softmax
+    wd: Vec<f32>,   // (B, Tq, Tv) after dropout
+    mask: Vec<f32>, // (B, Tq, Tv) dropout mask
+    dwd: Vec<f32>,  // (B, Tq, Tv)
+    ds: Vec<f32>,   // (B, Tq, Tv)
+    dkey: Vec<f32>, // (B, Tv, d) when key = value
+    dropped: bool,
+}
+
+impl Default for Attention {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Attention {
+    /// Keras' defaults: dot scores, no scale, no dropout, no causal mask.
+    pub fn new() -> Self {
+        Attention {
+            use_scale: false,
+            score_mode: ScoreMode::Dot,
+            dropout: 0.0,
+            use_causal_mask: false,
+            return_attention_scores: false,
+            seed: None,
+            scale: Param::default(),
+            concat_w: Param::default(),
+            rng: Rng::new(0),
+            dims: (0, 0, 0, 0),
+            raw: Vec::new(),
+            w: Vec::new(),
+            wd: Vec::new(),
+            mask: Vec::new(),
+            dwd: Vec::new(),
+            ds: Vec::new(),
+            dkey: Vec::new(),
+            dropped: false,
+        }
+    }
+    /// Sets `use_scale`.
+    pub fn use_scale(mut self, v: bool) -> Self {
+        self.use_scale = v;
+        self
+    }
+    /// Sets `score_mode`.
+    pub fn score_mode(mut self, m: ScoreMode) -> Self {
+        self.score_mode = m;
+        self
+    }
+    /// Sets the dropout rate on the attention weights.
+    pub fn dropout(mut self, r: f32) -> Self {
+        self.dropout = r;
+        self
+    }
+    /// Sets `use_causal_mask`.
+    pub fn use_causal_mask(mut self, v: bool) -> Self {
+        self.use_causal_mask = v;
+        self
+    }
+    /// Sets `return_attention_scores`.
+    pub fn return_attention_scores(mut self, v: bool) -> Self {
+        self.return_attention_scores = v;
+        self
+    }
+
+    fn scale_value(&self) -> f32 {
+        if self.use_scale {
+            self.scale.value.data[0]
+        } else {
+            1.0
+        }
+    }
+}
+
+impl Layer for Attention {
+    fn class_name(&self) -> &'static str {
+        "Attention"
+    }
+
+    fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
+        if input_shapes.len() != 2 && input_shapes.len() != 3 {
+            return Err(Error::Shape(format!(
+                "Attention takes [query, value] or [query, value, key]; got {} input(s)",
+                input_shapes.len()
+            )));
+        }
+        check_rate("Attention", "dropout", self.dropout)?;
+        let q = &input_shapes[0];
+        let v = &input_shapes[1];
+        let k = input_shapes.get(2).unwrap_or(v);
+        let fmt = super::fmt_shape;
+        if q.len() != 2 || v.len() != 2 || k.len() != 2 {
+            return Err(Error::Shape(format!(
+                "Attention needs 3-D inputs (batch, steps, dim); got query {}, value {}{}",
+                fmt(q),
+                fmt(v),
+                if input_shapes.len() == 3 {
+                    format!(", key {}", fmt(k))
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        if q[1] != k[1] {
+            return Err(Error::Shape(format!(
+                "Attention query {} and key {} must have the same last dimension",
+                fmt(q),
+                fmt(k)
+            )));
+        }
+        if k[0] != v[0] && k[0] != 0 && v[0] != 0 {
+            return Err(Error::Shape(format!(
+                "Attention key {} and value {} must have the same number of steps",
+                fmt(k),
+                fmt(v)
+            )));
+        }
+        // scalars: shape [], one value (a default Param has no data)
+        if self.use_scale && self.scale.value.data.is_empty() {
+            self.scale = Param::new("scale", &[], vec![1.0]);
+        }
+        if self.score_mode == ScoreMode::Concat && self.concat_w.value.data.is_empty() {
+            self.concat_w = Param::new("concat_score_weight", &[], vec![1.0]);
+        }
+        self.rng = rng.fork();
+        let mut outs = vec![vec![q[0], v[1]]];
+        if self.return_attention_scores {
+            outs.push(vec![q[0], k[0]]);
+        }
+        Ok(outs)
+    }
+
+    fn num_outputs(&self) -> usize {
+        if self.return_attention_scores {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn forward(
+        &mut self,
+        inputs: &[&Tensor],
+        outputs: &mut [Tensor],
+        training: bool,
+    ) -> Result<()> {
+        let (q, v) = (inputs[0], inputs[1]);
+        let k = if inputs.len() == 3 { inputs[2] } else { v };
+        if q.ndim() != 3 || v.ndim() != 3 || k.ndim() != 3 {
+            return Err(Error::Shape(format!(
+                "Attention needs 3-D inputs, got query {:?}, value {:?}, key {:?}",
+                q.shape, v.shape, k.shape
+            )));
+        }
+        let (b, tq, d) = (q.shape[0], q.shape[1], q.shape[2]);
+        let (tv, dv) = (v.shape[1], v.shape[2]);
+        if k.shape[0] != b || v.shape[0] != b || k.shape[1] != tv || k.shape[2] != d {
+            return Err(Error::Shape(format!(
+                "Attention inputs do not fit: query {:?}, value {:?}, key {:?}",
+                q.shape, v.shape, k.shape
+            )));
+        }
+        self.dims = (tq, tv, d, dv);
+        let n = b * tq * tv;
+        self.raw.resize(n, 0.0);
+        self.w.resize(n, 0.0);
+        let scale = self.scale_value();
+        match self.score_mode {
+            ScoreMode::Dot => {
+                for bi in 0..b {
+                    gemm::gemm_nt(
+                        tq,
+                        d,
+                        tv,
+                        &q.data[bi * tq * d..(bi + 1) * tq * d],
+                        &k.data[bi * tv * d..(bi + 1) * tv * d],
+                        0.0,
+                        &mut self.raw[bi * tq * tv..(bi + 1) * tq * tv],
+                    );
+                }
+                for (w, r) in self.w.iter_mut().zip(&self.raw) {
+                    *w = r * scale;
+                }
+            }
+            ScoreMode::Concat => {
+                let cw = self.concat_w.value.data[0];
+                for bi in 0..b {
+                    for i in 0..tq {
+                        let qi = &q.data[(bi * tq + i) * d..(bi * tq + i + 1) * d];
+                        for j in 0..tv {
+                            let kj = &k.data[(bi * tv + j) * d..(bi * tv + j + 1) * d];
+                            let mut s = 0.0f32;
+                            for c in 0..d {
+                                s += tanh_f32(scale * (qi[c] + kj[c]));
+                            }
+                            let idx = (bi * tq + i) * tv + j;
+                            self.raw[idx] = s;
+                            self.w[idx] = cw * s;
+                        }
+                    }
+                }
+            }
+        }
+        // causal mask and softmax over the last axis
+        for bi in 0..b {
+            for i in 0..tq {
+                let row = &mut self.w[(bi * tq + i) * tv..(bi * tq + i + 1) * tv];
+                if self.use_causal_mask {
+                    for (j, s) in row.iter_mut().enumerate() {
+                        if j > i {
+                            *s -= 1.0e9;
+                        }
+                    }
+                }
+                let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut sum = 0.0f32;
+                for s in row.iter_mut() {
+                    *s = exp_f32(*s - m);
+                    sum += *s;
+                }
+                let inv = 1.0 / sum;
+                for s in row.iter_mut() {
+                    *s *= inv;
+                }
+            }
+        }
+        self.dropped = training && self.dropout > 0.0;
+        let wd: &[f32] = if self.dropped {
+            self.mask.resize(n, 0.0);
+            fill_mask(&mut self.mask, self.dropout, &mut self.rng);
+            self.wd.resize(n, 0.0);
+            for ((o, w), m) in self.wd.iter_mut().zip(&self.w).zip(&self.mask) {
+                *o = w * m;
+            }
+            &self.wd
+        } else {
+            &self.w
+        };
+        let y = &mut outputs[0];
+        y.resize_uninit(&[b, tq, dv]);
+        for bi in 0..b {
+            gemm::gemm_nn(
+                tq,
+                tv,
+                dv,
+                &wd[bi * tq * tv..(bi + 1) * tq * tv],
+                &v.data[bi * tv * dv..(bi + 1) * tv * dv],
+                0.0,
+                &mut y.data[bi * tq * dv..(bi + 1) * tq * dv],
+            );
+        }
+        if self.return_attention_scores {
+            outputs[1].resize_uninit(&[b, tq, tv]);
+            outputs[1].data.copy_from_slice(wd);
+        }
+        Ok(())
+    }
+
+    fn backward(
+        &mut self,
+        inputs: &[&Tensor],
+        _outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [Tensor],
+    ) -> Result<()> {
+        let (q, v) = (inputs[0], inputs[1]);
+        let has_key = inputs.len() == 3;
+        let k = if has_key { inputs[2] } else { v };
+        let b = q.shape[0];
+        let (tq, tv, d, dv) = self.dims;
+        let n = b * tq * tv;
+        let gy = &grad_outputs[0].data;
+        let wd: &[f32] = if self.dropped { &self.wd } else { &self.w };
+        // dL/d(dropped weights) = dy·vᵀ (+ the scores output's gradient)
+        self.dwd.resize(n, 0.0);
+        for bi in 0..b {
+            gemm::gemm_nt(
+                tq,
+                dv,
+                tv,
+                &gy[bi * tq * dv..(bi + 1) * tq * dv],
+                &v.data[bi * tv * dv..(bi + 1) * tv * dv],
+                0.0,
+                &mut self.dwd[bi * tq * tv..(bi + 1) * tq * tv],
+            );
+        }
+        if self.return_attention_scores {
+            for (a, g) in self.dwd.iter_mut().zip(&grad_outputs[1].data) {
+                *a += g;
+            }
+        }
+        // dv = wdᵀ·dy (key = value adds its own part below)
+        let want_v = grad_inputs[1].len() == v.len();
+        if want_v {
+            for bi in 0..b {
+                gemm::gemm_tn(
+                    tv,
+                    tq,
+                    dv,
+                    &wd[bi * tq * tv..(bi + 1) * tq * tv],
+                    &gy[bi * tq * dv..(bi + 1) * tq * dv],
+                    0.0,
+                    &mut grad_inputs[1].data[bi * tv * dv..(bi + 1) * tv * dv],
+                );
+            }
+        }
+        // through dropout and softmax: ds = w ⊙ (dw − Σ_j w·dw)
+        if self.dropped {
+            for (a, m) in self.dwd.iter_mut().zip(&self.mask) {
+                *a *= m;
+            }
+        }
+        self.ds.resize(n, 0.0);
+        for r in 0..b * tq {
+            let w = &self.w[r * tv..(r + 1) * tv];
+            let dw = &self.dwd[r * tv..(r + 1) * tv];
+            let dot: f32 = w.iter().zip(dw).map(|(a, b)| a * b).sum();
+            for j in 0..tv {
+                self.ds[r * tv + j] = w[j] * (dw[j] - dot);
+            }
+        }
+        let scale = self.scale_value();
+        let want_q = grad_inputs[0].len() == q.len();
+        let want_k = if has_key {
+            grad_inputs[2].len() == k.len()
+        } else {
+            want_v
+        };
+        self.dkey.resize(b * tv * d, 0.0);
+        self.dkey.fill(0.0);
+        if want_q {
+            grad_inputs[0].data.fill(0.0);
+        }
+        match self.score_mode {
+            ScoreMode::Dot => {
+                if self.use_scale {
+                    let g: f32 = self.ds.iter().zip(&self.raw).map(|(a, b)| a * b).sum();
+                    self.scale.grad.data[0] += g;
+                }
+                for bi in 0..b {
+                    let ds = &self.ds[bi * tq * tv..(bi + 1) * tq * tv];
+                    if want_q {
+                        gemm::gemm_nn(
+                            tq,
+                            tv,
+                            d,
+                            ds,
+                            &k.data[bi * tv * d..(bi + 1) * tv * d],
+                            0.0,
+                            &mut grad_inputs[0].data[bi * tq * d..(bi + 1) * tq * d],
+                        );
+                    }
+                    if want_k {
+                        gemm::gemm_tn(
+                            tv,
+                            tq,
+                            d,
+                            ds,
+                            &q.data[bi * tq * d..(bi + 1) * tq * d],
+                            0.0,
+                            &mut self.dkey[bi * tv * d..(bi + 1) * tv * d],
+                        );
+                    }
+                }
+                if scale != 1.0 {
+                    if want_q {
+                        grad_inputs[0].data.iter_mut().for_each(|g| *g *= scale);
+                    }
+                    self.dkey.iter_mut().for_each(|g| *g *= scale);
+                }
+            }
+            ScoreMode::Concat => {
+                let cw = self.concat_w.value.data[0];
+                let gcw: f32 = self.ds.iter().zip(&self.raw).map(|(a, b)| a * b).sum();
+                self.concat_w.grad.data[0] += gcw;
+                let mut gscale = 0.0f32;
+                for bi in 0..b {
+                    for i in 0..tq {
+                        let qi = &q.data[(bi * tq + i) * d..(bi * tq + i + 1) * d];
+                        for j in 0..tv {
+                            let g = self.ds[(bi * tq + i) * tv + j] * cw;
+                            if g == 0.0 {
+                                continue;
+                            }
+                            let kj = &k.data[(bi * tv + j) * d..(bi * tv + j + 1) * d];
+                            for c in 0..d {
+                                let sum = qi[c] + kj[c];
+                                let t = tanh_f32(scale * sum);
+                                let da = g * (1.0 - t * t);
+                                gscale += da * sum;
+                                if want_q {
+                                    grad_inputs[0].data[(bi * tq + i) * d + c] += da * scale;
+                                }
+                                self.dkey[(bi * tv + j) * d + c] += da * scale;
+                            }
+                        }
+                    }
+                }
+                if self.use_scale {
+                    self.scale.grad.data[0] += gscale;
+                }
+            }
+        }
+        if has_key {
+            if want_k {
+                grad_inputs[2].data.copy_from_slice(&self.dkey);
+            }
+        } else if want_v {
+            for (a, g) in grad_inputs[1].data.iter_mut().zip(&self.dkey) {
+                *a += g;
+            }
+        }
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        let mut v = Vec::new();
+        if self.use_scale {
+            v.push(&self.scale);
+        }
+        if self.score_mode == ScoreMode::Concat {
+            v.push(&self.concat_w);
+        }
+        v
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut v = Vec::new();
+        if self.use_scale {
+            v.push(&mut self.scale);
+        }
+        if self.score_mode == ScoreMode::Concat {
+            v.push(&mut self.concat_w);
+        }
+        v
+    }
+
+    /// Keras' config (`use_scale`, `score_mode`, `dropout`, `seed`). `use_causal_mask` and
+    /// `return_attention_scores` are call arguments in Keras (stored with the node,
+    /// not the layer); they are included here so that lstmkit's own files keep them.
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({
+            "use_scale": self.use_scale,
+            "score_mode": self.score_mode.name(),
+            "dropout": self.dropout,
+            "seed": self.seed,
+            "use_causal_mask": self.use_causal_mask,
+            "return_attention_scores": self.return_attention_scores,
+        })
+    }
+
+    fn runtime_state(&self) -> serde_json::Value {
+        if self.dropout > 0.0 {
+            serde_json::json!({ "rng": self.rng })
+        } else {
+            serde_json::Value::Null
+        }
+    }
+
+    fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
+        if let Some(r) = state.get("rng") {
+            self.rng = serde_json::from_value(r.clone())
+                .map_err(|e| Error::Config(format!("Attention RNG state: {e}")))?;
+        }
+        Ok(())
+    }
+}

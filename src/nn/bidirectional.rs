@@ -1,0 +1,498 @@
+//! `Bidirectional`: runs a recurrent layer forwards and a copy of it backwards
+//! over the sequence and merges the two outputs (Keras' `keras.layers.Bidirectional`).
+//!
+//! The backward copy has the same configuration with `go_backwards` flipped and
+//! its own weights. With `return_sequences` the backward outputs (produced in
+//! reverse time order) are flipped back so that step t of both halves refers to
+//! the same input step. Variables: the forward layer's, then the backward layer's.
+
+use super::{Layer, Param, Shape, GRU, LSTM};
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// How the two directions are combined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MergeMode {
+    /// Concatenate along the last axis (Keras' default).
+    Concat,
+    /// Element-wise sum.
+    Sum,
+    /// Element-wise product.
+    Mul,
+    /// Element-wise mean.
+    Ave,
+    /// No merge: two outputs, forward then backward (Keras' `merge_mode=None`).
+    None,
+}
+
+impl MergeMode {
+    /// Parses Keras' name (`concat`, `sum`, `mul`, `ave`, or `none`/null).
+    pub fn from_name(s: Option<&str>) -> Result<Self> {
+        Ok(match s {
+            Some("concat") => MergeMode::Concat,
+            Some("sum") => MergeMode::Sum,
+            Some("mul") => MergeMode::Mul,
+            Some("ave") => MergeMode::Ave,
+            None | Some("none") | Some("None") => MergeMode::None,
+            Some(o) => {
+                return Err(Error::Config(format!(
+                    "unknown Bidirectional merge_mode '{o}' (concat, sum, mul, ave, none)"
+                )))
+            }
+        })
+    }
+    /// Keras' name (`None` for no merge).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            MergeMode::Concat => Some("concat"),
+            MergeMode::Sum => Some("sum"),
+            MergeMode::Mul => Some("mul"),
+            MergeMode::Ave => Some("ave"),
+            MergeMode::None => None,
+        }
+    }
+}
+
+/// A recurrent layer that `Bidirectional` can wrap.
+pub enum Recurrent {
+    /// An LSTM.
+    Lstm(LSTM),
+    /// A GRU.
+    Gru(GRU),
+}
+
+impl From<LSTM> for Recurrent {
+    fn from(l: LSTM) -> Self {
+        Recurrent::Lstm(l)
+    }
+}
+
+impl From<GRU> for Recurrent {
+    fn from(l: GRU) -> Self {
+        Recurrent::Gru(l)
+    }
+}
+
+impl Recurrent {
+    fn layer(&self) -> &dyn Layer {
+        match self {
+            Recurrent::Lstm(l) => l,
+            Recurrent::Gru(l) => l,
+        }
+    }
+    fn layer_mut(&mut self) -> &mut dyn Layer {
+        match self {
+            Recurrent::Lstm(l) => l,
+            Recurrent::Gru(l) => l,
+        }
+    }
+    /// The wrapped layer (read-only).
+    pub fn as_layer(&self) -> &dyn Layer {
+        self.layer()
+    }
+    fn reversed_copy(&self) -> Recurrent {
+        match self {
+            Recurrent::Lstm(l) => {
+                let mut c = l.clone_config();
+                c.go_backwards = !l.go_backwards;
+                Recurrent::Lstm(c)
+            }
+            Recurrent::Gru(l) => {
+                let mut c = l.clone_config();
+                c.go_backwards = !l.go_backwards;
+                Recurrent::Gru(c)
+            }
+        }
+    }
+    fn return_sequences(&self) -> bool {
+        match self {
+            Recurrent::Lstm(l) => l.return_sequences,
+            Recurrent::Gru(l) => l.return_sequences,
+        }
+    }
+    fn return_state(&self) -> bool {
+        match self {
+            Recurrent::Lstm(l) => l.return_state,
+            Recurrent::Gru(l) => l.return_state,
+        }
+    }
+    fn prefix(&self) -> &'static str {
+        match self {
+            Recurrent::Lstm(_) => "lstm",
+            Recurrent::Gru(_) => "gru",
+        }
+    }
+}
+
+/// Keras' `Bidirectional(layer, merge_mode)`.
+///
+/// ```
+/// use lstmkit::model::Sequential;
+/// use lstmkit::nn::{Bidirectional, Dense, MergeMode, LSTM};
+/// use lstmkit::Tensor;
+/// let mut m = Sequential::new(&[10, 1])
+///     .add(Bidirectional::new(LSTM::new(8), MergeMode::Concat))
+///     .add(Dense::new(1))
+///     .build(3)
+///     .unwrap();
+/// assert_eq!(m.nodes()[0].output_shapes[0], vec![16]);
+/// assert_eq!(m.predict(&Tensor::zeros(&[2, 10, 1])).unwrap().shape, vec![2, 1]);
+/// ```
+pub struct Bidirectional {
+    /// The forward layer.
+    pub forward_layer: Recurrent,
+    /// The backward layer (same configuration, `go_backwards` flipped).
+    pub backward_layer: Recurrent,
+    /// How the two outputs are merged.
+    pub merge_mode: MergeMode,
+    fw_out: Vec<Tensor>,
+    bw_out: Vec<Tensor>,
+    g_fw: Vec<Tensor>,
+    g_bw: Vec<Tensor>,
+    gin_fw: Vec<Tensor>,
+    gin_bw: Vec<Tensor>,
+    seq: bool,
+    state: bool,
+    n_states: usize,
+}
+
+impl Bidirectional {
+    /// Wraps `layer` (an [`LSTM`] or [`GRU`]); the backward copy is made from its configuration.
+    pub fn new(layer: impl Into<Recurrent>, merge_mode: MergeMode) -> Self {
+        let fw: Recurrent = layer.into();
+        let bw = fw.reversed_copy();
+        Bidirectional {
+            forward_layer: fw,
+            backward_layer: bw,
+            merge_mode,
+            fw_out: Vec::new(),
+            bw_out: Vec::new(),
+            g_fw: Vec::new(),
+            g_bw: Vec::new(),
+            gin_fw: Vec::new(),
+            gin_bw: Vec::new(),
+            seq: false,
+            state: false,
+            n_states: 0,
+        }
+    }
+
+    fn n_merged(&self) -> usize {
+        if self.merge_mode == MergeMode::None {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+/// Reverses the time axis of a (B, T, u) buffer into `dst`.
+fn flip_time(src: &[f32], b: usize, t: usize, u: usize, dst: &mut [f32]) {
+    for bi in 0..b {
+        for s in 0..t {
+            let from = (bi * t + s) * u;
+            let to = (bi * t + (t - 1 - s)) * u;
+            dst[to..to + u].copy_from_slice(&src[from..from + u]);
+        }
+    }
+}
+
+impl Layer for Bidirectional {
+    fn class_name(&self) -> &'static str {
+        "Bidirectional"
+    }
+
+    fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
+        if input_shapes.len() != 1 {
+            return Err(Error::Shape(format!(
+                "Bidirectional takes one input, got {}",
+                input_shapes.len()
+            )));
+        }
+        let fo = self.forward_layer.layer_mut().build(input_shapes, rng)?;
+        let bo = self.backward_layer.layer_mut().build(input_shapes, rng)?;
+        let pre = self.forward_layer.prefix();
+        for (layer, dir) in [
+            (&mut self.forward_layer, "forward"),
+            (&mut self.backward_layer, "backward"),
+        ] {
+            for p in layer.layer_mut().params_mut() {
+                let base = p.name.rsplit('/').next().unwrap_or("").to_string();
+                p.name = format!("{dir}_{pre}/{base}");
+            }
+        }
+        self.seq = self.forward_layer.return_sequences();
+        self.state = self.forward_layer.return_state();
+        self.n_states = fo.len() - 1;
+        let main = &fo[0];
+        let mut outs = Vec::new();
+        match self.merge_mode {
+            MergeMode::Concat => {
+                let mut s = main.clone();
+                *s.last_mut().expect("rank ≥ 1") *= 2;
+                outs.push(s);
+            }
+            MergeMode::None => {
+                outs.push(main.clone());
+                outs.push(bo[0].clone());
+            }
+            _ => outs.push(main.clone()),
+        }
+        outs.extend(fo[1..].iter().cloned());
+        outs.extend(bo[1..].iter().cloned());
+        let n = fo.len();
+        self.fw_out = vec![Tensor::default(); n];
+        self.bw_out = vec![Tensor::default(); n];
+        self.g_fw = vec![Tensor::default(); n];
+        self.g_bw = vec![Tensor::default(); n];
+        self.gin_fw = vec![Tensor::default()];
+        self.gin_bw = vec![Tensor::default()];
+        Ok(outs)
+    }
+
+    fn num_outputs(&self) -> usize {
+        self.n_merged() + 2 * self.n_states
+    }
+
+    fn forward(
+        &mut self,
+        inputs: &[&Tensor],
+        outputs: &mut [Tensor],
+        training: bool,
+    ) -> Result<()> {
+        self.forward_layer
+            .layer_mut()
+            .forward(inputs, &mut self.fw_out, training)?;
+        self.backward_layer
+            .layer_mut()
+            .forward(inputs, &mut self.bw_out, training)?;
+        let y = &self.fw_out[0];
+        let yr_raw = &self.bw_out[0];
+        // align the backward output in time
+        let yr: &Tensor = if self.seq {
+            let (b, t, u) = (yr_raw.shape[0], yr_raw.shape[1], yr_raw.shape[2]);
+            let dst = &mut self.g_bw[0]; // scratch, overwritten in backward
+            dst.resize_uninit(&yr_raw.shape);
+            flip_time(&yr_raw.data, b, t, u, &mut dst.data);
+            &self.g_bw[0]
+        } else {
+            yr_raw
+        };
+        match self.merge_mode {
+            MergeMode::Concat => {
+                let u = *y.shape.last().expect("rank ≥ 2");
+                let rows = y.len() / u;
+                let mut shape = y.shape.clone();
+                *shape.last_mut().expect("rank ≥ 2") = 2 * u;
+                let o = &mut outputs[0];
+                o.resize_uninit(&shape);
+                for r in 0..rows {
+                    o.data[r * 2 * u..r * 2 * u + u].copy_from_slice(&y.data[r * u..(r + 1) * u]);
+                    o.data[r * 2 * u + u..(r + 1) * 2 * u]
+                        .copy_from_slice(&yr.data[r * u..(r + 1) * u]);
+                }
+            }
+            MergeMode::None => {
+                outputs[0].resize_uninit(&y.shape);
+                outputs[0].data.copy_from_slice(&y.data);
+                outputs[1].resize_uninit(&yr.shape);
+                outputs[1].data.copy_from_slice(&yr.data);
+            }
+            m => {
+                let o = &mut outputs[0];
+                o.resize_uninit(&y.shape);
+                let it = o.data.iter_mut().zip(&y.data).zip(&yr.data);
+                match m {
+                    MergeMode::Sum => it.for_each(|((o, a), b)| *o = a + b),
+                    MergeMode::Mul => it.for_each(|((o, a), b)| *o = a * b),
+                    _ => it.for_each(|((o, a), b)| *o = (a + b) * 0.5),
+                }
+            }
+        }
+        let k0 = self.n_merged();
+        for k in 0..self.n_states {
+            let src = &self.fw_out[1 + k];
+            outputs[k0 + k].resize_uninit(&src.shape);
+            outputs[k0 + k].data.copy_from_slice(&src.data);
+            let src = &self.bw_out[1 + k];
+            let o = &mut outputs[k0 + self.n_states + k];
+            o.resize_uninit(&src.shape);
+            o.data.copy_from_slice(&src.data);
+        }
+        Ok(())
+    }
+
+    fn backward(
+        &mut self,
+        inputs: &[&Tensor],
+        _outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [Tensor],
+    ) -> Result<()> {
+        let y = &self.fw_out[0];
+        let yr_raw = &self.bw_out[0];
+        for k in 0..self.fw_out.len() {
+            let s = self.fw_out[k].shape.clone();
+            self.g_fw[k].resize_uninit(&s);
+            let s = self.bw_out[k].shape.clone();
+            self.g_bw[k].resize_uninit(&s);
+        }
+        // gradient w.r.t. the time-aligned backward output, written into g_bw[0]
+        // (flipped at the end); the aligned backward output itself is recomputed
+        // where needed (mul).
+        let go = grad_outputs[0];
+        let (gf, gb) = (&mut self.g_fw[0].data, &mut self.g_bw[0].data);
+        let aligned = |r: usize, j: usize, u: usize| -> f32 {
+            if self.seq {
+                let t = yr_raw.shape[1];
+                let (bi, s) = (r / t, r % t);
+                yr_raw.data[(bi * t + (t - 1 - s)) * u + j]
+            } else {
+                yr_raw.data[r * u + j]
+            }
+        };
+        match self.merge_mode {
+            MergeMode::Concat => {
+                let u = *y.shape.last().expect("rank ≥ 2");
+                let rows = y.len() / u;
+                for r in 0..rows {
+                    gf[r * u..(r + 1) * u].copy_from_slice(&go.data[r * 2 * u..r * 2 * u + u]);
+                    gb[r * u..(r + 1) * u]
+                        .copy_from_slice(&go.data[r * 2 * u + u..(r + 1) * 2 * u]);
+                }
+            }
+            MergeMode::None => {
+                gf.copy_from_slice(&go.data);
+                gb.copy_from_slice(&grad_outputs[1].data);
+            }
+            MergeMode::Sum => {
+                gf.copy_from_slice(&go.data);
+                gb.copy_from_slice(&go.data);
+            }
+            MergeMode::Ave => {
+                for ((a, b), g) in gf.iter_mut().zip(gb.iter_mut()).zip(&go.data) {
+                    *a = 0.5 * g;
+                    *b = 0.5 * g;
+                }
+            }
+            MergeMode::Mul => {
+                let u = *y.shape.last().expect("rank ≥ 2");
+                let rows = y.len() / u;
+                for r in 0..rows {
+                    for j in 0..u {
+                        let i = r * u + j;
+                        gf[i] = go.data[i] * aligned(r, j, u);
+                        gb[i] = go.data[i] * y.data[i];
+                    }
+                }
+            }
+        }
+        if self.seq {
+            let (b, t, u) = (yr_raw.shape[0], yr_raw.shape[1], yr_raw.shape[2]);
+            // flip the aligned gradient back into processing order (via gin_bw as scratch)
+            let tmp = &mut self.gin_bw[0];
+            tmp.resize_uninit(&self.g_bw[0].shape);
+            tmp.data.copy_from_slice(&self.g_bw[0].data);
+            flip_time(&tmp.data, b, t, u, &mut self.g_bw[0].data);
+        }
+        let k0 = self.n_merged();
+        for k in 0..self.n_states {
+            self.g_fw[1 + k]
+                .data
+                .copy_from_slice(&grad_outputs[k0 + k].data);
+            self.g_bw[1 + k]
+                .data
+                .copy_from_slice(&grad_outputs[k0 + self.n_states + k].data);
+        }
+        let want = grad_inputs[0].len() == inputs[0].len();
+        for gi in [&mut self.gin_fw[0], &mut self.gin_bw[0]] {
+            if want {
+                gi.resize_uninit(&inputs[0].shape);
+            } else {
+                gi.resize_zeroed(&[0]);
+            }
+        }
+        {
+            let outs: Vec<&Tensor> = self.fw_out.iter().collect();
+            let gs: Vec<&Tensor> = self.g_fw.iter().collect();
+            self.forward_layer
+                .layer_mut()
+                .backward(inputs, &outs, &gs, &mut self.gin_fw)?;
+        }
+        {
+            let outs: Vec<&Tensor> = self.bw_out.iter().collect();
+            let gs: Vec<&Tensor> = self.g_bw.iter().collect();
+            self.backward_layer
+                .layer_mut()
+                .backward(inputs, &outs, &gs, &mut self.gin_bw)?;
+        }
+        if want {
+            let gx = &mut grad_inputs[0].data;
+            for ((o, a), b) in gx
+                .iter_mut()
+                .zip(&self.gin_fw[0].data)
+                .zip(&self.gin_bw[0].data)
+            {
+                *o = a + b;
+            }
+        }
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        let mut v = self.forward_layer.layer().params();
+        v.extend(self.backward_layer.layer().params());
+        v
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut v = self.forward_layer.layer_mut().params_mut();
+        v.extend(self.backward_layer.layer_mut().params_mut());
+        v
+    }
+
+    fn config(&self) -> serde_json::Value {
+        let inner = self.forward_layer.layer();
+        let mut c = inner.config();
+        let name = format!("forward_{}", self.forward_layer.prefix());
+        if let Some(o) = c.as_object_mut() {
+            o.insert("name".into(), serde_json::json!(name));
+        }
+        serde_json::json!({
+            "merge_mode": self.merge_mode.name(),
+            "layer": {
+                "module": "keras.layers",
+                "class_name": inner.class_name(),
+                "config": c,
+                "registered_name": serde_json::Value::Null,
+            },
+        })
+    }
+
+    fn reset_states(&mut self) {
+        self.forward_layer.layer_mut().reset_states();
+        self.backward_layer.layer_mut().reset_states();
+    }
+
+    fn runtime_state(&self) -> serde_json::Value {
+        let f = self.forward_layer.layer().runtime_state();
+        let b = self.backward_layer.layer().runtime_state();
+        if f.is_null() && b.is_null() {
+            serde_json::Value::Null
+        } else {
+            serde_json::json!({"forward": f, "backward": b})
+        }
+    }
+
+    fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
+        let null = serde_json::Value::Null;
+        self.forward_layer
+            .layer_mut()
+            .set_runtime_state(state.get("forward").unwrap_or(&null))?;
+        self.backward_layer
+            .layer_mut()
+            .set_runtime_state(state.get("backward").unwrap_or(&null))?;
+        Ok(())
+    }
+}

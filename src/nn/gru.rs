@@ -1,0 +1,982 @@
+//! `GRU`: Keras' gated recurrent unit with a fused forward pass and
+//! back-propagation through time, in the style of [`LSTM`](super::LSTM).
+//!
+//! Layout (Keras'): kernel (F, 3u), recurrent_kernel (u, 3u), gate blocks
+//! z (update), r (reset), h (candidate). With `reset_after=true` (Keras 3's
+//! default) the bias is (2, 3u) = [input bias; recurrent bias] and
+//! `hh = act(x·W_h + b_h + r ⊙ (h·U_h + b'_h))`; with `reset_after=false` the
+//! bias is (3u) and `hh = act(x·W_h + b_h + (r ⊙ h)·U_h)`. Then
+//! `h_t = z ⊙ h_{t-1} + (1 − z) ⊙ hh`.
+//!
+//! Speed: the input projection of all timesteps is one GEMM; each step does one
+//! GEMM for `h·U` (two with `reset_after=false`, whose candidate needs `r` first)
+//! and one fused element-wise pass. Buffers live in the layer; nothing is
+//! allocated in the time loop.
+
+use super::activation::{apply_loop, deriv_loop, simd_level, Activation};
+use super::rnn_common::{
+    check_rate, gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout,
+};
+use super::{Initializer, Layer, Param, Shape};
+use crate::error::{Error, Result};
+use crate::nn::gemm;
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+use crate::train::regularizer::Regularizer;
+
+/// A Keras-compatible GRU layer.
+///
+/// ```
+/// use lstmkit::model::Sequential;
+/// use lstmkit::nn::{Dense, GRU};
+/// use lstmkit::Tensor;
+/// let mut m = Sequential::new(&[10, 2])
+///     .add(GRU::new(8))
+///     .add(Dense::new(1))
+///     .build(1)
+///     .unwrap();
+/// assert_eq!(m.predict(&Tensor::zeros(&[3, 10, 2])).unwrap().shape, vec![3, 1]);
+/// // Keras 3 default: reset_after = true, bias (2, 3u)
+/// assert_eq!(m.get_weights()[2].shape, vec![2, 24]);
+/// ```
+pub struct GRU {
+    /// Hidden width u.
+    pub units: usize,
+    /// Candidate activation (tanh).
+    pub activation: Activation,
+    /// Gate activation (sigmoid or hard_sigmoid).
+    pub recurrent_activation: Activation,
+    /// Whether biases are used.
+    pub use_bias: bool,
+    /// Apply the reset gate after the recurrent matrix multiply (Keras 3 default true).
+    pub reset_after: bool,
+    /// Kernel initialiser (glorot_uniform).
+    pub kernel_initializer: Initializer,
+    /// Recurrent kernel initialiser (orthogonal).
+    pub recurrent_initializer: Initializer,
+    /// Bias initialiser (zeros).
+    pub bias_initializer: Initializer,
+    /// Output the whole sequence.
+    pub return_sequences: bool,
+    /// Also output the final state (two outputs).
+    pub return_state: bool,
+    /// Read the sequence backwards.
+    pub go_backwards: bool,
+    /// Carry the final state into the next batch.
+    pub stateful: bool,
+    /// Penalty on the kernel.
+    pub kernel_regularizer: Option<Regularizer>,
+    /// Penalty on the recurrent kernel.
+    pub recurrent_regularizer: Option<Regularizer>,
+    /// Penalty on the bias.
+    pub bias_regularizer: Option<Regularizer>,
+    /// Input dropout rate (training only, one mask per sequence).
+    pub dropout: f32,
+    /// Recurrent dropout rate (training only, one mask per sequence and gate).
+    pub recurrent_dropout: f32,
+    drop: RnnDropout,
+    kernel: Param,
+    recurrent: Param,
+    bias: Param,
+    f_in: usize,
+    state_h: Vec<f32>,
+    cache: Cache,
+}
+
+#[derive(Default)]
+struct Cache {
+    b: usize,
+    t: usize,
+    xs: Vec<f32>,    // (T, B, F) processing order
+    gx: Vec<f32>,    // (T, B, 3u) x·W + b_in
+    hr: Vec<f32>,    // (T, B, 3u) recurrent projections
+    gates: Vec<f32>, // (T, B, 3u) z, r, hh (activated)
+    ah: Vec<f32>,    // (T, B, u) candidate pre-activation
+    rh: Vec<f32>,    // (T, B, u) r ⊙ h_{t-1} (reset_after = false)
+    hs: Vec<f32>,    // (T+1, B, u)
+    dgx: Vec<f32>,   // (T, B, 3u)
+    dhr: Vec<f32>,   // (T, B, 3u)
+    dh: Vec<f32>,    // (B, u)
+    dhn: Vec<f32>,   // (B, u)
+    tmp: Vec<f32>,   // (B, u)
+    drh: Vec<f32>,   // (B, u)
+    dxs: Vec<f32>,   // (T, B, F)
+    dxs2: Vec<f32>,  // (T, B, F)
+    xin: Vec<f32>,   // n_in × (T, B, F)
+    hms: Vec<f32>,   // 3 × (T, B, u)
+}
+
+impl GRU {
+    /// A GRU with `units` hidden units and Keras 3's defaults.
+    pub fn new(units: usize) -> Self {
+        GRU {
+            units,
+            activation: Activation::Tanh,
+            recurrent_activation: Activation::Sigmoid,
+            use_bias: true,
+            reset_after: true,
+            kernel_initializer: Initializer::GlorotUniform,
+            recurrent_initializer: Initializer::Orthogonal,
+            bias_initializer: Initializer::Zeros,
+            return_sequences: false,
+            return_state: false,
+            go_backwards: false,
+            stateful: false,
+            kernel_regularizer: None,
+            recurrent_regularizer: None,
+            bias_regularizer: None,
+            dropout: 0.0,
+            recurrent_dropout: 0.0,
+            drop: RnnDropout::default(),
+            kernel: Param::default(),
+            recurrent: Param::default(),
+            bias: Param::default(),
+            f_in: 0,
+            state_h: Vec::new(),
+            cache: Cache::default(),
+        }
+    }
+    /// Sets the candidate activation.
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.activation = a;
+        self
+    }
+    /// Sets the gate activation.
+    pub fn recurrent_activation(mut self, a: Activation) -> Self {
+        self.recurrent_activation = a;
+        self
+    }
+    /// Sets `reset_after`.
+    pub fn reset_after(mut self, v: bool) -> Self {
+        self.reset_after = v;
+        self
+    }
+    /// Sets `use_bias`.
+    pub fn use_bias(mut self, v: bool) -> Self {
+        self.use_bias = v;
+        self
+    }
+    /// Sets `return_sequences`.
+    pub fn return_sequences(mut self, v: bool) -> Self {
+        self.return_sequences = v;
+        self
+    }
+    /// Sets `return_state`.
+    pub fn return_state(mut self, v: bool) -> Self {
+        self.return_state = v;
+        self
+    }
+    /// Sets `go_backwards`.
+    pub fn go_backwards(mut self, v: bool) -> Self {
+        self.go_backwards = v;
+        self
+    }
+    /// Sets `stateful`.
+    pub fn stateful(mut self, v: bool) -> Self {
+        self.stateful = v;
+        self
+    }
+    /// Sets the input dropout rate.
+    pub fn dropout(mut self, r: f32) -> Self {
+        self.dropout = r;
+        self
+    }
+    /// Sets the recurrent dropout rate.
+    pub fn recurrent_dropout(mut self, r: f32) -> Self {
+        self.recurrent_dropout = r;
+        self
+    }
+    /// Sets the kernel initialiser.
+    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
+        self.kernel_initializer = i;
+        self
+    }
+    /// Sets the recurrent kernel initialiser.
+    pub fn recurrent_initializer(mut self, i: Initializer) -> Self {
+        self.recurrent_initializer = i;
+        self
+    }
+    /// Sets the bias initialiser.
+    pub fn bias_initializer(mut self, i: Initializer) -> Self {
+        self.bias_initializer = i;
+        self
+    }
+    /// Sets the kernel regulariser.
+    pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
+        self.kernel_regularizer = Some(r);
+        self
+    }
+    /// Sets the recurrent kernel regulariser.
+    pub fn recurrent_regularizer(mut self, r: Regularizer) -> Self {
+        self.recurrent_regularizer = Some(r);
+        self
+    }
+    /// Sets the bias regulariser.
+    pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
+        self.bias_regularizer = Some(r);
+        self
+    }
+
+    /// A fresh layer with the same configuration and no weights.
+    pub fn clone_config(&self) -> Self {
+        let mut l = GRU::new(self.units);
+        l.activation = self.activation;
+        l.recurrent_activation = self.recurrent_activation;
+        l.use_bias = self.use_bias;
+        l.reset_after = self.reset_after;
+        l.kernel_initializer = self.kernel_initializer;
+        l.recurrent_initializer = self.recurrent_initializer;
+        l.bias_initializer = self.bias_initializer;
+        l.return_sequences = self.return_sequences;
+        l.return_state = self.return_state;
+        l.go_backwards = self.go_backwards;
+        l.stateful = self.stateful;
+        l.kernel_regularizer = self.kernel_regularizer;
+        l.recurrent_regularizer = self.recurrent_regularizer;
+        l.bias_regularizer = self.bias_regularizer;
+        l.dropout = self.dropout;
+        l.recurrent_dropout = self.recurrent_dropout;
+        l
+    }
+
+    /// The stored state of a stateful layer (B·u); empty before the first call.
+    pub fn states(&self) -> &[f32] {
+        &self.state_h
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Fused kernels
+// ---------------------------------------------------------------------------
+
+#[inline(always)]
+fn rec_deriv(rec: Activation, y: &[f32], g: &mut [f32]) {
+    match rec {
+        Activation::HardSigmoid => {
+            for (g, &y) in g.iter_mut().zip(y) {
+                *g *= if y > 0.0 && y < 1.0 { 1.0 / 6.0 } else { 0.0 };
+            }
+        }
+        _ => {
+            for (g, &y) in g.iter_mut().zip(y) {
+                *g *= y * (1.0 - y);
+            }
+        }
+    }
+}
+
+/// z and r for all rows: `g[.., :2u] = rec(gx + hr)`.
+#[inline(always)]
+fn zr_fwd_impl(u: usize, rec: Activation, gx: &[f32], hr: &[f32], g: &mut [f32]) {
+    let w = 3 * u;
+    for ((grow, gxr), hrr) in g
+        .chunks_exact_mut(w)
+        .zip(gx.chunks_exact(w))
+        .zip(hr.chunks_exact(w))
+    {
+        for j in 0..2 * u {
+            grow[j] = gxr[j] + hrr[j];
+        }
+        apply_loop(rec, &mut grow[..2 * u]);
+    }
+}
+
+/// Candidate and new state for all rows.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn h_fwd_impl(
+    u: usize,
+    act: Activation,
+    reset_after: bool,
+    gx: &[f32],
+    hr: &[f32],
+    g: &mut [f32],
+    ah: &mut [f32],
+    hp: &[f32],
+    h: &mut [f32],
+) {
+    let w = 3 * u;
+    for (b, ((grow, gxr), hrr)) in g
+        .chunks_exact_mut(w)
+        .zip(gx.chunks_exact(w))
+        .zip(hr.chunks_exact(w))
+        .enumerate()
+    {
+        let r = b * u..(b + 1) * u;
+        let (zr, hh) = grow.split_at_mut(2 * u);
+        let a = &mut ah[r.clone()];
+        if reset_after {
+            for j in 0..u {
+                a[j] = gxr[2 * u + j] + zr[u + j] * hrr[2 * u + j];
+            }
+        } else {
+            for j in 0..u {
+                a[j] = gxr[2 * u + j] + hrr[2 * u + j];
+            }
+        }
+        hh.copy_from_slice(a);
+        apply_loop(act, hh);
+        let (hpr, hr_) = (&hp[r.clone()], &mut h[r]);
+        for j in 0..u {
+            hr_[j] = zr[j] * hpr[j] + (1.0 - zr[j]) * hh[j];
+        }
+    }
+}
+
+/// First backward pass of a step: from dL/dh_t to the pre-activation gradients.
+/// Writes `dgx` = [dz, dr, da] (dr only when `reset_after`), `dhr` = [dz, dr, da·r]
+/// (when `reset_after`) and `dhn` = dL/dh_{t-1} through the direct path `z ⊙ h_{t-1}`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn bwd_a_impl(
+    u: usize,
+    act: Activation,
+    rec: Activation,
+    reset_after: bool,
+    g: &[f32],
+    ah: &[f32],
+    hr: &[f32],
+    hp: &[f32],
+    dh: &[f32],
+    dgx: &mut [f32],
+    dhr: &mut [f32],
+    dhn: &mut [f32],
+) {
+    let w = 3 * u;
+    for (b, ((grow, dgr), hrr)) in g
+        .chunks_exact(w)
+        .zip(dgx.chunks_exact_mut(w))
+        .zip(hr.chunks_exact(w))
+        .enumerate()
+    {
+        let r = b * u..(b + 1) * u;
+        let (z, rest) = grow.split_at(u);
+        let (rg, hh) = rest.split_at(u);
+        let (dz, rest) = dgr.split_at_mut(u);
+        let (dr, da) = rest.split_at_mut(u);
+        let (dhb, hpb, dhnb) = (&dh[r.clone()], &hp[r.clone()], &mut dhn[r.clone()]);
+        for j in 0..u {
+            dz[j] = dhb[j] * (hpb[j] - hh[j]);
+            da[j] = dhb[j] * (1.0 - z[j]);
+            dhnb[j] = dhb[j] * z[j];
+        }
+        deriv_loop(act, &ah[r], hh, da);
+        rec_deriv(rec, z, dz);
+        if reset_after {
+            for j in 0..u {
+                dr[j] = da[j] * hrr[2 * u + j];
+            }
+            rec_deriv(rec, rg, dr);
+            let dhrow = &mut dhr[b * w..(b + 1) * w];
+            dhrow[..2 * u].copy_from_slice(&dgr[..2 * u]);
+            for j in 0..u {
+                dhrow[2 * u + j] = dgr[2 * u + j] * rg[j];
+            }
+        }
+    }
+}
+
+/// Second backward pass for `reset_after=false`: given `drh` = dL/d(r ⊙ h') (h' =
+/// the possibly masked h_{t-1}), writes dr into `dgx` and `drh ⊙ r` into `tmp`.
+#[inline(always)]
+fn bwd_b_impl(
+    u: usize,
+    rec: Activation,
+    g: &[f32],
+    hm: &[f32],
+    drh: &[f32],
+    dgx: &mut [f32],
+    tmp: &mut [f32],
+) {
+    let w = 3 * u;
+    for (b, (grow, dgr)) in g.chunks_exact(w).zip(dgx.chunks_exact_mut(w)).enumerate() {
+        let r = b * u..(b + 1) * u;
+        let rg = &grow[u..2 * u];
+        let dr = &mut dgr[u..2 * u];
+        let (d, h, t) = (&drh[r.clone()], &hm[r.clone()], &mut tmp[r]);
+        for j in 0..u {
+            dr[j] = d[j] * h[j];
+            t[j] = d[j] * rg[j];
+        }
+        rec_deriv(rec, rg, dr);
+    }
+}
+
+simd_variants!(zr_fwd_impl, zr_fwd_avx512, zr_fwd_avx2, zr_fwd,
+    (u: usize, rec: Activation, gx: &[f32], hr: &[f32], g: &mut [f32]));
+simd_variants!(h_fwd_impl, h_fwd_avx512, h_fwd_avx2, h_fwd,
+    (u: usize, act: Activation, reset_after: bool, gx: &[f32], hr: &[f32], g: &mut [f32], ah: &mut [f32], hp: &[f32], h: &mut [f32]));
+simd_variants!(bwd_a_impl, bwd_a_avx512, bwd_a_avx2, bwd_a,
+    (u: usize, act: Activation, rec: Activation, reset_after: bool, g: &[f32], ah: &[f32], hr: &[f32], hp: &[f32], dh: &[f32], dgx: &mut [f32], dhr: &mut [f32], dhn: &mut [f32]));
+simd_variants!(bwd_b_impl, bwd_b_avx512, bwd_b_avx2, bwd_b,
+    (u: usize, rec: Activation, g: &[f32], hm: &[f32], drh: &[f32], dgx: &mut [f32], tmp: &mut [f32]));
+
+impl Layer for GRU {
+    fn class_name(&self) -> &'static str {
+        "GRU"
+    }
+
+    fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
+        match self.recurrent_activation {
+            Activation::Sigmoid | Activation::HardSigmoid => {}
+            a => {
+                return Err(Error::Config(format!(
+                    "GRU recurrent_activation must be sigmoid or hard_sigmoid, got {}",
+                    a.name()
+                )))
+            }
+        }
+        check_rate("GRU", "dropout", self.dropout)?;
+        check_rate("GRU", "recurrent_dropout", self.recurrent_dropout)?;
+        if input_shapes.is_empty() || input_shapes.len() > 2 {
+            return Err(Error::Shape(format!(
+                "GRU takes one input, or two (x, initial state); got {}",
+                input_shapes.len()
+            )));
+        }
+        let s = &input_shapes[0];
+        if s.len() != 2 {
+            return Err(Error::Shape(format!(
+                "GRU expects a 3-D input (batch, timesteps, features) but receives {}{}",
+                super::fmt_shape(s),
+                if s.len() == 1 {
+                    ": the previous layer returns only its last step; set return_sequences=true on it"
+                } else {
+                    ""
+                }
+            )));
+        }
+        let u = self.units;
+        if u == 0 {
+            return Err(Error::Config("GRU units must be > 0".into()));
+        }
+        let f = s[1];
+        if f == 0 {
+            return Err(Error::Shape("GRU needs a known feature width".into()));
+        }
+        if input_shapes.len() == 2 && input_shapes[1] != vec![u] {
+            return Err(Error::Shape(format!(
+                "GRU initial state must be (None, {u}), got {}",
+                super::fmt_shape(&input_shapes[1])
+            )));
+        }
+        if self.kernel.value.shape != [f, 3 * u] {
+            self.kernel = Param::new(
+                "kernel",
+                &[f, 3 * u],
+                self.kernel_initializer.fill(f, 3 * u, rng),
+            );
+        }
+        if self.recurrent.value.shape != [u, 3 * u] {
+            self.recurrent = Param::new(
+                "recurrent_kernel",
+                &[u, 3 * u],
+                self.recurrent_initializer.fill(u, 3 * u, rng),
+            );
+        }
+        self.kernel.regularizer = self.kernel_regularizer;
+        self.recurrent.regularizer = self.recurrent_regularizer;
+        if self.use_bias {
+            let shape: Vec<usize> = if self.reset_after {
+                vec![2, 3 * u]
+            } else {
+                vec![3 * u]
+            };
+            if self.bias.value.shape != shape {
+                let rows = if self.reset_after { 2 } else { 1 };
+                self.bias =
+                    Param::new("bias", &shape, self.bias_initializer.fill(rows, 3 * u, rng));
+            }
+            self.bias.regularizer = self.bias_regularizer;
+        }
+        self.f_in = f;
+        self.drop.rate = self.dropout;
+        self.drop.rec_rate = self.recurrent_dropout;
+        self.drop.rng = rng.fork();
+        let mut outs = vec![if self.return_sequences {
+            vec![s[0], u]
+        } else {
+            vec![u]
+        }];
+        if self.return_state {
+            outs.push(vec![u]);
+        }
+        Ok(outs)
+    }
+
+    fn num_outputs(&self) -> usize {
+        if self.return_state {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn forward(
+        &mut self,
+        inputs: &[&Tensor],
+        outputs: &mut [Tensor],
+        training: bool,
+    ) -> Result<()> {
+        let x = inputs[0];
+        if x.ndim() != 3 || x.shape[2] != self.f_in {
+            return Err(Error::Shape(format!(
+                "GRU expects input (batch, timesteps, {}), got {:?}",
+                self.f_in, x.shape
+            )));
+        }
+        let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
+        if t == 0 {
+            return Err(Error::Shape("GRU input has 0 timesteps".into()));
+        }
+        let u = self.units;
+        let g3 = 3 * u;
+        let bu = b * u;
+        let c = &mut self.cache;
+        c.b = b;
+        c.t = t;
+        c.xs.resize(t * b * f, 0.0);
+        c.gx.resize(t * b * g3, 0.0);
+        c.hr.resize(t * b * g3, 0.0);
+        c.gates.resize(t * b * g3, 0.0);
+        c.ah.resize(t * bu, 0.0);
+        c.hs.resize((t + 1) * bu, 0.0);
+        if !self.reset_after {
+            c.rh.resize(t * bu, 0.0);
+        }
+        for s in 0..t {
+            let ts = if self.go_backwards { t - 1 - s } else { s };
+            for bi in 0..b {
+                let src = &x.data[(bi * t + ts) * f..(bi * t + ts + 1) * f];
+                c.xs[(s * b + bi) * f..(s * b + bi + 1) * f].copy_from_slice(src);
+            }
+        }
+        if inputs.len() == 2 {
+            if inputs[1].len() != bu {
+                return Err(Error::Shape(format!(
+                    "GRU initial state must be ({b}, {u}), got {:?}",
+                    inputs[1].shape
+                )));
+            }
+            c.hs[..bu].copy_from_slice(&inputs[1].data);
+        } else if self.stateful && self.state_h.len() == bu {
+            c.hs[..bu].copy_from_slice(&self.state_h);
+        } else if self.stateful && !self.state_h.is_empty() {
+            return Err(Error::Shape(format!(
+                "stateful GRU was called with batch size {} before and {b} now; stateful layers need a fixed batch size (call reset_states() to start over)",
+                self.state_h.len() / u
+            )));
+        } else {
+            c.hs[..bu].fill(0.0);
+        }
+        // input projection for all steps
+        let d = &mut self.drop;
+        d.draw(training, 3, b, f, u);
+        let beta = if self.use_bias {
+            let bin = &self.bias.value.data[..g3];
+            for row in c.gx.chunks_exact_mut(g3) {
+                row.copy_from_slice(bin);
+            }
+            1.0
+        } else {
+            0.0
+        };
+        let w = &self.kernel.value.data;
+        let tbf = t * b * f;
+        if !d.in_on {
+            gemm::gemm_nn(t * b, f, g3, &c.xs, w, beta, &mut c.gx);
+        } else {
+            c.xin.resize(d.n_in * tbf, 0.0);
+            for k in 0..d.n_in {
+                mask_rows(
+                    &c.xs,
+                    &d.in_mask[k * b * f..(k + 1) * b * f],
+                    b,
+                    f,
+                    &mut c.xin[k * tbf..(k + 1) * tbf],
+                );
+            }
+            if d.n_in == 1 {
+                gemm::gemm_nn(t * b, f, g3, &c.xin, w, beta, &mut c.gx);
+            } else {
+                for k in 0..3 {
+                    let xk = &c.xin[k * tbf..(k + 1) * tbf];
+                    gemm_nn_blk(t * b, f, u, g3, k * u, xk, w, beta, &mut c.gx);
+                }
+            }
+        }
+        if d.rec_on {
+            c.hms.resize(3 * t * bu, 0.0);
+        }
+        let level = simd_level();
+        let rk = &self.recurrent.value.data;
+        let brec: Option<&[f32]> = if self.use_bias && self.reset_after {
+            Some(&self.bias.value.data[g3..])
+        } else {
+            None
+        };
+        for s in 0..t {
+            let (hprev, hnext) = c.hs.split_at_mut((s + 1) * bu);
+            let hp = &hprev[s * bu..];
+            let rows = s * b * g3..(s + 1) * b * g3;
+            let hr = &mut c.hr[rows.clone()];
+            let (nrec, rbeta) = if self.reset_after { (3, 1.0) } else { (2, 0.0) };
+            if self.reset_after {
+                match brec {
+                    Some(br) => {
+                        for row in hr.chunks_exact_mut(g3) {
+                            row.copy_from_slice(br);
+                        }
+                    }
+                    None => hr.fill(0.0),
+                }
+            }
+            if !d.rec_on {
+                gemm_nn_blk(b, u, nrec * u, g3, 0, hp, rk, rbeta, hr);
+            } else {
+                for k in 0..3 {
+                    let hm = &mut c.hms[(k * t + s) * bu..(k * t + s + 1) * bu];
+                    let m = &d.rec_mask[k * bu..(k + 1) * bu];
+                    for j in 0..bu {
+                        hm[j] = hp[j] * m[j];
+                    }
+                    if k < nrec {
+                        gemm_nn_blk(b, u, u, g3, k * u, hm, rk, rbeta, hr);
+                    }
+                }
+            }
+            let gx = &c.gx[rows.clone()];
+            let g = &mut c.gates[rows];
+            zr_fwd(level, u, self.recurrent_activation, gx, hr, g);
+            if !self.reset_after {
+                // candidate's recurrent input r ⊙ h'
+                let rh = &mut c.rh[s * bu..(s + 1) * bu];
+                let hsrc: &[f32] = if d.rec_on {
+                    &c.hms[(2 * t + s) * bu..(2 * t + s + 1) * bu]
+                } else {
+                    hp
+                };
+                for (bi, grow) in g.chunks_exact(g3).enumerate() {
+                    for j in 0..u {
+                        rh[bi * u + j] = grow[u + j] * hsrc[bi * u + j];
+                    }
+                }
+                gemm_nn_blk(b, u, u, g3, 2 * u, rh, rk, 0.0, hr);
+            }
+            h_fwd(
+                level,
+                u,
+                self.activation,
+                self.reset_after,
+                gx,
+                hr,
+                g,
+                &mut c.ah[s * bu..(s + 1) * bu],
+                hp,
+                &mut hnext[..bu],
+            );
+        }
+        let h_last = &c.hs[t * bu..];
+        if self.return_sequences {
+            let y = &mut outputs[0];
+            y.resize_uninit(&[b, t, u]);
+            for s in 0..t {
+                for bi in 0..b {
+                    let src = &c.hs[(s + 1) * bu + bi * u..(s + 1) * bu + (bi + 1) * u];
+                    y.data[(bi * t + s) * u..(bi * t + s + 1) * u].copy_from_slice(src);
+                }
+            }
+        } else {
+            outputs[0].resize_uninit(&[b, u]);
+            outputs[0].data.copy_from_slice(h_last);
+        }
+        if self.return_state {
+            outputs[1].resize_uninit(&[b, u]);
+            outputs[1].data.copy_from_slice(h_last);
+        }
+        if self.stateful {
+            self.state_h.clear();
+            self.state_h.extend_from_slice(h_last);
+        }
+        Ok(())
+    }
+
+    fn backward(
+        &mut self,
+        inputs: &[&Tensor],
+        _outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [Tensor],
+    ) -> Result<()> {
+        let u = self.units;
+        let g3 = 3 * u;
+        let f = self.f_in;
+        let c = &mut self.cache;
+        let d = &self.drop;
+        let (b, t) = (c.b, c.t);
+        let bu = b * u;
+        c.dgx.resize(t * b * g3, 0.0);
+        if self.reset_after {
+            c.dhr.resize(t * b * g3, 0.0);
+        }
+        c.dh.resize(bu, 0.0);
+        c.dhn.resize(bu, 0.0);
+        c.tmp.resize(bu, 0.0);
+        c.drh.resize(bu, 0.0);
+        c.dh.fill(0.0);
+        if self.return_state {
+            for (dd, g) in c.dh.iter_mut().zip(&grad_outputs[1].data) {
+                *dd += g;
+            }
+        }
+        let gy = &grad_outputs[0].data;
+        let level = simd_level();
+        let rk = &self.recurrent.value.data;
+        let need_h0 = inputs.len() == 2 && grad_inputs[1].len() == bu;
+        for s in (0..t).rev() {
+            if self.return_sequences {
+                for bi in 0..b {
+                    let src = &gy[(bi * t + s) * u..(bi * t + s + 1) * u];
+                    for (dd, g) in c.dh[bi * u..(bi + 1) * u].iter_mut().zip(src) {
+                        *dd += g;
+                    }
+                }
+            } else if s == t - 1 {
+                for (dd, g) in c.dh.iter_mut().zip(gy) {
+                    *dd += g;
+                }
+            }
+            let rows = s * b * g3..(s + 1) * b * g3;
+            let hp = &c.hs[s * bu..(s + 1) * bu];
+            let dgx = &mut c.dgx[rows.clone()];
+            let dhr: &mut [f32] = if self.reset_after {
+                &mut c.dhr[rows.clone()]
+            } else {
+                &mut []
+            };
+            bwd_a(
+                level,
+                u,
+                self.activation,
+                self.recurrent_activation,
+                self.reset_after,
+                &c.gates[rows.clone()],
+                &c.ah[s * bu..(s + 1) * bu],
+                &c.hr[rows.clone()],
+                hp,
+                &c.dh,
+                dgx,
+                dhr,
+                &mut c.dhn,
+            );
+            if !self.reset_after {
+                // d(r ⊙ h') = da · U_hᵀ
+                gemm_nt_blk(b, u, u, g3, 2 * u, dgx, rk, 0.0, &mut c.drh);
+                let hm: &[f32] = if d.rec_on {
+                    &c.hms[(2 * t + s) * bu..(2 * t + s + 1) * bu]
+                } else {
+                    hp
+                };
+                bwd_b(
+                    level,
+                    u,
+                    self.recurrent_activation,
+                    &c.gates[rows.clone()],
+                    hm,
+                    &c.drh,
+                    dgx,
+                    &mut c.tmp,
+                );
+                if d.rec_on {
+                    let m = &d.rec_mask[2 * bu..3 * bu];
+                    for j in 0..bu {
+                        c.dhn[j] += c.tmp[j] * m[j];
+                    }
+                } else {
+                    for j in 0..bu {
+                        c.dhn[j] += c.tmp[j];
+                    }
+                }
+            }
+            if s > 0 || need_h0 {
+                let (src, nrec): (&[f32], usize) = if self.reset_after {
+                    (&c.dhr[rows.clone()], 3)
+                } else {
+                    (&c.dgx[rows.clone()], 2)
+                };
+                if !d.rec_on {
+                    gemm_nt_blk(b, nrec * u, u, g3, 0, src, rk, 1.0, &mut c.dhn);
+                } else {
+                    for k in 0..nrec {
+                        gemm_nt_blk(b, u, u, g3, k * u, src, rk, 0.0, &mut c.tmp);
+                        let m = &d.rec_mask[k * bu..(k + 1) * bu];
+                        for j in 0..bu {
+                            c.dhn[j] += c.tmp[j] * m[j];
+                        }
+                    }
+                }
+            }
+            std::mem::swap(&mut c.dh, &mut c.dhn);
+        }
+        // weight gradients
+        let tbu = t * bu;
+        let tb = t * b;
+        let gu = &mut self.recurrent.grad.data;
+        if self.reset_after {
+            if !d.rec_on {
+                gemm::gemm_tn(u, tb, g3, &c.hs[..tbu], &c.dhr, 1.0, gu);
+            } else {
+                for k in 0..3 {
+                    let hm = &c.hms[k * tbu..(k + 1) * tbu];
+                    gemm_tn_blk(u, tb, u, g3, k * u, hm, &c.dhr, gu);
+                }
+            }
+        } else {
+            if !d.rec_on {
+                gemm_tn_blk(u, tb, 2 * u, g3, 0, &c.hs[..tbu], &c.dgx, gu);
+            } else {
+                for k in 0..2 {
+                    let hm = &c.hms[k * tbu..(k + 1) * tbu];
+                    gemm_tn_blk(u, tb, u, g3, k * u, hm, &c.dgx, gu);
+                }
+            }
+            gemm_tn_blk(u, tb, u, g3, 2 * u, &c.rh, &c.dgx, gu);
+        }
+        let tbf = tb * f;
+        let gw = &mut self.kernel.grad.data;
+        if !d.in_on {
+            gemm::gemm_tn(f, tb, g3, &c.xs, &c.dgx, 1.0, gw);
+        } else if d.n_in == 1 {
+            gemm::gemm_tn(f, tb, g3, &c.xin[..tbf], &c.dgx, 1.0, gw);
+        } else {
+            for k in 0..3 {
+                let xk = &c.xin[k * tbf..(k + 1) * tbf];
+                gemm_tn_blk(f, tb, u, g3, k * u, xk, &c.dgx, gw);
+            }
+        }
+        if self.use_bias {
+            let db = &mut self.bias.grad.data;
+            for row in c.dgx.chunks_exact(g3) {
+                for (g, v) in db[..g3].iter_mut().zip(row) {
+                    *g += v;
+                }
+            }
+            if self.reset_after {
+                for row in c.dhr.chunks_exact(g3) {
+                    for (g, v) in db[g3..].iter_mut().zip(row) {
+                        *g += v;
+                    }
+                }
+            }
+        }
+        if grad_inputs[0].len() == tbf {
+            c.dxs.resize(tbf, 0.0);
+            let w = &self.kernel.value.data;
+            if !d.in_on {
+                gemm::gemm_nt(tb, g3, f, &c.dgx, w, 0.0, &mut c.dxs);
+            } else if d.n_in == 1 {
+                c.dxs2.resize(tbf, 0.0);
+                gemm::gemm_nt(tb, g3, f, &c.dgx, w, 0.0, &mut c.dxs2);
+                mask_rows(&c.dxs2, &d.in_mask[..b * f], b, f, &mut c.dxs);
+            } else {
+                c.dxs.fill(0.0);
+                c.dxs2.resize(tbf, 0.0);
+                let bf = b * f;
+                for k in 0..3 {
+                    gemm_nt_blk(tb, u, f, g3, k * u, &c.dgx, w, 0.0, &mut c.dxs2);
+                    let m = &d.in_mask[k * bf..(k + 1) * bf];
+                    for (o, x) in c.dxs.chunks_exact_mut(bf).zip(c.dxs2.chunks_exact(bf)) {
+                        for j in 0..bf {
+                            o[j] += x[j] * m[j];
+                        }
+                    }
+                }
+            }
+            let gx = &mut grad_inputs[0].data;
+            for s in 0..t {
+                let ts = if self.go_backwards { t - 1 - s } else { s };
+                for bi in 0..b {
+                    gx[(bi * t + ts) * f..(bi * t + ts + 1) * f]
+                        .copy_from_slice(&c.dxs[(s * b + bi) * f..(s * b + bi + 1) * f]);
+                }
+            }
+        }
+        if need_h0 {
+            grad_inputs[1].data.copy_from_slice(&c.dh);
+        }
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        let mut v = vec![&self.kernel, &self.recurrent];
+        if self.use_bias {
+            v.push(&self.bias);
+        }
+        v
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut v = vec![&mut self.kernel, &mut self.recurrent];
+        if self.use_bias {
+            v.push(&mut self.bias);
+        }
+        v
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({
+            "units": self.units,
+            "activation": self.activation.name(),
+            "recurrent_activation": self.recurrent_activation.name(),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.name(),
+            "recurrent_initializer": self.recurrent_initializer.name(),
+            "bias_initializer": self.bias_initializer.name(),
+            "kernel_regularizer": self.kernel_regularizer.map(|r| r.to_keras()),
+            "recurrent_regularizer": self.recurrent_regularizer.map(|r| r.to_keras()),
+            "bias_regularizer": self.bias_regularizer.map(|r| r.to_keras()),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "reset_after": self.reset_after,
+            "seed": serde_json::Value::Null,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+        })
+    }
+
+    fn reset_states(&mut self) {
+        self.state_h.clear();
+    }
+
+    fn runtime_state(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        if self.stateful && !self.state_h.is_empty() {
+            m.insert("h".into(), serde_json::json!(self.state_h));
+        }
+        let r = self.drop.state();
+        if !r.is_null() {
+            m.insert("rng".into(), r);
+        }
+        if m.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::Value::Object(m)
+        }
+    }
+
+    fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
+        match state.get("h") {
+            Some(h) => {
+                self.state_h = serde_json::from_value(h.clone())
+                    .map_err(|e| Error::Config(format!("GRU state 'h': {e}")))?;
+            }
+            None => self.reset_states(),
+        }
+        if let Some(r) = state.get("rng") {
+            self.drop.set_state("GRU", r)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,238 @@
+//! Pieces shared by the recurrent layers (LSTM, GRU): Keras' time-constant
+//! dropout masks, per-gate block GEMMs, and the SIMD dispatch macro.
+
+use crate::error::{Error, Result};
+use crate::nn::gemm::sgemm_strided;
+use crate::rng::Rng;
+
+/// Compiles an `#[inline(always)]` kernel three times (AVX-512, AVX2+FMA,
+/// generic) and generates a dispatcher taking a [`SimdLevel`](super::activation::SimdLevel).
+macro_rules! simd_variants {
+    ($generic:ident, $avx512:ident, $avx2:ident, $dispatch:ident, ($($arg:ident : $ty:ty),*)) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $avx512($($arg: $ty),*) {
+            $generic($($arg),*)
+        }
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $avx2($($arg: $ty),*) {
+            $generic($($arg),*)
+        }
+        #[allow(clippy::too_many_arguments)]
+        fn $dispatch(level: $crate::nn::activation::SimdLevel, $($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                use $crate::nn::activation::SimdLevel;
+                // SAFETY: `level` comes from `simd_level()`, which checked the CPU.
+                match level {
+                    SimdLevel::Avx512 => return unsafe { $avx512($($arg),*) },
+                    SimdLevel::Avx2 => return unsafe { $avx2($($arg),*) },
+                    SimdLevel::Scalar => {}
+                }
+            }
+            let _ = level;
+            $generic($($arg),*)
+        }
+    };
+}
+pub(crate) use simd_variants;
+
+/// `C[:, blk] = beta·C[:, blk] + A · B[:, blk]`: A is m×kd, B is kd×(g·u) and
+/// C is m×(g·u), both row-major; `blk` selects a column block of width `w`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_nn_blk(
+    m: usize,
+    kd: usize,
+    w: usize,
+    ld: usize,
+    off: usize,
+    a: &[f32],
+    b: &[f32],
+    beta: f32,
+    c: &mut [f32],
+) {
+    sgemm_strided(
+        m,
+        kd,
+        w,
+        1.0,
+        a,
+        kd as isize,
+        1,
+        &b[off..],
+        ld as isize,
+        1,
+        beta,
+        &mut c[off..],
+        ld as isize,
+        1,
+    )
+}
+
+/// `G[:, blk] += Aᵀ · D[:, blk]`: A is m×kd, D is m×ld, G is kd×ld (weight gradient of a block).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_tn_blk(
+    kd: usize,
+    m: usize,
+    w: usize,
+    ld: usize,
+    off: usize,
+    a: &[f32],
+    d: &[f32],
+    g: &mut [f32],
+) {
+    sgemm_strided(
+        kd,
+        m,
+        w,
+        1.0,
+        a,
+        1,
+        kd as isize,
+        &d[off..],
+        ld as isize,
+        1,
+        1.0,
+        &mut g[off..],
+        ld as isize,
+        1,
+    )
+}
+
+/// `O = beta·O + D[:, blk] · B[:, blk]ᵀ`: D is m×ld, B is kd×ld, O is m×kd.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_nt_blk(
+    m: usize,
+    w: usize,
+    kd: usize,
+    ld: usize,
+    off: usize,
+    d: &[f32],
+    b: &[f32],
+    beta: f32,
+    o: &mut [f32],
+) {
+    sgemm_strided(
+        m,
+        w,
+        kd,
+        1.0,
+        &d[off..],
+        ld as isize,
+        1,
+        &b[off..],
+        1,
+        ld as isize,
+        beta,
+        o,
+        kd as isize,
+        1,
+    )
+}
+
+/// Keras 3's recurrent dropout: masks drawn once per call (per sequence),
+/// constant over time. With `recurrent_dropout > 0` Keras switches the cell to
+/// `implementation=1`, which draws one input mask and one recurrent mask per gate;
+/// with only `dropout`, one input mask is shared by every gate.
+#[derive(Clone, Debug)]
+pub(crate) struct RnnDropout {
+    /// Input dropout rate.
+    pub rate: f32,
+    /// Recurrent dropout rate.
+    pub rec_rate: f32,
+    /// Stream the masks are drawn from (seeded at build).
+    pub rng: Rng,
+    /// Input masks: `n_in` × (B × F), values 0 or 1/(1−rate).
+    pub in_mask: Vec<f32>,
+    /// Recurrent masks: gates × (B × u).
+    pub rec_mask: Vec<f32>,
+    /// Whether the last forward call used input masks.
+    pub in_on: bool,
+    /// Whether the last forward call used recurrent masks.
+    pub rec_on: bool,
+    /// Number of input masks (1 or the number of gates).
+    pub n_in: usize,
+}
+
+impl Default for RnnDropout {
+    fn default() -> Self {
+        RnnDropout {
+            rate: 0.0,
+            rec_rate: 0.0,
+            rng: Rng::new(0),
+            in_mask: Vec::new(),
+            rec_mask: Vec::new(),
+            in_on: false,
+            rec_on: false,
+            n_in: 1,
+        }
+    }
+}
+
+/// Fills `m` with an inverted-dropout mask: 0 with probability `rate`, else 1/(1−rate).
+pub(crate) fn fill_mask(m: &mut [f32], rate: f32, rng: &mut Rng) {
+    let keep = 1.0 / (1.0 - rate);
+    let r = rate as f64;
+    for v in m.iter_mut() {
+        *v = if rng.next_f64() < r { 0.0 } else { keep };
+    }
+}
+
+/// Checks a dropout rate: Keras accepts [0, 1]; 1 would zero everything, so lstmkit asks for < 1.
+pub(crate) fn check_rate(layer: &str, what: &str, r: f32) -> Result<()> {
+    if !(0.0..1.0).contains(&r) {
+        return Err(Error::Config(format!(
+            "{layer} {what} must be in [0, 1), got {r}"
+        )));
+    }
+    Ok(())
+}
+
+impl RnnDropout {
+    /// Draws the masks for one call (training mode) and records which are on.
+    pub fn draw(&mut self, training: bool, gates: usize, b: usize, f: usize, u: usize) {
+        self.in_on = training && self.rate > 0.0;
+        self.rec_on = training && self.rec_rate > 0.0;
+        self.n_in = if self.rec_rate > 0.0 { gates } else { 1 };
+        if self.in_on {
+            self.in_mask.resize(self.n_in * b * f, 0.0);
+            fill_mask(&mut self.in_mask, self.rate, &mut self.rng);
+        }
+        if self.rec_on {
+            self.rec_mask.resize(gates * b * u, 0.0);
+            fill_mask(&mut self.rec_mask, self.rec_rate, &mut self.rng);
+        }
+    }
+
+    /// The run-time state to save (the mask stream), or null when dropout is off.
+    pub fn state(&self) -> serde_json::Value {
+        if self.rate > 0.0 || self.rec_rate > 0.0 {
+            serde_json::to_value(&self.rng).unwrap_or(serde_json::Value::Null)
+        } else {
+            serde_json::Value::Null
+        }
+    }
+
+    /// Restores [`RnnDropout::state`].
+    pub fn set_state(&mut self, layer: &str, v: &serde_json::Value) -> Result<()> {
+        if !v.is_null() {
+            self.rng = serde_json::from_value(v.clone())
+                .map_err(|e| Error::Config(format!("{layer} dropout RNG state: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Copies `xs` (T·B rows of F) into `out`, multiplied by the per-sample mask
+/// `mask` (B×F), the same for every step.
+pub(crate) fn mask_rows(xs: &[f32], mask: &[f32], b: usize, f: usize, out: &mut [f32]) {
+    let bf = b * f;
+    for (o, x) in out.chunks_exact_mut(bf).zip(xs.chunks_exact(bf)) {
+        for k in 0..bf {
+            o[k] = x[k] * mask[k];
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `TimeDistributed(layer)`: applies `layer` to every time step of (B, T, ...)
+//! independently, by running it on (B·T, ...) (Keras' `keras.layers.TimeDistributed`).
+//! The variables are the inner layer's.
+
+use super::{Layer, Param, Shape};
+use crate::error::{Error, Result};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// Keras' `TimeDistributed` wrapper (typically around `Dense`).
+///
+/// ```
+/// use lstmkit::model::Sequential;
+/// use lstmkit::nn::{Dense, TimeDistributed, LSTM};
+/// use lstmkit::Tensor;
+/// let mut m = Sequential::new(&[10, 1])
+///     .add(LSTM::new(4).return_sequences(true))
+///     .add(TimeDistributed::new(Dense::new(2)))
+///     .build(1)
+///     .unwrap();
+/// assert_eq!(m.predict(&Tensor::zeros(&[3, 10, 1])).unwrap().shape, vec![3, 10, 2]);
+/// ```
+pub struct TimeDistributed {
+    /// The wrapped layer.
+    pub layer: Box<dyn Layer>,
+    x2: Tensor,
+    y2: Vec<Tensor>,
+    g2: Tensor,
+    gin2: Vec<Tensor>,
+}
+
+impl TimeDistributed {
+    /// Wraps a layer.
+    pub fn new(layer: impl Layer + 'static) -> Self {
+        Self::from_boxed(Box::new(layer))
+    }
+    /// Wraps a boxed layer.
+    pub fn from_boxed(layer: Box<dyn Layer>) -> Self {
+        TimeDistributed {
+            layer,
+            x2: Tensor::default(),
+            y2: vec![Tensor::default()],
+            g2: Tensor::default(),
+            gin2: vec![Tensor::default()],
+        }
+    }
+}
+
+impl Layer for TimeDistributed {
+    fn class_name(&self) -> &'static str {
+        "TimeDistributed"
+    }
+
+    fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
+        if input_shapes.len() != 1 || input_shapes[0].len() < 2 {
+            return Err(Error::Shape(format!(
+                "TimeDistributed takes one input of rank ≥ 3 (batch, steps, ...), got {}",
+                input_shapes
+                    .iter()
+                    .map(|s| super::fmt_shape(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        if self.layer.num_outputs() != 1 {
+            return Err(Error::Config(format!(
+                "TimeDistributed needs a layer with one output, {} has {}",
+                self.layer.class_name(),
+                self.layer.num_outputs()
+            )));
+        }
+        let s = &input_shapes[0];
+        let inner = self.layer.build(&[s[1..].to_vec()], rng)?;
+        let mut out = vec![s[0]];
+        out.extend_from_slice(&inner[0]);
+        Ok(vec![out])
+    }
+
+    fn forward(
+        &mut self,
+        inputs: &[&Tensor],
+        outputs: &mut [Tensor],
+        training: bool,
+    ) -> Result<()> {
+        let x = inputs[0];
+        if x.ndim() < 3 {
+            return Err(Error::Shape(format!(
+                "TimeDistributed expects (batch, steps, ...), got {:?}",
+                x.shape
+            )));
+        }
+        let (b, t) = (x.shape[0], x.shape[1]);
+        let mut shape = vec![b * t];
+        shape.extend_from_slice(&x.shape[2..]);
+        self.x2.resize_uninit(&shape);
+        self.x2.data.copy_from_slice(&x.data);
+        self.layer.forward(&[&self.x2], &mut self.y2, training)?;
+        let y2 = &self.y2[0];
+        let mut oshape = vec![b, t];
+        oshape.extend_from_slice(&y2.shape[1..]);
+        outputs[0].resize_uninit(&oshape);
+        outputs[0].data.copy_from_slice(&y2.data);
+        Ok(())
+    }
+
+    fn backward(
+        &mut self,
+        inputs: &[&Tensor],
+        _outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [Tensor],
+    ) -> Result<()> {
+        let want = grad_inputs[0].len() == inputs[0].len();
+        let ys = self.y2[0].shape.clone();
+        self.g2.resize_uninit(&ys);
+        self.g2.data.copy_from_slice(&grad_outputs[0].data);
+        if want {
+            let s = self.x2.shape.clone();
+            self.gin2[0].resize_uninit(&s);
+        } else {
+            self.gin2[0].resize_zeroed(&[0]);
+        }
+        let y2: Vec<&Tensor> = self.y2.iter().collect();
+        self.layer
+            .backward(&[&self.x2], &y2, &[&self.g2], &mut self.gin2)?;
+        if want {
+            grad_inputs[0].data.copy_from_slice(&self.gin2[0].data);
+        }
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        self.layer.params()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.layer.params_mut()
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({
+            "layer": {
+                "module": "keras.layers",
+                "class_name": self.layer.class_name(),
+                "config": self.layer.config(),
+                "registered_name": serde_json::Value::Null,
+            }
+        })
+    }
+
+    fn runtime_state(&self) -> serde_json::Value {
+        self.layer.runtime_state()
+    }
+
+    fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
+        self.layer.set_runtime_state(state)
+    }
+}
