@@ -301,6 +301,19 @@ fn bidirectional_every_merge_mode() {
     assert_eq!(l.num_outputs(), 1);
     check("Bi(LSTM) return_state", &mut l, &[vec![2, 4, 2]], 43, false);
     assert_eq!(l.num_outputs(), 5);
+    let mut l = Bidirectional::new(LSTM::new(3).return_sequences(true), MergeMode::Concat)
+        .with_backward_layer(GRU::new(2).return_sequences(true).go_backwards(true))
+        .unwrap();
+    check(
+        "Bi(LSTM fw, GRU bw) concat",
+        &mut l,
+        &[vec![2, 4, 2]],
+        45,
+        false,
+    );
+    assert!(Bidirectional::new(LSTM::new(3), MergeMode::Sum)
+        .with_backward_layer(LSTM::new(3))
+        .is_err());
     let mut l = Bidirectional::new(
         LSTM::new(3).dropout(0.2).recurrent_dropout(0.2),
         MergeMode::Sum,

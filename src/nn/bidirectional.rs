@@ -117,6 +117,12 @@ impl Recurrent {
             Recurrent::Gru(l) => l.return_state,
         }
     }
+    fn go_backwards(&self) -> bool {
+        match self {
+            Recurrent::Lstm(l) => l.go_backwards,
+            Recurrent::Gru(l) => l.go_backwards,
+        }
+    }
     fn prefix(&self) -> &'static str {
         match self {
             Recurrent::Lstm(_) => "lstm",
@@ -178,6 +184,28 @@ impl Bidirectional {
         }
     }
 
+    /// Uses `layer` as the backward layer instead of the copy (Keras' `backward_layer`):
+    /// it must read the sequence in the other direction and agree on
+    /// `return_sequences` and `return_state`.
+    pub fn with_backward_layer(mut self, layer: impl Into<Recurrent>) -> Result<Self> {
+        let bw: Recurrent = layer.into();
+        let fw = &self.forward_layer;
+        if bw.go_backwards() == fw.go_backwards() {
+            return Err(Error::Config(format!(
+                "Bidirectional: the forward and backward layers must have different go_backwards values (both are {})",
+                fw.go_backwards()
+            )));
+        }
+        if bw.return_sequences() != fw.return_sequences() || bw.return_state() != fw.return_state()
+        {
+            return Err(Error::Config(
+                "Bidirectional: the forward and backward layers must agree on return_sequences and return_state".into(),
+            ));
+        }
+        self.backward_layer = bw;
+        Ok(self)
+    }
+
     fn n_merged(&self) -> usize {
         if self.merge_mode == MergeMode::None {
             2
@@ -212,11 +240,11 @@ impl Layer for Bidirectional {
         }
         let fo = self.forward_layer.layer_mut().build(input_shapes, rng)?;
         let bo = self.backward_layer.layer_mut().build(input_shapes, rng)?;
-        let pre = self.forward_layer.prefix();
         for (layer, dir) in [
             (&mut self.forward_layer, "forward"),
             (&mut self.backward_layer, "backward"),
         ] {
+            let pre = layer.prefix();
             for p in layer.layer_mut().params_mut() {
                 let base = p.name.rsplit('/').next().unwrap_or("").to_string();
                 p.name = format!("{dir}_{pre}/{base}");
@@ -227,11 +255,20 @@ impl Layer for Bidirectional {
         self.n_states = fo.len() - 1;
         let main = &fo[0];
         let mut outs = Vec::new();
+        let same = fo[0] == bo[0];
         match self.merge_mode {
             MergeMode::Concat => {
                 let mut s = main.clone();
-                *s.last_mut().expect("rank ≥ 1") *= 2;
+                *s.last_mut().expect("rank ≥ 1") += *bo[0].last().expect("rank ≥ 1");
                 outs.push(s);
+            }
+            MergeMode::Sum | MergeMode::Mul | MergeMode::Ave if !same => {
+                return Err(Error::Shape(format!(
+                    "Bidirectional merge_mode {:?} needs forward and backward outputs of the same shape, got {} and {}",
+                    self.merge_mode.name().unwrap_or("None"),
+                    super::fmt_shape(&fo[0]),
+                    super::fmt_shape(&bo[0])
+                )));
             }
             MergeMode::None => {
                 outs.push(main.clone());
@@ -282,15 +319,16 @@ impl Layer for Bidirectional {
         match self.merge_mode {
             MergeMode::Concat => {
                 let u = *y.shape.last().expect("rank ≥ 2");
+                let ub = *yr.shape.last().expect("rank ≥ 2");
+                let w = u + ub;
                 let rows = y.len() / u;
                 let mut shape = y.shape.clone();
-                *shape.last_mut().expect("rank ≥ 2") = 2 * u;
+                *shape.last_mut().expect("rank ≥ 2") = w;
                 let o = &mut outputs[0];
                 o.resize_uninit(&shape);
                 for r in 0..rows {
-                    o.data[r * 2 * u..r * 2 * u + u].copy_from_slice(&y.data[r * u..(r + 1) * u]);
-                    o.data[r * 2 * u + u..(r + 1) * 2 * u]
-                        .copy_from_slice(&yr.data[r * u..(r + 1) * u]);
+                    o.data[r * w..r * w + u].copy_from_slice(&y.data[r * u..(r + 1) * u]);
+                    o.data[r * w + u..(r + 1) * w].copy_from_slice(&yr.data[r * ub..(r + 1) * ub]);
                 }
             }
             MergeMode::None => {
@@ -355,11 +393,12 @@ impl Layer for Bidirectional {
         match self.merge_mode {
             MergeMode::Concat => {
                 let u = *y.shape.last().expect("rank ≥ 2");
+                let ub = *yr_raw.shape.last().expect("rank ≥ 2");
+                let w = u + ub;
                 let rows = y.len() / u;
                 for r in 0..rows {
-                    gf[r * u..(r + 1) * u].copy_from_slice(&go.data[r * 2 * u..r * 2 * u + u]);
-                    gb[r * u..(r + 1) * u]
-                        .copy_from_slice(&go.data[r * 2 * u + u..(r + 1) * 2 * u]);
+                    gf[r * u..(r + 1) * u].copy_from_slice(&go.data[r * w..r * w + u]);
+                    gb[r * ub..(r + 1) * ub].copy_from_slice(&go.data[r * w + u..(r + 1) * w]);
                 }
             }
             MergeMode::None => {
@@ -453,20 +492,26 @@ impl Layer for Bidirectional {
     }
 
     fn config(&self) -> serde_json::Value {
-        let inner = self.forward_layer.layer();
-        let mut c = inner.config();
-        let name = format!("forward_{}", self.forward_layer.prefix());
-        if let Some(o) = c.as_object_mut() {
-            o.insert("name".into(), serde_json::json!(name));
-        }
-        serde_json::json!({
-            "merge_mode": self.merge_mode.name(),
-            "layer": {
+        let ser = |r: &Recurrent, dir: &str| {
+            let inner = r.layer();
+            let mut c = inner.config();
+            if let Some(o) = c.as_object_mut() {
+                o.insert(
+                    "name".into(),
+                    serde_json::json!(format!("{dir}_{}", r.prefix())),
+                );
+            }
+            serde_json::json!({
                 "module": "keras.layers",
                 "class_name": inner.class_name(),
                 "config": c,
                 "registered_name": serde_json::Value::Null,
-            },
+            })
+        };
+        serde_json::json!({
+            "merge_mode": self.merge_mode.name(),
+            "layer": ser(&self.forward_layer, "forward"),
+            "backward_layer": ser(&self.backward_layer, "backward"),
         })
     }
 
