@@ -26,6 +26,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod gradcheck;
+pub mod io;
 pub mod model;
 pub mod nn;
 pub mod plot;

@@ -4,6 +4,7 @@
 //! 2 a usage error (clap's own).
 
 mod bench;
+mod predict;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +20,8 @@ pub struct Cli {
 enum Command {
     /// Benchmarks (training speed of the seed's models).
     Bench(bench::BenchArgs),
+    /// Runs a model (.keras, .h5) on a .npy array and writes the predictions as .npy.
+    Predict(predict::PredictArgs),
 }
 
 /// Parses the arguments, runs the command, prints errors; returns the exit code.
@@ -33,6 +36,7 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Bench(a) => bench::run(a),
+        Command::Predict(a) => predict::run(a),
     };
     match result {
         Ok(()) => 0,

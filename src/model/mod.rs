@@ -46,6 +46,8 @@ pub struct Node {
 pub struct Model {
     /// Model name.
     pub name: String,
+    /// Name of the model input (Keras' `InputLayer` name; `input_layer` by default).
+    pub input_name: String,
     input_shape: Shape,
     nodes: Vec<Node>,
     output: Src,
@@ -294,6 +296,7 @@ impl Model {
         let n = nodes.len();
         let mut m = Model {
             name,
+            input_name: "input_layer".into(),
             input_shape,
             acts: (0..n)
                 .map(|i| vec![Tensor::default(); nodes[i].output_shapes.len()])

@@ -301,13 +301,14 @@ impl Optimizer {
                     let b1p = (beta_1 as f64).powf(t) as f32;
                     let b2p = (beta_2 as f64).powf(t) as f32;
                     let alpha = lr * (1.0 - b2p).sqrt() / (1.0 - b1p);
+                    let (c1, c2) = (keras_complement(beta_1), keras_complement(beta_2));
                     let (m, rest) = slots.split_at_mut(1);
                     let m = &mut m[0];
                     let (v, vhat) = rest.split_at_mut(1);
                     let v = &mut v[0];
                     for k in 0..w.len() {
-                        m[k] += (g[k] - m[k]) * (1.0 - beta_1);
-                        v[k] += (g[k] * g[k] - v[k]) * (1.0 - beta_2);
+                        m[k] += (g[k] - m[k]) * c1;
+                        v[k] += (g[k] * g[k] - v[k]) * c2;
                         let denom = if amsgrad {
                             vhat[0][k] = vhat[0][k].max(v[k]);
                             vhat[0][k]
@@ -333,10 +334,11 @@ impl Optimizer {
                     };
                     let mut avg = if centered { Some(&mut rest2[0]) } else { None };
                     let mut mom = mom;
+                    let c = keras_complement(rho);
                     for k in 0..w.len() {
-                        vel[k] = rho * vel[k] + (1.0 - rho) * g[k] * g[k];
+                        vel[k] = rho * vel[k] + c * (g[k] * g[k]);
                         let denom = if let Some(a) = avg.as_deref_mut() {
-                            a[k] = rho * a[k] + (1.0 - rho) * g[k];
+                            a[k] = rho * a[k] + c * g[k];
                             vel[k] - a[k] * a[k] + epsilon
                         } else {
                             vel[k] + epsilon
@@ -356,9 +358,28 @@ impl Optimizer {
     }
 }
 
+/// `1 - b` as Keras computes it: Keras keeps hyper-parameters such as
+/// `beta_2 = 0.999` as Python floats, so `1 - beta_2` is formed in float64 from
+/// the decimal the user wrote and only then rounded to float32. Computing it
+/// from the float32 `b` instead is off by up to 1.3e-5 relative (for 0.999),
+/// which visibly bends Adam trajectories. The f32's shortest decimal form
+/// recovers the value the user wrote.
+pub fn keras_complement(b: f32) -> f32 {
+    let decimal: f64 = b.to_string().parse().unwrap_or(b as f64);
+    (1.0 - decimal) as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn complements_are_formed_in_float64_like_keras() {
+        // Python: np.float32(1 - 0.999) == 0.0010000000474974513
+        assert_eq!(keras_complement(0.999), 0.001_f32);
+        assert_eq!(keras_complement(0.9), 0.1_f32);
+        assert_ne!(1.0 - 0.999_f32, 0.001_f32);
+    }
 
     fn param(w: &[f32], g: &[f32]) -> Param {
         let mut p = Param::new("w", &[w.len()], w.to_vec());
@@ -372,7 +393,8 @@ mod tests {
         let mut p = param(&[1.0, -2.0], &[0.5, -0.25]);
         o.apply(&mut [&mut p]).unwrap();
         // step 1: m = 0.1 g, v = 0.001 g², alpha = 0.1·sqrt(0.001)/0.1
-        let alpha = 0.1f64 * (1.0f64 - 0.999).sqrt() / (1.0 - 0.9);
+        // Keras forms alpha from float32 beta powers: 1 - 0.999f32^t, not 1 - 0.999
+        let alpha = (0.1f32 * (1.0f32 - 0.999f32).sqrt() / (1.0f32 - 0.9f32)) as f64;
         for (k, (w0, g)) in [(1.0f64, 0.5f64), (-2.0, -0.25)].iter().enumerate() {
             let m = 0.1 * g;
             let v = 0.001 * g * g;
@@ -382,7 +404,8 @@ mod tests {
         // step 2 with the same gradient
         let w1 = p.value.data.clone();
         o.apply(&mut [&mut p]).unwrap();
-        let alpha2 = 0.1f64 * (1.0f64 - 0.999f64.powi(2)).sqrt() / (1.0 - 0.81);
+        let alpha2 =
+            (0.1f32 * (1.0f32 - 0.999f32 * 0.999f32).sqrt() / (1.0f32 - 0.9f32 * 0.9f32)) as f64;
         let g = 0.5f64;
         let m = 0.1 * g * 0.9 + 0.1 * g;
         let v = 0.001 * g * g * 0.999 + 0.001 * g * g;

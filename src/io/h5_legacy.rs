@@ -1,0 +1,116 @@
+//! Legacy Keras HDF5 models (`model.save('model.h5')`), as written by Keras 3
+//! and by tf.keras 2: the root attribute `model_config` holds the model
+//! config; `model_weights/<layer name>/` holds each layer's variables, whose
+//! order is given by the group's `weight_names` attribute (HDF5's own listing
+//! is alphabetical, so it is not used). tf.keras 2's `:0` suffixes are accepted.
+
+use std::path::Path;
+
+use hdf5_reader::Hdf5File;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::io::{h5util, keras_config, set_layer_weights, strip};
+use crate::model::Model;
+
+/// Loads a legacy `.h5` model from its bytes (`path` names it in errors).
+pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
+    let h5 = h5util::open(bytes, path, "the file")?;
+    let root = h5util::group(&h5, "/", path)?;
+    let cfg = h5util::attr_string(&root, "model_config", path)?.ok_or_else(|| {
+        Error::format(
+            path,
+            "no 'model_config' attribute: this HDF5 file holds no Keras model \
+             (a weights-only file from save_weights cannot be loaded alone; save the whole model)",
+        )
+    })?;
+    let cfg: Value = serde_json::from_str(&cfg)
+        .map_err(|e| Error::format(path, format!("model_config is not valid JSON: {e}")))?;
+    let version = h5util::attr_string(&root, "keras_version", path)?.unwrap_or_default();
+    if version.starts_with("1.") {
+        return Err(Error::format(
+            path,
+            format!("Keras {version} files are not supported (Keras 2 or 3 only)"),
+        ));
+    }
+    if version.starts_with("2.") && mentions(&cfg, "hard_sigmoid") {
+        return Err(Error::format(
+            path,
+            format!(
+                "the model uses hard_sigmoid, which Keras {version} computes as clip(0.2·x + 0.5) \
+                 while lstmkit follows Keras 3 (relu6(x + 3) / 6): refusing to load it silently changed"
+            ),
+        ));
+    }
+    let parsed = keras_config::parse(&cfg)
+        .map_err(|e| Error::format(path, format!("model_config: {}", strip(&e))))?;
+    let mut model = keras_config::build(&parsed, 0)
+        .map_err(|e| Error::format(path, format!("model_config: {}", strip(&e))))?;
+    if !h5util::has_group(&h5, "model_weights") {
+        return Err(Error::format(
+            path,
+            "no 'model_weights' group: the file holds no weights",
+        ));
+    }
+    load_weights(&mut model, &h5, path)?;
+    Ok(model)
+}
+
+/// Whether any string in the JSON equals `s`.
+fn mentions(v: &Value, s: &str) -> bool {
+    match v {
+        Value::String(x) => x == s,
+        Value::Array(a) => a.iter().any(|x| mentions(x, s)),
+        Value::Object(o) => o.values().any(|x| mentions(x, s)),
+        _ => false,
+    }
+}
+
+fn load_weights(model: &mut Model, h5: &Hdf5File, path: &Path) -> Result<()> {
+    for i in 0..model.nodes().len() {
+        let node = &model.nodes()[i];
+        if node.layer.params().is_empty() {
+            continue;
+        }
+        let name = node.name.clone();
+        let gpath = format!("model_weights/{name}");
+        if !h5util::has_group(h5, &gpath) {
+            return Err(Error::format(
+                path,
+                format!("layer '{name}': no group '{gpath}' with its weights"),
+            ));
+        }
+        let g = h5util::group(h5, &gpath, path)?;
+        let names = h5util::attr_strings(&g, "weight_names", path)?.ok_or_else(|| {
+            Error::format(
+                path,
+                format!("group '{gpath}' has no 'weight_names' attribute"),
+            )
+        })?;
+        let mut tensors = Vec::with_capacity(names.len());
+        for wn in &names {
+            tensors.push(read_weight(h5, &gpath, wn, path)?);
+        }
+        set_layer_weights(model, i, tensors, path, &gpath)?;
+    }
+    Ok(())
+}
+
+/// Reads `<gpath>/<weight name>`, with or without tf.keras 2's `:0` suffix.
+fn read_weight(h5: &Hdf5File, gpath: &str, wn: &str, path: &Path) -> Result<crate::Tensor> {
+    let mut candidates = vec![wn.to_string()];
+    match wn.strip_suffix(":0") {
+        Some(s) => candidates.push(s.to_string()),
+        None => candidates.push(format!("{wn}:0")),
+    }
+    for c in &candidates {
+        let dpath = format!("{gpath}/{c}");
+        if h5.dataset(&dpath).is_ok() {
+            return h5util::read_tensor(h5, &dpath, path);
+        }
+    }
+    Err(Error::format(
+        path,
+        format!("weight '{wn}' listed in '{gpath}' weight_names is missing"),
+    ))
+}

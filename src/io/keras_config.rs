@@ -1,0 +1,786 @@
+//! Keras model configs (`model.to_json()`) ↔ [`Model`].
+//!
+//! Reads Keras 3 `Sequential` and `Functional` configs and tf.keras 2 ones
+//! (`Model`/`Functional`/`Sequential`, list-style `inbound_nodes`,
+//! `batch_input_shape`); writes the Keras 3 functional form.
+//!
+//! ```
+//! use lstmkit::model::Sequential;
+//! use lstmkit::nn::{Dense, LSTM};
+//! use lstmkit::Model;
+//! let m = Sequential::new(&[10, 3]).add(LSTM::new(4)).add(Dense::new(1)).build(1).unwrap();
+//! let cfg = m.to_keras_config();
+//! assert_eq!(cfg["class_name"], "Functional");
+//! let back = Model::from_keras_config(&cfg, 1).unwrap();
+//! assert_eq!(back.to_keras_config(), cfg);
+//! ```
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::io::registry;
+use crate::model::{Model, Node, Src};
+use crate::nn::Shape;
+
+/// One (non-input) layer of a parsed Keras config.
+#[derive(Clone, Debug)]
+pub(crate) struct LayerSpec {
+    pub name: String,
+    pub class: String,
+    pub config: Value,
+    /// (layer name, tensor index) of each input, in call order.
+    pub inputs: Vec<(String, usize)>,
+}
+
+/// A Keras model config, parsed.
+#[derive(Clone, Debug)]
+pub(crate) struct ParsedConfig {
+    pub name: String,
+    pub input_name: String,
+    pub input_shape: Shape,
+    /// Layers in config order (inputs excluded).
+    pub layers: Vec<LayerSpec>,
+    /// The model output: (layer name, tensor index).
+    pub output: (String, usize),
+    /// (layer name, class) in the order Keras saves layer state (`model.layers`):
+    /// the key to the group names inside `model.weights.h5`.
+    pub saving_order: Vec<(String, String)>,
+}
+
+fn cfg_err(msg: impl Into<String>) -> Error {
+    Error::Config(msg.into())
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// `[null, 10, 1]` → `[10, 1]` (a null becomes 0 = any size).
+fn batch_shape(v: &Value, what: &str) -> Result<Shape> {
+    let arr = v
+        .as_array()
+        .ok_or_else(|| cfg_err(format!("{what}: the shape must be a list, got {v}")))?;
+    if arr.is_empty() {
+        return Err(cfg_err(format!("{what}: empty shape")));
+    }
+    arr[1..]
+        .iter()
+        .map(|d| match d {
+            Value::Null => Ok(0),
+            d => d
+                .as_u64()
+                .map(|x| x as usize)
+                .ok_or_else(|| cfg_err(format!("{what}: bad dimension {d} in {v}"))),
+        })
+        .collect()
+}
+
+fn input_layer_shape(layer: &Value, name: &str) -> Result<Shape> {
+    let c = layer.get("config").unwrap_or(&Value::Null);
+    if let Some(s) = c.get("batch_shape").or_else(|| c.get("batch_input_shape")) {
+        if !s.is_null() {
+            return batch_shape(s, &format!("input '{name}'"));
+        }
+    }
+    if let Some(s) = c.get("shape").filter(|s| !s.is_null()) {
+        // per-sample shape
+        let mut full = vec![Value::Null];
+        full.extend(s.as_array().cloned().unwrap_or_default());
+        return batch_shape(&Value::Array(full), &format!("input '{name}'"));
+    }
+    Err(cfg_err(format!("input '{name}' has no batch_shape")))
+}
+
+/// A Keras history `[layer, node_index, tensor_index]`.
+fn history(h: &Value, user: &str) -> Result<(String, usize)> {
+    let a = h.as_array().filter(|a| a.len() >= 3).ok_or_else(|| {
+        cfg_err(format!(
+            "layer '{user}': bad input reference {h} (expected [layer, node, tensor])"
+        ))
+    })?;
+    let name = a[0]
+        .as_str()
+        .ok_or_else(|| cfg_err(format!("layer '{user}': bad input reference {h}")))?;
+    let node = a[1].as_u64().unwrap_or(u64::MAX);
+    let idx = a[2].as_u64().unwrap_or(u64::MAX);
+    if node != 0 {
+        return Err(cfg_err(format!(
+            "layer '{user}' uses call {node} of layer '{name}': layers shared between several calls are not supported"
+        )));
+    }
+    if idx == u64::MAX {
+        return Err(cfg_err(format!("layer '{user}': bad input reference {h}")));
+    }
+    Ok((name.to_string(), idx as usize))
+}
+
+fn is_keras_tensor(v: &Value) -> bool {
+    str_field(v, "class_name") == Some("__keras_tensor__")
+}
+
+/// Appends every Keras 3 tensor in `v` (nested lists allowed); anything else is an error.
+fn collect_tensors(v: &Value, user: &str, out: &mut Vec<(String, usize)>) -> Result<()> {
+    match v {
+        Value::Array(a) => a.iter().try_for_each(|x| collect_tensors(x, user, out)),
+        x if is_keras_tensor(x) => {
+            let h = x
+                .get("config")
+                .and_then(|c| c.get("keras_history"))
+                .ok_or_else(|| {
+                    cfg_err(format!("layer '{user}': a tensor without keras_history"))
+                })?;
+            out.push(history(h, user)?);
+            Ok(())
+        }
+        other => Err(cfg_err(format!(
+            "layer '{user}' is called with a non-tensor argument {other}, which is not supported"
+        ))),
+    }
+}
+
+fn contains_tensor(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.iter().any(contains_tensor),
+        Value::Object(o) => is_keras_tensor(v) || o.values().any(contains_tensor),
+        _ => false,
+    }
+}
+
+/// The inputs of one call (`inbound_nodes[0]`), Keras 3 or tf.keras 2 form.
+fn node_inputs(node: &Value, user: &str) -> Result<Vec<(String, usize)>> {
+    let mut out = Vec::new();
+    match node {
+        Value::Object(o) => {
+            if let Some(args) = o.get("args") {
+                collect_tensors(args, user, &mut out)?;
+            }
+            if let Some(Value::Object(kw)) = o.get("kwargs") {
+                for (k, val) in kw {
+                    match (k.as_str(), val) {
+                        ("initial_state", v) if !v.is_null() => collect_tensors(v, user, &mut out)?,
+                        ("training", Value::Bool(_)) => {}
+                        (_, Value::Null | Value::Bool(false)) => {}
+                        (k, v) if contains_tensor(v) => {
+                            return Err(cfg_err(format!(
+                                "layer '{user}': call argument '{k}' (a tensor) is not supported"
+                            )))
+                        }
+                        (k, v) => {
+                            return Err(cfg_err(format!(
+                                "layer '{user}': call argument {k}={v} is not supported"
+                            )))
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(entries) => {
+            // tf.keras 2: [[layer, node, tensor, kwargs], ...]
+            for e in entries {
+                out.push(history(e, user)?);
+                if let Some(Value::Object(kw)) = e.get(3) {
+                    for (k, v) in kw {
+                        if !(v.is_null() || v == &Value::Bool(false) || k == "training") {
+                            return Err(cfg_err(format!(
+                                "layer '{user}': call argument {k}={v} is not supported"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        other => {
+            return Err(cfg_err(format!(
+                "layer '{user}': inbound node {other} is not understood"
+            )))
+        }
+    }
+    Ok(out)
+}
+
+/// `["dense", 0, 0]` or `[["dense", 0, 0]]` → the single tensor; more → error.
+fn single_ref(v: &Value, what: &str) -> Result<(String, usize)> {
+    let arr = v
+        .as_array()
+        .ok_or_else(|| cfg_err(format!("model {what} must be a list, got {v}")))?;
+    if arr.first().map(Value::is_string).unwrap_or(false) {
+        return history(v, what);
+    }
+    if arr.len() != 1 {
+        return Err(cfg_err(format!(
+            "the model has {} {what}; lstmkit supports models with exactly one input and one output",
+            arr.len()
+        )));
+    }
+    history(&arr[0], what)
+}
+
+fn layer_name(layer: &Value) -> Option<String> {
+    str_field(layer, "name")
+        .or_else(|| layer.get("config").and_then(|c| str_field(c, "name")))
+        .map(str::to_string)
+}
+
+/// Parses a Keras model config (`Sequential` or `Functional`/`Model`).
+pub(crate) fn parse(v: &Value) -> Result<ParsedConfig> {
+    let class =
+        str_field(v, "class_name").ok_or_else(|| cfg_err("the model config has no class_name"))?;
+    let config = v
+        .get("config")
+        .filter(|c| c.is_object())
+        .ok_or_else(|| cfg_err("the model config has no 'config' object"))?;
+    if !matches!(class, "Sequential" | "Functional" | "Model") {
+        return Err(cfg_err(format!(
+            "unsupported model class '{class}' (Sequential or Functional)"
+        )));
+    }
+    let model_name = str_field(config, "name").unwrap_or("model").to_string();
+    let layers = config
+        .get("layers")
+        .and_then(Value::as_array)
+        .ok_or_else(|| cfg_err("the model config has no 'layers' list"))?;
+    for l in layers {
+        if let Some(c @ ("Sequential" | "Functional" | "Model")) = str_field(l, "class_name") {
+            return Err(cfg_err(format!(
+                "layer '{}' is a nested {c} model, which is not supported: flatten it into one model",
+                layer_name(l).unwrap_or_default()
+            )));
+        }
+    }
+    match class {
+        "Sequential" => parse_sequential(config, model_name, layers),
+        _ => parse_functional(config, model_name, layers),
+    }
+}
+
+fn parse_sequential(config: &Value, name: String, layers: &[Value]) -> Result<ParsedConfig> {
+    let mut specs = Vec::new();
+    let mut input_shape = None;
+    let mut input_name = "input_layer".to_string();
+    let mut prev: Option<String> = None;
+    let mut taken: Vec<String> = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let class = str_field(l, "class_name").ok_or_else(|| {
+            cfg_err(format!(
+                "layer {i} of the Sequential model has no class_name"
+            ))
+        })?;
+        if class == "InputLayer" {
+            if i != 0 {
+                return Err(cfg_err(
+                    "an InputLayer must come first in a Sequential model",
+                ));
+            }
+            let n = layer_name(l).unwrap_or_else(|| "input_layer".into());
+            input_shape = Some(input_layer_shape(l, &n)?);
+            input_name = n;
+            continue;
+        }
+        let lc = l.get("config").cloned().unwrap_or(Value::Null);
+        if specs.is_empty() && input_shape.is_none() {
+            for key in ["batch_input_shape", "batch_shape"] {
+                if let Some(s) = lc.get(key).filter(|s| !s.is_null()) {
+                    input_shape = Some(batch_shape(s, "the first layer's input")?);
+                }
+            }
+        }
+        let lname = layer_name(l).unwrap_or_else(|| crate::model::auto_name(class, &taken));
+        taken.push(lname.clone());
+        let inputs = match &prev {
+            None => vec![(input_name.clone(), 0)],
+            Some(p) => vec![(p.clone(), 0)],
+        };
+        prev = Some(lname.clone());
+        specs.push(LayerSpec {
+            name: lname,
+            class: class.to_string(),
+            config: lc,
+            inputs,
+        });
+    }
+    if input_shape.is_none() {
+        if let Some(s) = config.get("build_input_shape").filter(|s| !s.is_null()) {
+            input_shape = Some(batch_shape(s, "build_input_shape")?);
+        }
+    }
+    if input_shape.is_none() {
+        if let Some(s) = layers
+            .iter()
+            .find(|l| str_field(l, "class_name") != Some("InputLayer"))
+            .and_then(|l| l.get("build_config"))
+            .and_then(|b| b.get("input_shape"))
+            .filter(|s| !s.is_null())
+        {
+            input_shape = Some(batch_shape(s, "the first layer's build_config")?);
+        }
+    }
+    let input_shape = input_shape.ok_or_else(|| {
+        cfg_err("the Sequential model has no input shape (no InputLayer, batch_input_shape or build_input_shape)")
+    })?;
+    let last = prev.ok_or_else(|| cfg_err("the Sequential model has no layers"))?;
+    let saving_order = specs
+        .iter()
+        .map(|s| (s.name.clone(), s.class.clone()))
+        .collect();
+    // the input gets a name distinct from every layer
+    Ok(ParsedConfig {
+        name,
+        input_name,
+        input_shape,
+        layers: specs,
+        output: (last, 0),
+        saving_order,
+    })
+}
+
+fn parse_functional(config: &Value, name: String, layers: &[Value]) -> Result<ParsedConfig> {
+    let (in_name, _) = single_ref(
+        config
+            .get("input_layers")
+            .ok_or_else(|| cfg_err("the functional config has no input_layers"))?,
+        "inputs",
+    )?;
+    let output = single_ref(
+        config
+            .get("output_layers")
+            .ok_or_else(|| cfg_err("the functional config has no output_layers"))?,
+        "outputs",
+    )?;
+    let mut specs = Vec::new();
+    let mut input_shape = None;
+    let mut saving_order = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let class = str_field(l, "class_name")
+            .ok_or_else(|| cfg_err(format!("layer {i} of the model has no class_name")))?;
+        let lname =
+            layer_name(l).ok_or_else(|| cfg_err(format!("layer {i} ({class}) has no name")))?;
+        saving_order.push((lname.clone(), class.to_string()));
+        if class == "InputLayer" {
+            if lname == in_name {
+                input_shape = Some(input_layer_shape(l, &lname)?);
+            } else {
+                return Err(cfg_err(format!(
+                    "input '{lname}' is not the model input '{in_name}': models with several inputs are not supported"
+                )));
+            }
+            continue;
+        }
+        let nodes = l
+            .get("inbound_nodes")
+            .and_then(Value::as_array)
+            .ok_or_else(|| cfg_err(format!("layer '{lname}' has no inbound_nodes")))?;
+        if nodes.len() != 1 {
+            return Err(cfg_err(format!(
+                "layer '{lname}' is called {} times: shared layers are not supported",
+                nodes.len()
+            )));
+        }
+        let inputs = node_inputs(&nodes[0], &lname)?;
+        if inputs.is_empty() {
+            return Err(cfg_err(format!("layer '{lname}' has no inputs")));
+        }
+        specs.push(LayerSpec {
+            name: lname,
+            class: class.to_string(),
+            config: l.get("config").cloned().unwrap_or(Value::Null),
+            inputs,
+        });
+    }
+    let input_shape = input_shape.ok_or_else(|| {
+        cfg_err(format!(
+            "the model input '{in_name}' is not among the layers"
+        ))
+    })?;
+    Ok(ParsedConfig {
+        name,
+        input_name: in_name,
+        input_shape,
+        layers: specs,
+        output,
+        saving_order,
+    })
+}
+
+/// Orders the layers so that each comes after its inputs (stable: config order when valid).
+fn topo_order(p: &ParsedConfig) -> Result<Vec<usize>> {
+    let n = p.layers.len();
+    let mut placed = vec![false; n];
+    let mut done: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    done.insert(p.input_name.as_str());
+    let known: std::collections::HashSet<&str> = p
+        .layers
+        .iter()
+        .map(|l| l.name.as_str())
+        .chain([p.input_name.as_str()])
+        .collect();
+    for l in &p.layers {
+        for (src, _) in &l.inputs {
+            if !known.contains(src.as_str()) {
+                return Err(cfg_err(format!(
+                    "layer '{}' takes its input from '{src}', which is not in the model",
+                    l.name
+                )));
+            }
+        }
+    }
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let next = (0..n).find(|&i| {
+            !placed[i]
+                && p.layers[i]
+                    .inputs
+                    .iter()
+                    .all(|(s, _)| done.contains(s.as_str()))
+        });
+        match next {
+            Some(i) => {
+                placed[i] = true;
+                done.insert(p.layers[i].name.as_str());
+                order.push(i);
+            }
+            None => {
+                let stuck = (0..n)
+                    .find(|&i| !placed[i])
+                    .map(|i| p.layers[i].name.clone());
+                return Err(cfg_err(format!(
+                    "the layer graph has a cycle (at '{}')",
+                    stuck.unwrap_or_default()
+                )));
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// Builds the model of a parsed config (weights initialised from `seed`).
+pub(crate) fn build(p: &ParsedConfig, seed: u64) -> Result<Model> {
+    let order = topo_order(p)?;
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut nodes = Vec::with_capacity(order.len());
+    let mut frozen = Vec::new();
+    for &i in &order {
+        let spec = &p.layers[i];
+        let layer = registry::layer_from_config(&spec.class, &spec.config).map_err(|e| {
+            // make sure the layer's name is in the message
+            match e {
+                Error::Config(s) if !s.contains(&format!("'{}'", spec.name)) => {
+                    Error::Config(format!("layer '{}': {s}", spec.name))
+                }
+                e => e,
+            }
+        })?;
+        let inputs = spec
+            .inputs
+            .iter()
+            .map(|(src, k)| {
+                if src == &p.input_name {
+                    if *k != 0 {
+                        return Err(cfg_err(format!(
+                            "layer '{}' asks for tensor {k} of the input",
+                            spec.name
+                        )));
+                    }
+                    Ok(Src::Input)
+                } else {
+                    Ok(Src::Node(index[src.as_str()], *k))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let trainable = spec
+            .config
+            .get("trainable")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        if !trainable {
+            frozen.push(nodes.len());
+        }
+        index.insert(spec.name.as_str(), nodes.len());
+        nodes.push(Node {
+            name: spec.name.clone(),
+            layer,
+            inputs,
+            output_shapes: Vec::new(),
+        });
+    }
+    if p.layers.iter().any(|l| l.name == p.input_name) {
+        return Err(cfg_err(format!(
+            "the input and a layer are both named '{}'",
+            p.input_name
+        )));
+    }
+    let (oname, ok) = &p.output;
+    let output = match index.get(oname.as_str()) {
+        Some(&j) => Src::Node(j, *ok),
+        None => {
+            return Err(cfg_err(format!(
+                "the model output '{oname}' is not a layer of the model"
+            )))
+        }
+    };
+    let mut m = Model::from_nodes(p.name.clone(), p.input_shape.clone(), nodes, output, seed)?;
+    m.input_name = p.input_name.clone();
+    for j in frozen {
+        for prm in m.nodes_mut()[j].layer.params_mut() {
+            prm.trainable = false;
+        }
+    }
+    Ok(m)
+}
+
+fn shape_json(s: &[usize]) -> Value {
+    let mut v = vec![Value::Null];
+    v.extend(
+        s.iter()
+            .map(|&d| if d == 0 { Value::Null } else { json!(d) }),
+    );
+    Value::Array(v)
+}
+
+fn dtype_policy() -> Value {
+    json!({"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null})
+}
+
+impl Model {
+    /// The model's Keras 3 config, as `model.to_json()` writes it for a
+    /// functional model: `layers` (with `inbound_nodes`), `input_layers`,
+    /// `output_layers`. [`Model::from_keras_config`] reads it back exactly, and
+    /// Keras 3 loads it (`keras.models.model_from_json`).
+    pub fn to_keras_config(&self) -> Value {
+        let nodes = self.nodes();
+        let tensor = |src: Src| -> Value {
+            let (name, k, shape) = match src {
+                Src::Input => (self.input_name.clone(), 0, self.input_shape().to_vec()),
+                Src::Node(j, k) => (nodes[j].name.clone(), k, nodes[j].output_shapes[k].clone()),
+            };
+            json!({"class_name": "__keras_tensor__", "config": {
+                "shape": shape_json(&shape), "dtype": "float32", "keras_history": [name, 0, k]}})
+        };
+        let in_shape = |src: Src| -> Shape {
+            match src {
+                Src::Input => self.input_shape().to_vec(),
+                Src::Node(j, k) => nodes[j].output_shapes[k].clone(),
+            }
+        };
+        let mut layers = vec![json!({
+            "module": "keras.layers", "class_name": "InputLayer",
+            "config": {"batch_shape": shape_json(self.input_shape()), "dtype": "float32",
+                       "sparse": false, "ragged": false, "name": self.input_name, "optional": false},
+            "registered_name": null, "name": self.input_name, "inbound_nodes": []
+        })];
+        for n in nodes {
+            let class = n.layer.class_name();
+            let params = n.layer.params();
+            let trainable = params.is_empty() || params.iter().any(|p| p.trainable);
+            let mut config = serde_json::Map::new();
+            config.insert("name".into(), json!(n.name));
+            config.insert("trainable".into(), json!(trainable));
+            config.insert("dtype".into(), dtype_policy());
+            if let Value::Object(c) = n.layer.config() {
+                for (k, v) in c {
+                    config.insert(k, v);
+                }
+            }
+            let npos = registry::positional_inputs(class, n.inputs.len());
+            let pos: Vec<Value> = n.inputs[..npos].iter().map(|&s| tensor(s)).collect();
+            let args = if npos == 1 {
+                pos
+            } else {
+                vec![Value::Array(pos)]
+            };
+            let mut kwargs = serde_json::Map::new();
+            if n.inputs.len() > npos {
+                kwargs.insert(
+                    "initial_state".into(),
+                    Value::Array(n.inputs[npos..].iter().map(|&s| tensor(s)).collect()),
+                );
+            }
+            let build_shape = if n.inputs.len() == 1 {
+                shape_json(&in_shape(n.inputs[0]))
+            } else {
+                Value::Array(n.inputs.iter().map(|&s| shape_json(&in_shape(s))).collect())
+            };
+            layers.push(json!({
+                "module": "keras.layers", "class_name": class, "config": Value::Object(config),
+                "registered_name": null, "build_config": {"input_shape": build_shape},
+                "name": n.name,
+                "inbound_nodes": [{"args": args, "kwargs": Value::Object(kwargs)}]
+            }));
+        }
+        let (oname, ok) = match self.output() {
+            Src::Node(j, k) => (nodes[j].name.clone(), k),
+            Src::Input => (self.input_name.clone(), 0),
+        };
+        json!({
+            "module": "keras.src.models.functional",
+            "class_name": "Functional",
+            "config": {
+                "name": self.name,
+                "trainable": true,
+                "layers": layers,
+                "input_layers": [self.input_name, 0, 0],
+                "output_layers": [oname, 0, ok],
+            },
+            "registered_name": "Functional",
+            "build_config": {"input_shape": null}
+        })
+    }
+
+    /// Builds a model from a Keras model config: Keras 3 `Sequential` or
+    /// `Functional` (`model.to_json()`, the `config.json` inside `.keras`), or
+    /// tf.keras 2's. Weights are initialised from `seed` (Keras' initialisers).
+    /// Multi-input layers (e.g. `Attention()([q, v])`), layer outputs by index
+    /// (`return_state`) and `initial_state` are supported; unsupported layers
+    /// or options give an error naming them.
+    pub fn from_keras_config(config: &Value, seed: u64) -> Result<Model> {
+        build(&parse(config)?, seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Graph, Sequential};
+    use crate::nn::{Activation, Dense, LSTM};
+
+    #[test]
+    fn round_trip_functional_with_states_and_frozen_layer() {
+        let mut g = Graph::new(&[0, 3]).name("enc_dec");
+        let x = g.input();
+        let enc = g.add_named(
+            "enc",
+            LSTM::new(5).return_state(true).activation(Activation::Relu),
+            &[x],
+        );
+        let h = Graph::output_of(enc, 1);
+        let c = Graph::output_of(enc, 2);
+        let dec = g.add_named("dec", LSTM::new(5).return_sequences(true), &[x, h, c]);
+        let y = g.add(Dense::new(2).use_bias(false), &[dec]);
+        let mut m = g.build(y, 3).unwrap();
+        for p in m.nodes_mut()[0].layer.params_mut() {
+            p.trainable = false;
+        }
+        let cfg = m.to_keras_config();
+        let m2 = Model::from_keras_config(&cfg, 99).unwrap();
+        assert_eq!(m2.to_keras_config(), cfg);
+        assert_eq!(
+            m2.nodes()[1].inputs,
+            vec![Src::Input, Src::Node(0, 1), Src::Node(0, 2)]
+        );
+        assert!(m2.nodes()[0].layer.params().iter().all(|p| !p.trainable));
+        assert_eq!(m2.input_shape(), &[0, 3]);
+        assert_eq!(m2.output_shape(), vec![0, 2]);
+        // the decoder is called with initial_state as a keyword, as in Keras
+        let dec_node = &cfg["config"]["layers"][2]["inbound_nodes"][0];
+        assert_eq!(
+            dec_node["kwargs"]["initial_state"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn reads_keras3_sequential() {
+        let cfg = json!({"module": "keras", "class_name": "Sequential", "config": {
+            "name": "seq", "layers": [
+              {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 7, 2], "dtype": "float32", "name": "inp"}},
+              {"module": "keras.layers", "class_name": "LSTM", "config": {"name": "l", "units": 3, "return_sequences": true}},
+              {"module": "keras.layers", "class_name": "LSTM", "config": {"name": "l2", "units": 3}},
+              {"module": "keras.layers", "class_name": "Dense", "config": {"name": "d", "units": 1}}
+            ], "build_input_shape": [null, 7, 2]}});
+        let m = Model::from_keras_config(&cfg, 0).unwrap();
+        assert_eq!(m.name, "seq");
+        assert_eq!(m.input_name, "inp");
+        assert_eq!(m.input_shape(), &[7, 2]);
+        assert_eq!(m.nodes().len(), 3);
+        assert_eq!(m.nodes()[2].inputs, vec![Src::Node(1, 0)]);
+        // without InputLayer: build_input_shape
+        let cfg2 = json!({"class_name": "Sequential", "config": {"name": "s", "layers": [
+              {"class_name": "LSTM", "config": {"name": "l", "units": 3}}], "build_input_shape": [null, 4, 1]}});
+        assert_eq!(
+            Model::from_keras_config(&cfg2, 0).unwrap().input_shape(),
+            &[4, 1]
+        );
+        // tf.keras 2: batch_input_shape on the first layer
+        let cfg3 = json!({"class_name": "Sequential", "config": {"name": "s", "layers": [
+              {"class_name": "LSTM", "config": {"name": "l", "units": 3, "batch_input_shape": [null, 6, 2], "time_major": false, "implementation": 2}}]}});
+        assert_eq!(
+            Model::from_keras_config(&cfg3, 0).unwrap().input_shape(),
+            &[6, 2]
+        );
+        let cfg4 = json!({"class_name": "Sequential", "config": {"name": "s", "layers": [
+              {"class_name": "LSTM", "config": {"name": "l", "units": 3}}]}});
+        let e = Model::from_keras_config(&cfg4, 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("input shape"), "{e}");
+    }
+
+    #[test]
+    fn reads_tf_keras2_functional() {
+        let cfg = json!({"class_name": "Functional", "config": {"name": "model", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 5, 1], "dtype": "float32", "name": "input_1"}, "name": "input_1", "inbound_nodes": []},
+            {"class_name": "LSTM", "config": {"name": "lstm", "units": 4, "dtype": "float32", "return_sequences": false}, "name": "lstm",
+             "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+            {"class_name": "Dense", "config": {"name": "dense", "units": 1}, "name": "dense", "inbound_nodes": [[["lstm", 0, 0, {}]]]}
+        ], "input_layers": [["input_1", 0, 0]], "output_layers": [["dense", 0, 0]]}});
+        let m = Model::from_keras_config(&cfg, 0).unwrap();
+        assert_eq!(m.input_shape(), &[5, 1]);
+        assert_eq!(m.output_shape(), vec![1]);
+        assert_eq!(m.input_name, "input_1");
+    }
+
+    #[test]
+    fn config_errors_are_clear() {
+        let base = Sequential::new(&[4, 1])
+            .add(LSTM::new(2))
+            .add(Dense::new(1))
+            .build(0)
+            .unwrap()
+            .to_keras_config();
+        let mut two_calls = base.clone();
+        let n = two_calls["config"]["layers"][2]["inbound_nodes"][0].clone();
+        two_calls["config"]["layers"][2]["inbound_nodes"] = json!([n.clone(), n]);
+        let e = Model::from_keras_config(&two_calls, 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("shared") && e.contains("dense"), "{e}");
+        let mut bad_ref = base.clone();
+        bad_ref["config"]["layers"][2]["inbound_nodes"][0]["args"][0]["config"]["keras_history"] =
+            json!(["nope", 0, 0]);
+        let e = Model::from_keras_config(&bad_ref, 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("nope"), "{e}");
+        let mut two_out = base.clone();
+        two_out["config"]["output_layers"] = json!([["dense", 0, 0], ["lstm", 0, 0]]);
+        let e = Model::from_keras_config(&two_out, 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("2 outputs"), "{e}");
+        let mut unknown = base.clone();
+        unknown["config"]["layers"][1]["class_name"] = json!("ConvLSTM1D");
+        let e = Model::from_keras_config(&unknown, 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("ConvLSTM1D") && e.contains("lstm"), "{e}");
+        let mut kw = base.clone();
+        kw["config"]["layers"][1]["inbound_nodes"][0]["kwargs"] = json!({"mask": {"class_name": "__keras_tensor__", "config": {"keras_history": ["input_layer", 0, 0]}}});
+        let e = Model::from_keras_config(&kw, 0).err().unwrap().to_string();
+        assert!(e.contains("mask"), "{e}");
+        let e = Model::from_keras_config(&json!({"class_name": "Foo", "config": {}}), 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("Foo"), "{e}");
+        let mut bad_shape = base;
+        bad_shape["config"]["layers"][2]["config"]["units"] = json!(0);
+        assert!(Model::from_keras_config(&bad_shape, 0).is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! Keras 3 `.keras` files: a zip holding `config.json` (the model config),
+//! `metadata.json` and `model.weights.h5` (the variables).
+//!
+//! Inside `model.weights.h5`, each layer's variables are under
+//! `layers/<group>/.../vars/<i>`, where `<group>` is the snake_case class name
+//! made unique in model order (NOT the user's layer name: see the fixtures'
+//! FORMAT.md). We map groups to layers by the `name` attribute of
+//! `layers/<group>/vars` when present, else by model order.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use hdf5_reader::Hdf5File;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::io::{h5util, keras_config, registry, set_layer_weights};
+use crate::model::{auto_name, Model};
+
+/// Largest `config.json` we accept (a model config is a few KiB).
+const MAX_CONFIG_BYTES: u64 = 64 << 20;
+
+/// Reads one zip member fully (at most `limit` bytes).
+pub(crate) fn read_member<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+    limit: u64,
+    path: &Path,
+) -> Result<Option<Vec<u8>>> {
+    let mut f = match zip.by_name(name) {
+        Ok(f) => f,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => {
+            return Err(Error::format(
+                path,
+                format!("cannot open '{name}' in the zip: {e}"),
+            ))
+        }
+    };
+    if f.size() > limit {
+        return Err(Error::format(
+            path,
+            format!(
+                "'{name}' is {} bytes, more than the {limit} allowed",
+                f.size()
+            ),
+        ));
+    }
+    let mut buf = Vec::with_capacity(f.size() as usize);
+    f.by_ref()
+        .take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::format(path, format!("cannot read '{name}' from the zip: {e}")))?;
+    Ok(Some(buf))
+}
+
+/// Whether a zip archive holds a Keras model (`config.json` + `model.weights.h5`).
+pub fn is_keras_zip<R: Read + Seek>(zip: &zip::ZipArchive<R>) -> bool {
+    let names: Vec<&str> = zip.file_names().collect();
+    names.contains(&"config.json") && names.contains(&"model.weights.h5")
+}
+
+/// Loads a `.keras` model from its bytes (`path` names it in errors).
+pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| Error::format(path, format!("not a valid zip archive: {e}")))?;
+    let config =
+        read_member(&mut zip, "config.json", MAX_CONFIG_BYTES, path)?.ok_or_else(|| {
+            Error::format(path, "the zip has no config.json: not a Keras .keras model")
+        })?;
+    let config: Value = serde_json::from_slice(&config)
+        .map_err(|e| Error::format(path, format!("config.json is not valid JSON: {e}")))?;
+    let weights =
+        read_member(&mut zip, "model.weights.h5", u64::MAX / 2, path)?.ok_or_else(|| {
+            Error::format(
+                path,
+                "the zip has no model.weights.h5: not a Keras .keras model",
+            )
+        })?;
+    let parsed = keras_config::parse(&config)
+        .map_err(|e| Error::format(path, format!("config.json: {}", super::strip(&e))))?;
+    let mut model = keras_config::build(&parsed, 0)
+        .map_err(|e| Error::format(path, format!("config.json: {}", super::strip(&e))))?;
+    let wpath = format!("{}:model.weights.h5", path.display());
+    let wpath = Path::new(&wpath);
+    let h5 = h5util::open(weights, wpath, "model.weights.h5")?;
+    load_weights(&mut model, &parsed.saving_order, &h5, wpath)?;
+    Ok(model)
+}
+
+/// Keras 3's group names under `layers/`: snake_case class names made unique in model order.
+pub(crate) fn order_group_names(saving_order: &[(String, String)]) -> HashMap<String, String> {
+    let mut taken: Vec<String> = Vec::new();
+    let mut map = HashMap::new();
+    for (name, class) in saving_order {
+        let g = auto_name(class, &taken);
+        taken.push(g.clone());
+        map.insert(name.clone(), g);
+    }
+    map
+}
+
+/// Sets every layer's variables from a Keras 3 `model.weights.h5`.
+fn load_weights(
+    model: &mut Model,
+    saving_order: &[(String, String)],
+    h5: &Hdf5File,
+    path: &Path,
+) -> Result<()> {
+    let by_order = order_group_names(saving_order);
+    // `layers/<g>/vars` carries the user's layer name (Keras ≥ 3.x); prefer it.
+    let mut by_attr: HashMap<String, String> = HashMap::new();
+    if h5util::has_group(h5, "layers") {
+        let layers = h5util::group(h5, "layers", path)?;
+        for g in h5util::group_names(&layers, path)? {
+            let vpath = format!("layers/{g}/vars");
+            if h5util::has_group(h5, &vpath) {
+                let vg = h5util::group(h5, &vpath, path)?;
+                if let Some(n) = h5util::attr_string(&vg, "name", path)? {
+                    by_attr.insert(n, g);
+                }
+            }
+        }
+    }
+    for i in 0..model.nodes().len() {
+        let node = &model.nodes()[i];
+        let n_params = node.layer.params().len();
+        if n_params == 0 {
+            continue;
+        }
+        let name = node.name.clone();
+        let class = node.layer.class_name();
+        let group = by_attr
+            .get(&name)
+            .or_else(|| by_order.get(&name))
+            .cloned()
+            .ok_or_else(|| Error::format(path, format!("no weights for layer '{name}'")))?;
+        let mut tensors = Vec::with_capacity(n_params);
+        for sub in registry::keras_var_groups(class) {
+            let gpath = format!("layers/{group}/{sub}");
+            if !h5util::has_group(h5, &gpath) {
+                return Err(Error::format(
+                    path,
+                    format!("layer '{name}' ({class}): group '{gpath}' is missing"),
+                ));
+            }
+            let g = h5util::group(h5, &gpath, path)?;
+            let mut idx: Vec<usize> = h5util::dataset_names(&g, path)?
+                .iter()
+                .filter_map(|d| d.parse().ok())
+                .collect();
+            idx.sort_unstable();
+            for (want, got) in idx.iter().enumerate() {
+                if *got != want {
+                    return Err(Error::format(
+                        path,
+                        format!("layer '{name}': '{gpath}' has no variable {want}"),
+                    ));
+                }
+            }
+            for k in idx {
+                tensors.push(h5util::read_tensor(h5, &format!("{gpath}/{k}"), path)?);
+            }
+        }
+        let where_ = format!("layers/{group}");
+        set_layer_weights(model, i, tensors, path, &where_)?;
+    }
+    Ok(())
+}

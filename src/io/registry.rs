@@ -1,0 +1,458 @@
+//! The layer registry: Keras layer configs → our layers, and the facts about
+//! each layer class that the Keras file readers and writers need.
+//!
+//! To add a layer class, add one arm to [`layer_from_config`] (and, when its
+//! weights live somewhere other than `layers/<name>/vars` in a `.keras` file,
+//! one arm to [`keras_var_groups`]).
+//!
+//! ```
+//! use lstmkit::io::registry::layer_from_config;
+//! let cfg = serde_json::json!({"name": "lstm", "units": 8, "return_sequences": true});
+//! let layer = layer_from_config("LSTM", &cfg).unwrap();
+//! assert_eq!(layer.class_name(), "LSTM");
+//! assert_eq!(layer.config()["return_sequences"], true);
+//! ```
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::nn::{Activation, Dense, Initializer, Layer, LSTM};
+use crate::train::regularizer::Regularizer;
+
+/// Builds one of our layers from a Keras layer `class_name` and its `config`
+/// (Keras 3 or tf.keras 2 form; `name`, `trainable` and `dtype` are read by the
+/// model loader). Options we do not implement give an error naming the layer
+/// and the option.
+pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
+    let c = Cfg::new(class_name, config)?;
+    c.check_dtype()?;
+    Ok(match class_name {
+        "LSTM" => Box::new(lstm_from_config(&c)?),
+        "Dense" => Box::new(dense_from_config(&c)?),
+        other => {
+            return Err(Error::Config(format!(
+                "layer '{}': unsupported layer class '{other}' (supported: {})",
+                c.name,
+                SUPPORTED.join(", ")
+            )))
+        }
+    })
+}
+
+/// The layer classes [`layer_from_config`] knows (for error messages).
+pub const SUPPORTED: &[&str] = &["LSTM", "Dense"];
+
+/// Where a layer's variables live inside `layers/<group>/` of a Keras 3
+/// `model.weights.h5`, in `get_weights()` order: each entry is a group whose
+/// datasets are named `0`, `1`, ... (e.g. `cell/vars` for recurrent layers).
+pub fn keras_var_groups(class_name: &str) -> Vec<&'static str> {
+    match class_name {
+        "LSTM" | "GRU" | "SimpleRNN" => vec!["cell/vars"],
+        "Bidirectional" => vec!["forward_layer/cell/vars", "backward_layer/cell/vars"],
+        _ => vec!["vars"],
+    }
+}
+
+/// How a layer with several inputs is called in a Keras 3 functional config:
+/// returns how many of its inputs are positional (the rest are passed as the
+/// `initial_state` keyword, as recurrent layers take them).
+pub fn positional_inputs(class_name: &str, n_inputs: usize) -> usize {
+    match class_name {
+        "LSTM" | "GRU" | "SimpleRNN" => 1.min(n_inputs),
+        _ => n_inputs,
+    }
+}
+
+/// Reads a Keras layer config with error messages naming the layer and option.
+pub struct Cfg<'a> {
+    /// The Keras class name.
+    pub class: &'a str,
+    /// The layer name (or `?` when the config has none).
+    pub name: String,
+    /// The config object.
+    pub v: &'a Value,
+}
+
+impl<'a> Cfg<'a> {
+    /// Wraps a config; it must be a JSON object.
+    pub fn new(class: &'a str, v: &'a Value) -> Result<Self> {
+        if !v.is_object() {
+            return Err(Error::Config(format!(
+                "{class} layer: the config must be a JSON object, got {v}"
+            )));
+        }
+        let name = v
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        Ok(Cfg { class, name, v })
+    }
+
+    /// An error about option `key`.
+    pub fn err(&self, key: &str, msg: impl std::fmt::Display) -> Error {
+        Error::Config(format!(
+            "layer '{}' ({}): option '{key}' {msg}",
+            self.name, self.class
+        ))
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.v.get(key).filter(|x| !x.is_null())
+    }
+
+    /// A required positive integer.
+    pub fn usize(&self, key: &str) -> Result<usize> {
+        match self.get(key) {
+            None => Err(self.err(key, "is missing")),
+            Some(x) => self.as_usize(key, x),
+        }
+    }
+
+    /// An optional non-negative integer.
+    pub fn usize_or(&self, key: &str, default: usize) -> Result<usize> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(x) => self.as_usize(key, x),
+        }
+    }
+
+    fn as_usize(&self, key: &str, x: &Value) -> Result<usize> {
+        if let Some(u) = x.as_u64() {
+            return usize::try_from(u).map_err(|_| self.err(key, format!("is too large: {x}")));
+        }
+        // Keras sometimes writes integers as floats (e.g. 8.0)
+        match x.as_f64() {
+            Some(f) if f >= 0.0 && f.fract() == 0.0 && f < 1e15 => Ok(f as usize),
+            _ => Err(self.err(key, format!("must be a non-negative integer, got {x}"))),
+        }
+    }
+
+    /// An optional number.
+    pub fn f32_or(&self, key: &str, default: f32) -> Result<f32> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(x) => x
+                .as_f64()
+                .map(|f| f as f32)
+                .ok_or_else(|| self.err(key, format!("must be a number, got {x}"))),
+        }
+    }
+
+    /// An optional boolean.
+    pub fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(x) => x
+                .as_bool()
+                .ok_or_else(|| self.err(key, format!("must be true or false, got {x}"))),
+        }
+    }
+
+    /// An optional string.
+    pub fn str_or(&self, key: &str, default: &str) -> Result<String> {
+        match self.get(key) {
+            None => Ok(default.to_string()),
+            Some(x) => x
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| self.err(key, format!("must be a string, got {x}"))),
+        }
+    }
+
+    /// An activation: a name, or Keras 3's serialised function
+    /// `{"class_name": "function", "config": "relu"}`.
+    pub fn activation(&self, key: &str, default: Activation) -> Result<Activation> {
+        let name = match self.get(key) {
+            None => return Ok(default),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Object(o)) => match o.get("config") {
+                Some(Value::String(s)) => s.clone(),
+                _ => {
+                    let cls = o.get("class_name").and_then(Value::as_str).unwrap_or("?");
+                    return Err(
+                        self.err(key, format!("is an unsupported activation object '{cls}'"))
+                    );
+                }
+            },
+            Some(x) => return Err(self.err(key, format!("must be an activation name, got {x}"))),
+        };
+        Activation::from_name(&name).map_err(|e| self.err(key, strip(&e)))
+    }
+
+    /// An initialiser: a name or `{"class_name": ..., "config": {...}}`.
+    /// Parameters we do not implement (e.g. an orthogonal `gain` other than 1)
+    /// give an error; `seed` is ignored (lstmkit seeds every layer itself).
+    pub fn initializer(&self, key: &str, default: Initializer) -> Result<Initializer> {
+        let (cls, cfg) = match self.get(key) {
+            None => return Ok(default),
+            Some(Value::String(s)) => (s.clone(), None),
+            Some(Value::Object(o)) => {
+                let cls = o
+                    .get("class_name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| self.err(key, "has no class_name"))?;
+                (cls.to_string(), o.get("config"))
+            }
+            Some(x) => return Err(self.err(key, format!("must be an initializer, got {x}"))),
+        };
+        let init = Initializer::from_name(&cls).map_err(|e| self.err(key, strip(&e)))?;
+        if let Some(Value::Object(p)) = cfg {
+            for (k, val) in p {
+                let ok = match (k.as_str(), init) {
+                    ("seed" | "input_axes" | "output_axes", _) => true,
+                    ("gain", Initializer::Orthogonal) => val.as_f64() == Some(1.0),
+                    ("minval", Initializer::RandomUniform) => val.as_f64() == Some(-0.05),
+                    ("maxval", Initializer::RandomUniform) => val.as_f64() == Some(0.05),
+                    ("mean", Initializer::RandomNormal) => val.as_f64() == Some(0.0),
+                    ("stddev", Initializer::RandomNormal) => val.as_f64() == Some(0.05),
+                    _ => val.is_null(),
+                };
+                if !ok {
+                    return Err(self.err(
+                        key,
+                        format!("{cls} with {k}={val} is not supported (only Keras' default parameters)"),
+                    ));
+                }
+            }
+        }
+        Ok(init)
+    }
+
+    /// A regulariser (null = none).
+    pub fn regularizer(&self, key: &str) -> Result<Option<Regularizer>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(x) => Regularizer::from_keras(x).map_err(|e| self.err(key, strip(&e))),
+        }
+    }
+
+    /// Options we do not implement: each must be absent, null or false.
+    pub fn require_unset(&self, keys: &[&str]) -> Result<()> {
+        for k in keys {
+            if let Some(x) = self.get(k) {
+                if x != &Value::Bool(false) {
+                    return Err(self.err(k, format!("= {x} is not supported")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Options we do not implement unless zero (e.g. `dropout`).
+    pub fn require_zero(&self, keys: &[&str]) -> Result<()> {
+        for k in keys {
+            let v = self.f32_or(k, 0.0)?;
+            if v != 0.0 {
+                return Err(self.err(k, format!("= {v} is not supported (only 0)")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The layer's dtype must be float32 (Keras 3 `DTypePolicy` or a plain string).
+    pub fn check_dtype(&self) -> Result<()> {
+        let name = match self.get("dtype") {
+            None => return Ok(()),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Object(o)) => o
+                .get("config")
+                .and_then(|c| c.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("float32")
+                .to_string(),
+            Some(x) => return Err(self.err("dtype", format!("is not understood: {x}"))),
+        };
+        if name != "float32" {
+            return Err(self.err(
+                "dtype",
+                format!("= '{name}' is not supported (lstmkit computes in float32)"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn strip(e: &Error) -> String {
+    match e {
+        Error::Config(s) | Error::Shape(s) | Error::Data(s) | Error::Other(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `keras.layers.LSTM`.
+fn lstm_from_config(c: &Cfg) -> Result<LSTM> {
+    c.require_unset(&[
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "activity_regularizer",
+        "time_major",
+    ])?;
+    c.require_zero(&["dropout", "recurrent_dropout"])?;
+    let mut l = LSTM::new(c.usize("units")?);
+    if l.units == 0 {
+        return Err(c.err("units", "must be > 0"));
+    }
+    l.activation = c.activation("activation", Activation::Tanh)?;
+    l.recurrent_activation = c.activation("recurrent_activation", Activation::Sigmoid)?;
+    if !matches!(
+        l.recurrent_activation,
+        Activation::Sigmoid | Activation::HardSigmoid
+    ) {
+        return Err(c.err(
+            "recurrent_activation",
+            format!(
+                "= '{}' is not supported (sigmoid or hard_sigmoid)",
+                l.recurrent_activation.name()
+            ),
+        ));
+    }
+    l.use_bias = c.bool_or("use_bias", true)?;
+    l.unit_forget_bias = c.bool_or("unit_forget_bias", true)?;
+    l.kernel_initializer = c.initializer("kernel_initializer", Initializer::GlorotUniform)?;
+    l.recurrent_initializer = c.initializer("recurrent_initializer", Initializer::Orthogonal)?;
+    l.bias_initializer = c.initializer("bias_initializer", Initializer::Zeros)?;
+    l.kernel_regularizer = c.regularizer("kernel_regularizer")?;
+    l.recurrent_regularizer = c.regularizer("recurrent_regularizer")?;
+    l.bias_regularizer = c.regularizer("bias_regularizer")?;
+    l.return_sequences = c.bool_or("return_sequences", false)?;
+    l.return_state = c.bool_or("return_state", false)?;
+    l.go_backwards = c.bool_or("go_backwards", false)?;
+    l.stateful = c.bool_or("stateful", false)?;
+    // `unroll` changes only how Keras schedules the loop; `implementation` only
+    // how it groups the matrix products; neither changes the result.
+    c.bool_or("unroll", false)?;
+    c.usize_or("implementation", 2)?;
+    Ok(l)
+}
+
+/// `keras.layers.Dense`.
+fn dense_from_config(c: &Cfg) -> Result<Dense> {
+    c.require_unset(&[
+        "kernel_constraint",
+        "bias_constraint",
+        "activity_regularizer",
+        "lora_rank",
+        "quantization_config",
+    ])?;
+    let mut d = Dense::new(c.usize("units")?);
+    if d.units == 0 {
+        return Err(c.err("units", "must be > 0"));
+    }
+    d.activation = c.activation("activation", Activation::Linear)?;
+    d.use_bias = c.bool_or("use_bias", true)?;
+    d.kernel_initializer = c.initializer("kernel_initializer", Initializer::GlorotUniform)?;
+    d.bias_initializer = c.initializer("bias_initializer", Initializer::Zeros)?;
+    d.kernel_regularizer = c.regularizer("kernel_regularizer")?;
+    d.bias_regularizer = c.regularizer("bias_regularizer")?;
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lstm_options_round_trip() {
+        let cfg = json!({
+            "name": "enc", "units": 5, "activation": "relu", "recurrent_activation": "hard_sigmoid",
+            "use_bias": false, "unit_forget_bias": false,
+            "kernel_initializer": {"class_name": "HeNormal", "config": {"seed": 3}},
+            "recurrent_initializer": "glorot_uniform", "bias_initializer": "ones",
+            "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.02}},
+            "recurrent_regularizer": {"class_name": "L1", "config": {"l1": 0.5}},
+            "bias_regularizer": {"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}},
+            "return_sequences": true, "return_state": true, "go_backwards": true, "stateful": true,
+            "dropout": 0.0, "implementation": 1, "unroll": true,
+            "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}}
+        });
+        let l = layer_from_config("LSTM", &cfg).unwrap();
+        let c = l.config();
+        assert_eq!(c["units"], 5);
+        assert_eq!(c["activation"], "relu");
+        assert_eq!(c["recurrent_activation"], "hard_sigmoid");
+        assert_eq!(c["use_bias"], false);
+        assert_eq!(c["unit_forget_bias"], false);
+        assert_eq!(c["kernel_initializer"], "he_normal");
+        assert_eq!(c["recurrent_initializer"], "glorot_uniform");
+        assert_eq!(c["bias_initializer"], "ones");
+        assert_eq!(c["return_sequences"], true);
+        assert_eq!(c["return_state"], true);
+        assert_eq!(c["go_backwards"], true);
+        assert_eq!(c["stateful"], true);
+        assert_eq!(c["kernel_regularizer"]["class_name"], "L2");
+        assert_eq!(c["recurrent_regularizer"]["class_name"], "L1");
+        assert_eq!(c["bias_regularizer"]["class_name"], "L1L2");
+        // our own config reads back to the same config
+        let again = layer_from_config("LSTM", &c).unwrap().config();
+        assert_eq!(again, c);
+        assert_eq!(l.num_outputs(), 3);
+    }
+
+    #[test]
+    fn dense_options_round_trip() {
+        let cfg = json!({"name": "out", "units": 4, "activation": "tanh", "use_bias": false,
+                         "kernel_initializer": "lecun_uniform",
+                         "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.001}}});
+        let c = layer_from_config("Dense", &cfg).unwrap().config();
+        assert_eq!(c["units"], 4);
+        assert_eq!(c["activation"], "tanh");
+        assert_eq!(c["use_bias"], false);
+        assert_eq!(c["kernel_initializer"], "lecun_uniform");
+        assert_eq!(layer_from_config("Dense", &c).unwrap().config(), c);
+    }
+
+    fn err(class: &str, cfg: Value) -> String {
+        match layer_from_config(class, &cfg) {
+            Ok(_) => panic!("{cfg} should be refused"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn unsupported_options_name_layer_and_option() {
+        let e = err(
+            "LSTM",
+            json!({"name": "l1", "units": 4, "kernel_constraint": {"class_name": "MaxNorm"}}),
+        );
+        assert!(e.contains("'l1'") && e.contains("kernel_constraint"), "{e}");
+        let e = err("LSTM", json!({"name": "l2", "units": 4, "dropout": 0.2}));
+        assert!(e.contains("'l2'") && e.contains("dropout"), "{e}");
+        let e = err(
+            "LSTM",
+            json!({"name": "l3", "units": 4, "activation": "mish"}),
+        );
+        assert!(
+            e.contains("'l3'") && e.contains("activation") && e.contains("mish"),
+            "{e}"
+        );
+        let e = err(
+            "LSTM",
+            json!({"name": "l4", "units": 4, "recurrent_activation": "tanh"}),
+        );
+        assert!(e.contains("recurrent_activation"), "{e}");
+        let e = err(
+            "LSTM",
+            json!({"name": "l5", "units": 4, "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 2.0}}}),
+        );
+        assert!(e.contains("gain"), "{e}");
+        let e = err("LSTM", json!({"name": "l6"}));
+        assert!(e.contains("units") && e.contains("missing"), "{e}");
+        let e = err(
+            "Dense",
+            json!({"name": "d", "units": 2, "dtype": "float16"}),
+        );
+        assert!(e.contains("dtype") && e.contains("float16"), "{e}");
+        let e = err(
+            "Dense",
+            json!({"name": "d", "units": 2, "activity_regularizer": {"class_name": "L2"}}),
+        );
+        assert!(e.contains("activity_regularizer"), "{e}");
+        let e = err("Conv1D", json!({"name": "conv"}));
+        assert!(e.contains("'conv'") && e.contains("Conv1D"), "{e}");
+        let e = err("Dense", json!({"name": "d", "units": "four"}));
+        assert!(e.contains("units"), "{e}");
+    }
+}
