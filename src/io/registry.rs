@@ -289,7 +289,6 @@ fn lstm_from_config(c: &Cfg) -> Result<LSTM> {
         "activity_regularizer",
         "time_major",
     ])?;
-    c.require_zero(&["dropout", "recurrent_dropout"])?;
     let mut l = LSTM::new(c.usize("units")?);
     if l.units == 0 {
         return Err(c.err("units", "must be > 0"));
@@ -320,6 +319,17 @@ fn lstm_from_config(c: &Cfg) -> Result<LSTM> {
     l.return_state = c.bool_or("return_state", false)?;
     l.go_backwards = c.bool_or("go_backwards", false)?;
     l.stateful = c.bool_or("stateful", false)?;
+    l.dropout = c.f32_or("dropout", 0.0)?;
+    l.recurrent_dropout = c.f32_or("recurrent_dropout", 0.0)?;
+    for (k, r) in [
+        ("dropout", l.dropout),
+        ("recurrent_dropout", l.recurrent_dropout),
+    ] {
+        if !(0.0..1.0).contains(&r) {
+            return Err(c.err(k, format!("must be in [0, 1), got {r}")));
+        }
+    }
+    // `seed` is ignored: lstmkit draws dropout masks from the model's seed.
     // `unroll` changes only how Keras schedules the loop; `implementation` only
     // how it groups the matrix products; neither changes the result.
     c.bool_or("unroll", false)?;
@@ -365,7 +375,7 @@ mod tests {
             "recurrent_regularizer": {"class_name": "L1", "config": {"l1": 0.5}},
             "bias_regularizer": {"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}},
             "return_sequences": true, "return_state": true, "go_backwards": true, "stateful": true,
-            "dropout": 0.0, "implementation": 1, "unroll": true,
+            "dropout": 0.25, "recurrent_dropout": 0.5, "implementation": 1, "unroll": true,
             "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}}
         });
         let l = layer_from_config("LSTM", &cfg).unwrap();
@@ -382,6 +392,8 @@ mod tests {
         assert_eq!(c["return_state"], true);
         assert_eq!(c["go_backwards"], true);
         assert_eq!(c["stateful"], true);
+        assert_eq!(c["dropout"], 0.25);
+        assert_eq!(c["recurrent_dropout"], 0.5);
         assert_eq!(c["kernel_regularizer"]["class_name"], "L2");
         assert_eq!(c["recurrent_regularizer"]["class_name"], "L1");
         assert_eq!(c["bias_regularizer"]["class_name"], "L1L2");
@@ -418,7 +430,7 @@ mod tests {
             json!({"name": "l1", "units": 4, "kernel_constraint": {"class_name": "MaxNorm"}}),
         );
         assert!(e.contains("'l1'") && e.contains("kernel_constraint"), "{e}");
-        let e = err("LSTM", json!({"name": "l2", "units": 4, "dropout": 0.2}));
+        let e = err("LSTM", json!({"name": "l2", "units": 4, "dropout": 1.5}));
         assert!(e.contains("'l2'") && e.contains("dropout"), "{e}");
         let e = err(
             "LSTM",
