@@ -25,6 +25,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod forecast;
 pub mod gradcheck;
 pub mod io;
 pub mod model;

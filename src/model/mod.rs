@@ -42,6 +42,9 @@ pub struct Node {
     pub output_shapes: Vec<Shape>,
 }
 
+/// Node inputs kept on the stack in `forward` (more spill to the heap).
+const INLINE_INPUTS: usize = 4;
+
 /// A built model: layers in topological order, one input, one output.
 pub struct Model {
     /// Model name.
@@ -60,6 +63,7 @@ pub struct Model {
     pub(crate) optimizer: Option<crate::train::Optimizer>,
     pub(crate) loss: Option<crate::train::Loss>,
     pub(crate) dy: Tensor,
+    one_x: Tensor,
 }
 
 /// Keras' `to_snake_case`: `(.)([A-Z][a-z]+)` → `\1_\2`, then `([a-z])([A-Z])` → `\1_\2`, lower-cased.
@@ -314,6 +318,7 @@ impl Model {
             optimizer: None,
             loss: None,
             dy: Tensor::default(),
+            one_x: Tensor::default(),
         };
         m.zero_grad();
         Ok(m)
@@ -350,6 +355,16 @@ impl Model {
     /// The model-level random stream (shuffling, dropout seeds).
     pub fn rng_mut(&mut self) -> &mut Rng {
         &mut self.rng
+    }
+
+    /// The model-level random stream's current state (saved for exact resumption).
+    pub fn rng(&self) -> &Rng {
+        &self.rng
+    }
+
+    /// Restores the model-level random stream (see [`Model::rng`]).
+    pub fn set_rng(&mut self, rng: Rng) {
+        self.rng = rng;
     }
 
     /// The layer named `name`.
@@ -389,22 +404,93 @@ impl Model {
         self.check_input(x)?;
         for i in 0..self.nodes.len() {
             let (before, rest) = self.acts.split_at_mut(i);
-            let ins: Vec<&Tensor> = self.nodes[i]
-                .inputs
-                .iter()
-                .map(|s| match *s {
-                    Src::Input => x,
-                    Src::Node(j, k) => &before[j][k],
-                })
-                .collect();
+            // the inputs on the stack for the usual few (no allocation per call)
+            let srcs = &self.nodes[i].inputs;
+            let pick = |s: &Src| match *s {
+                Src::Input => x,
+                Src::Node(j, k) => &before[j][k],
+            };
+            let mut inline: [&Tensor; INLINE_INPUTS] = [x; INLINE_INPUTS];
+            let heap: Vec<&Tensor>;
+            let ins: &[&Tensor] = if srcs.len() <= INLINE_INPUTS {
+                for (slot, s) in inline.iter_mut().zip(srcs) {
+                    *slot = pick(s);
+                }
+                &inline[..srcs.len()]
+            } else {
+                heap = srcs.iter().map(pick).collect();
+                &heap
+            };
             let node = &mut self.nodes[i];
             node.layer
-                .forward(&ins, &mut rest[0], training)
+                .forward(ins, &mut rest[0], training)
                 .map_err(|e| {
                     Error::Shape(format!("layer '{}': {}", node.name, strip_prefix(&e)))
                 })?;
         }
         Ok(self.output_tensor())
+    }
+
+    /// Single-window inference fast path: `window` is one sample, `timesteps ×
+    /// features` values in row-major order (for a model with open timesteps,
+    /// any whole number of rows). Returns the model's output for it. After the
+    /// first call with a given window size, nothing is allocated: the input
+    /// buffer and every layer's buffers are reused.
+    ///
+    /// ```
+    /// use lstmkit::model::Sequential;
+    /// use lstmkit::nn::{Dense, LSTM};
+    /// use lstmkit::Tensor;
+    /// let mut m = Sequential::new(&[10, 1]).add(LSTM::new(8)).add(Dense::new(1)).build(1).unwrap();
+    /// let w: Vec<f32> = (0..10).map(|i| i as f32 / 10.0).collect();
+    /// let y = m.predict_one(&w).unwrap().to_vec();
+    /// let batch = m.predict(&Tensor::new(&[1, 10, 1], w.clone()).unwrap()).unwrap();
+    /// assert_eq!(y, batch.data);
+    /// ```
+    pub fn predict_one(&mut self, window: &[f32]) -> Result<&[f32]> {
+        let mut x = std::mem::take(&mut self.one_x);
+        let res = self.fill_one(window, &mut x);
+        let res = match res {
+            Ok(()) => self.forward(&x, false).map(|_| ()),
+            Err(e) => Err(e),
+        };
+        self.one_x = x;
+        res?;
+        Ok(&self.output_tensor().data)
+    }
+
+    fn fill_one(&self, window: &[f32], x: &mut Tensor) -> Result<()> {
+        let per: usize = self.input_shape.iter().filter(|d| **d != 0).product();
+        let open = self.input_shape.contains(&0);
+        let ok = if open {
+            per > 0 && !window.is_empty() && window.len() % per == 0
+        } else {
+            window.len() == per
+        };
+        if !ok {
+            return Err(Error::Shape(format!(
+                "model '{}' takes one window of {} values (input {}), got {}",
+                self.name,
+                if open {
+                    format!("a multiple of {per}")
+                } else {
+                    per.to_string()
+                },
+                fmt_shape(&self.input_shape),
+                window.len()
+            )));
+        }
+        if x.len() != window.len() || x.shape.first() != Some(&1) {
+            // a new window size: (re)shape the reused buffer (allocates only here)
+            let mut shape = Vec::with_capacity(self.input_shape.len() + 1);
+            shape.push(1);
+            for d in &self.input_shape {
+                shape.push(if *d == 0 { window.len() / per } else { *d });
+            }
+            x.resize_uninit(&shape);
+        }
+        x.data.copy_from_slice(window);
+        Ok(())
     }
 
     fn output_tensor(&self) -> &Tensor {

@@ -138,10 +138,12 @@ impl Layer for Dense {
         }
         let rows = x.len() / f;
         let u = self.units;
-        let mut shape = x.shape.clone();
-        *shape.last_mut().expect("rank ≥ 1") = u;
         let y = &mut outputs[0];
-        y.resize_uninit(&shape);
+        // the output shape is the input's with the last axis = units, set in place
+        y.shape.clear();
+        y.shape.extend_from_slice(&x.shape);
+        *y.shape.last_mut().expect("rank ≥ 1") = u;
+        y.data.resize(rows * u, 0.0);
         if self.use_bias {
             for r in 0..rows {
                 y.data[r * u..(r + 1) * u].copy_from_slice(&self.bias.value.data);
