@@ -34,6 +34,7 @@ pub mod plot;
 pub mod rng;
 pub mod tensor;
 pub mod train;
+pub mod tune;
 
 pub use error::{Error, Result};
 pub use model::{Graph, Model, Sequential};

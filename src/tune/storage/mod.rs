@@ -1,0 +1,146 @@
+//! Where a study lives: one trait, two databases.
+//!
+//! - SQLite (default): a file, e.g. `sqlite://runs/tune.sqlite3` or a plain
+//!   path; WAL mode; a study's lock is SQLite's write lock (`BEGIN IMMEDIATE`).
+//! - PostgreSQL: `postgres://user@host/db`; a study's lock is its row
+//!   (`SELECT ... FOR UPDATE`), so workers on many machines share a study.
+//!
+//! Everything that decides (which trial to run next, which dead trials to
+//! re-queue, whether the study is over) happens inside one transaction
+//! holding the study's lock ([`Storage::locked`]); the frequent writes
+//! (heartbeats, intermediate values, results) are single conditional
+//! `UPDATE`s that only apply while the trial is still `RUNNING` on the
+//! writing worker, so a trial re-queued after its worker was presumed dead
+//! can never be completed twice.
+
+mod postgres;
+mod sqlite;
+
+pub use self::postgres::PgStorage;
+pub use self::sqlite::SqliteStorage;
+
+use super::trial::{TrialRecord, TrialState};
+use crate::error::{Error, Result};
+use std::path::PathBuf;
+
+/// Operations available inside a study's locked transaction.
+pub trait Tx {
+    /// The study's stored configuration (None right after the study was created).
+    fn config(&mut self) -> Result<Option<String>>;
+    /// Stores the study's configuration.
+    fn set_config(&mut self, json: &str) -> Result<()>;
+    /// All trials of the study, by number.
+    fn trials(&mut self) -> Result<Vec<TrialRecord>>;
+    /// The database clock, in seconds since the Unix epoch.
+    fn now(&mut self) -> Result<f64>;
+    /// Inserts a trial; `Running` trials are claimed by `worker` at once.
+    fn insert_trial(
+        &mut self,
+        number: i64,
+        state: TrialState,
+        values_json: &str,
+        worker: Option<&str>,
+        retry_of: Option<i64>,
+    ) -> Result<i64>;
+    /// `WAITING` → `RUNNING` for `worker`; false if the trial was not waiting.
+    fn claim(&mut self, id: i64, worker: &str) -> Result<bool>;
+    /// `RUNNING` with a heartbeat older than `cutoff` → `FAILED` with `error`;
+    /// false if the trial was not (or no longer) in that condition.
+    fn fail_stale(&mut self, id: i64, cutoff: f64, error: &str) -> Result<bool>;
+    /// Records that `id` is re-run by `new_id`.
+    fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()>;
+}
+
+/// A study database.
+pub trait Storage: Send {
+    /// Runs `f` in a transaction holding study `study`'s lock (creating the
+    /// study row if needed). Commits if `f` succeeds, rolls back otherwise.
+    fn locked(&mut self, study: &str, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Marks `worker` alive on trial `id`; false if the trial is no longer its own.
+    fn heartbeat(&mut self, id: i64, worker: &str) -> Result<bool>;
+    /// Stores an intermediate value (and refreshes the heartbeat); false if
+    /// the trial is no longer `worker`'s.
+    fn report(&mut self, id: i64, worker: &str, step: i64, value: f64) -> Result<bool>;
+    /// Ends a running trial of `worker`; false (and nothing written) if it
+    /// was no longer its own.
+    fn finish(
+        &mut self,
+        id: i64,
+        worker: &str,
+        state: TrialState,
+        score: Option<f64>,
+        metrics_json: &str,
+        error: Option<&str>,
+    ) -> Result<bool>;
+    /// A read-only snapshot: the configuration and trials of a study (None if absent).
+    fn snapshot(&mut self, study: &str) -> Result<Option<(String, Vec<TrialRecord>)>>;
+    /// Names of the studies in this database.
+    fn studies(&mut self) -> Result<Vec<String>>;
+}
+
+/// A parsed `--storage` URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageUrl {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection string (`postgres://` or `postgresql://`).
+    Postgres(String),
+}
+
+impl StorageUrl {
+    /// Parses `postgres://...`, `postgresql://...`, `sqlite://PATH`, `sqlite:PATH` or a path.
+    pub fn parse(s: &str) -> Result<Self> {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(StorageUrl::Postgres(s.to_string()));
+        }
+        let path = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+            .unwrap_or(s);
+        if path.is_empty() {
+            return Err(Error::Config(format!("storage '{s}': empty SQLite path")));
+        }
+        if path.contains("://") {
+            return Err(Error::Config(format!(
+                "storage '{s}': unknown scheme (postgres://..., sqlite://PATH or a file path)"
+            )));
+        }
+        Ok(StorageUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// Opens (and creates the schema of) the database.
+    pub fn open(&self) -> Result<Box<dyn Storage>> {
+        Ok(match self {
+            StorageUrl::Sqlite(p) => Box::new(SqliteStorage::open(p)?),
+            StorageUrl::Postgres(u) => Box::new(PgStorage::open(u)?),
+        })
+    }
+
+    /// The URL as given to a worker process.
+    pub fn as_arg(&self) -> String {
+        match self {
+            StorageUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            StorageUrl::Postgres(u) => u.clone(),
+        }
+    }
+}
+
+/// Parses a stored trial row's JSON columns.
+pub(crate) fn parse_values(study_trial: i64, json: &str) -> Result<super::space::Values> {
+    serde_json::from_str(json).map_err(|e| {
+        Error::Other(format!("trial {study_trial}: unreadable stored values ({e})"))
+    })
+}
+
+/// Parses stored metrics.
+pub(crate) fn parse_metrics(
+    study_trial: i64,
+    json: Option<String>,
+) -> Result<std::collections::BTreeMap<String, f64>> {
+    match json {
+        None => Ok(Default::default()),
+        Some(s) => serde_json::from_str(&s).map_err(|e| {
+            Error::Other(format!("trial {study_trial}: unreadable stored metrics ({e})"))
+        }),
+    }
+}

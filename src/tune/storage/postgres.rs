@@ -1,0 +1,361 @@
+//! PostgreSQL storage: a study's row (`SELECT ... FOR UPDATE`) is its lock,
+//! the server's clock is the heartbeats' clock, so workers on many machines
+//! can share one study.
+
+use super::{parse_metrics, parse_values, Storage, Tx};
+use crate::error::{Error, Result};
+use crate::tune::trial::{TrialRecord, TrialState};
+use postgres::{Client, NoTls};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tune_studies (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    config TEXT
+);
+CREATE TABLE IF NOT EXISTS tune_trials (
+    id BIGSERIAL PRIMARY KEY,
+    study_id BIGINT NOT NULL REFERENCES tune_studies(id),
+    number BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    params TEXT NOT NULL,
+    score DOUBLE PRECISION,
+    metrics TEXT,
+    worker TEXT,
+    started DOUBLE PRECISION,
+    finished DOUBLE PRECISION,
+    heartbeat DOUBLE PRECISION,
+    retry_of BIGINT,
+    replaced_by BIGINT,
+    error TEXT,
+    UNIQUE (study_id, number)
+);
+CREATE TABLE IF NOT EXISTS tune_values (
+    trial_id BIGINT NOT NULL REFERENCES tune_trials(id),
+    step BIGINT NOT NULL,
+    value DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (trial_id, step)
+);
+";
+
+const NOW: &str = "extract(epoch from clock_timestamp())::float8";
+
+/// Advisory-lock key that serialises schema creation.
+const SCHEMA_LOCK: i64 = 0x6c73_746d_6b69_74;
+
+/// A study database on a PostgreSQL server.
+pub struct PgStorage {
+    client: Client,
+    url: String,
+}
+
+fn redact(url: &str) -> String {
+    // postgres://user:password@host/db → postgres://user:***@host/db
+    if let Some(at) = url.rfind('@') {
+        if let Some(scheme_end) = url.find("://") {
+            let creds = &url[scheme_end + 3..at];
+            if let Some(colon) = creds.find(':') {
+                return format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &url[at..]);
+            }
+        }
+    }
+    url.to_string()
+}
+
+fn pg_err(url: &str, e: postgres::Error) -> Error {
+    Error::Other(format!("study database {}: {e}", redact(url)))
+}
+
+impl PgStorage {
+    /// Connects and creates the tables if needed.
+    pub fn open(url: &str) -> Result<Self> {
+        let mut client = Client::connect(url, NoTls).map_err(|e| pg_err(url, e))?;
+        let mut tx = client.transaction().map_err(|e| pg_err(url, e))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .map_err(|e| pg_err(url, e))?;
+        tx.batch_execute(SCHEMA).map_err(|e| pg_err(url, e))?;
+        tx.commit().map_err(|e| pg_err(url, e))?;
+        Ok(PgStorage {
+            client,
+            url: url.to_string(),
+        })
+    }
+
+    fn err(&self, e: postgres::Error) -> Error {
+        pg_err(&self.url, e)
+    }
+}
+
+fn load_trials(
+    c: &mut impl postgres::GenericClient,
+    url: &str,
+    study: i64,
+) -> Result<Vec<TrialRecord>> {
+    let rows = c
+        .query(
+            "SELECT id, number, state, params, score, metrics, worker, started, finished, heartbeat,
+                    retry_of, replaced_by, error
+             FROM tune_trials WHERE study_id = $1 ORDER BY number",
+            &[&study],
+        )
+        .map_err(|e| pg_err(url, e))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let number: i64 = r.get(1);
+        let state: String = r.get(2);
+        let params: String = r.get(3);
+        out.push(TrialRecord {
+            id: r.get(0),
+            number,
+            state: TrialState::parse(&state)?,
+            values: parse_values(number, &params)?,
+            score: r.get(4),
+            metrics: parse_metrics(number, r.get(5))?,
+            intermediate: Vec::new(),
+            worker: r.get(6),
+            started: r.get(7),
+            finished: r.get(8),
+            heartbeat: r.get(9),
+            retry_of: r.get(10),
+            replaced_by: r.get(11),
+            error: r.get(12),
+        });
+    }
+    let vals = c
+        .query(
+            "SELECT v.trial_id, v.step, v.value FROM tune_values v
+             JOIN tune_trials t ON t.id = v.trial_id WHERE t.study_id = $1 ORDER BY v.trial_id, v.step",
+            &[&study],
+        )
+        .map_err(|e| pg_err(url, e))?;
+    let mut idx = std::collections::HashMap::new();
+    for (i, t) in out.iter().enumerate() {
+        idx.insert(t.id, i);
+    }
+    for r in vals {
+        let tid: i64 = r.get(0);
+        if let Some(&i) = idx.get(&tid) {
+            out[i].intermediate.push((r.get(1), r.get(2)));
+        }
+    }
+    Ok(out)
+}
+
+struct PgTx<'a, 'b> {
+    tx: &'a mut postgres::Transaction<'b>,
+    url: &'a str,
+    study: i64,
+}
+
+impl PgTx<'_, '_> {
+    fn err(&self, e: postgres::Error) -> Error {
+        pg_err(self.url, e)
+    }
+}
+
+impl Tx for PgTx<'_, '_> {
+    fn config(&mut self) -> Result<Option<String>> {
+        let r = self
+            .tx
+            .query_one("SELECT config FROM tune_studies WHERE id = $1", &[&self.study])
+            .map_err(|e| self.err(e))?;
+        Ok(r.get(0))
+    }
+    fn set_config(&mut self, json: &str) -> Result<()> {
+        self.tx
+            .execute("UPDATE tune_studies SET config = $1 WHERE id = $2", &[&json, &self.study])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+    fn trials(&mut self) -> Result<Vec<TrialRecord>> {
+        load_trials(self.tx, self.url, self.study)
+    }
+    fn now(&mut self) -> Result<f64> {
+        let r = self
+            .tx
+            .query_one(&format!("SELECT {NOW}"), &[])
+            .map_err(|e| self.err(e))?;
+        Ok(r.get(0))
+    }
+    fn insert_trial(
+        &mut self,
+        number: i64,
+        state: TrialState,
+        values_json: &str,
+        worker: Option<&str>,
+        retry_of: Option<i64>,
+    ) -> Result<i64> {
+        let running = state == TrialState::Running;
+        let r = self
+            .tx
+            .query_one(
+                &format!(
+                    "INSERT INTO tune_trials (study_id, number, state, params, worker, started, heartbeat, retry_of)
+                     VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN {NOW} END, CASE WHEN $6 THEN {NOW} END, $7)
+                     RETURNING id"
+                ),
+                &[&self.study, &number, &state.as_str(), &values_json, &worker, &running, &retry_of],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(r.get(0))
+    }
+    fn claim(&mut self, id: i64, worker: &str) -> Result<bool> {
+        let n = self
+            .tx
+            .execute(
+                &format!(
+                    "UPDATE tune_trials SET state = 'RUNNING', worker = $2, started = {NOW}, heartbeat = {NOW}
+                     WHERE id = $1 AND state = 'WAITING'"
+                ),
+                &[&id, &worker],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+    fn fail_stale(&mut self, id: i64, cutoff: f64, error: &str) -> Result<bool> {
+        let n = self
+            .tx
+            .execute(
+                &format!(
+                    "UPDATE tune_trials SET state = 'FAILED', error = $3, finished = {NOW}
+                     WHERE id = $1 AND state = 'RUNNING' AND heartbeat < $2"
+                ),
+                &[&id, &cutoff, &error],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+    fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()> {
+        self.tx
+            .execute("UPDATE tune_trials SET replaced_by = $2 WHERE id = $1", &[&id, &new_id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+impl Storage for PgStorage {
+    fn locked(&mut self, study: &str, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let url = self.url.clone();
+        self.client
+            .execute(
+                "INSERT INTO tune_studies (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+                &[&study],
+            )
+            .map_err(|e| pg_err(&url, e))?;
+        let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
+        let row = tx
+            .query_one("SELECT id FROM tune_studies WHERE name = $1 FOR UPDATE", &[&study])
+            .map_err(|e| pg_err(&url, e))?;
+        let id: i64 = row.get(0);
+        let r = {
+            let mut t = PgTx {
+                tx: &mut tx,
+                url: &url,
+                study: id,
+            };
+            f(&mut t)
+        };
+        match r {
+            Ok(()) => tx.commit().map_err(|e| pg_err(&url, e)),
+            Err(e) => {
+                let _ = tx.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn heartbeat(&mut self, id: i64, worker: &str) -> Result<bool> {
+        let n = self
+            .client
+            .execute(
+                &format!(
+                    "UPDATE tune_trials SET heartbeat = {NOW} WHERE id = $1 AND state = 'RUNNING' AND worker = $2"
+                ),
+                &[&id, &worker],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    fn report(&mut self, id: i64, worker: &str, step: i64, value: f64) -> Result<bool> {
+        let url = self.url.clone();
+        let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
+        let n = tx
+            .execute(
+                &format!(
+                    "UPDATE tune_trials SET heartbeat = {NOW} WHERE id = $1 AND state = 'RUNNING' AND worker = $2"
+                ),
+                &[&id, &worker],
+            )
+            .map_err(|e| pg_err(&url, e))?;
+        if n != 1 {
+            let _ = tx.rollback();
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO tune_values (trial_id, step, value) VALUES ($1, $2, $3)
+             ON CONFLICT (trial_id, step) DO UPDATE SET value = excluded.value",
+            &[&id, &step, &value],
+        )
+        .map_err(|e| pg_err(&url, e))?;
+        tx.commit().map_err(|e| pg_err(&url, e))?;
+        Ok(true)
+    }
+
+    fn finish(
+        &mut self,
+        id: i64,
+        worker: &str,
+        state: TrialState,
+        score: Option<f64>,
+        metrics_json: &str,
+        error: Option<&str>,
+    ) -> Result<bool> {
+        let n = self
+            .client
+            .execute(
+                &format!(
+                    "UPDATE tune_trials SET state = $3, score = $4, metrics = $5, error = $6, finished = {NOW}
+                     WHERE id = $1 AND state = 'RUNNING' AND worker = $2"
+                ),
+                &[&id, &worker, &state.as_str(), &score, &metrics_json, &error],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    fn snapshot(&mut self, study: &str) -> Result<Option<(String, Vec<TrialRecord>)>> {
+        let url = self.url.clone();
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| pg_err(&url, e))?;
+        let row = tx
+            .query_opt("SELECT id, config FROM tune_studies WHERE name = $1", &[&study])
+            .map_err(|e| pg_err(&url, e))?;
+        let out = match row {
+            Some(r) => {
+                let id: i64 = r.get(0);
+                let cfg: Option<String> = r.get(1);
+                match cfg {
+                    Some(c) => Some((c, load_trials(&mut tx, &url, id)?)),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        tx.commit().map_err(|e| pg_err(&url, e))?;
+        Ok(out)
+    }
+
+    fn studies(&mut self) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .query("SELECT name FROM tune_studies WHERE config IS NOT NULL ORDER BY id", &[])
+            .map_err(|e| self.err(e))?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+}
