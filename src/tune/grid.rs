@@ -44,7 +44,10 @@ pub fn next(space: &Space, values: &Values) -> Option<Values> {
         let active = p.is_active(&v);
         if active {
             let all = ordered_values(space, &p.name);
-            let cur = v.get(&p.name).cloned().unwrap_or_else(|| p.default_or_first());
+            let cur = v
+                .get(&p.name)
+                .cloned()
+                .unwrap_or_else(|| p.default_or_first());
             let last = all.last().expect("non-empty");
             if !cur.same(last) {
                 let idx = all.iter().position(|x| x.same(&cur)).map_or(0, |i| i + 1);
@@ -78,9 +81,12 @@ pub fn enumerate(space: &Space, limit: usize) -> Result<Vec<Values>> {
 
 /// The first grid point that no trial of `history` has taken.
 pub fn suggest(space: &Space, history: &[TrialRecord]) -> Result<Option<Values>> {
-    Ok(enumerate(space, 1_000_000)?
-        .into_iter()
-        .find(|p| !history.iter().filter(|t| t.counts()).any(|t| same_point(space, p, &t.values))))
+    Ok(enumerate(space, 1_000_000)?.into_iter().find(|p| {
+        !history
+            .iter()
+            .filter(|t| t.counts())
+            .any(|t| same_point(space, p, &t.values))
+    }))
 }
 
 #[cfg(test)]
@@ -91,7 +97,8 @@ mod tests {
     #[test]
     fn order_is_last_fastest_default_first() {
         let mut s = Space::new();
-        s.add(HyperParameter::int("a", 1, 3).default_value(2)).unwrap();
+        s.add(HyperParameter::int("a", 1, 3).default_value(2))
+            .unwrap();
         s.add(HyperParameter::boolean("b")).unwrap();
         let pts = enumerate(&s, 100).unwrap();
         let flat: Vec<(i64, bool)> = pts
@@ -101,19 +108,41 @@ mod tests {
         // Default first (a=2, b=false), then grid order without the default.
         assert_eq!(
             flat,
-            [(2, false), (2, true), (1, false), (1, true), (3, false), (3, true)]
+            [
+                (2, false),
+                (2, true),
+                (1, false),
+                (1, true),
+                (3, false),
+                (3, true)
+            ]
         );
     }
 
     #[test]
     fn conditional_children_enumerated_only_when_active() {
         let mut s = Space::new();
-        s.add(HyperParameter::choice("m", vec!["mlp".into(), "lstm".into()])).unwrap();
-        s.add(HyperParameter::int("u", 8, 16).step(8).when("m", vec!["lstm".into()])).unwrap();
+        s.add(HyperParameter::choice(
+            "m",
+            vec!["mlp".into(), "lstm".into()],
+        ))
+        .unwrap();
+        s.add(
+            HyperParameter::int("u", 8, 16)
+                .step(8)
+                .when("m", vec!["lstm".into()]),
+        )
+        .unwrap();
         let pts = enumerate(&s, 100).unwrap();
         let flat: Vec<String> = pts
             .iter()
-            .map(|v| format!("{}/{}", v["m"], v.get("u").map(|x| x.to_string()).unwrap_or("-".into())))
+            .map(|v| {
+                format!(
+                    "{}/{}",
+                    v["m"],
+                    v.get("u").map(|x| x.to_string()).unwrap_or("-".into())
+                )
+            })
             .collect();
         assert_eq!(flat, ["mlp/-", "lstm/8", "lstm/16"]);
     }

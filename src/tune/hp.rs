@@ -12,7 +12,7 @@
 //! assert_eq!(hp.space().len(), 2);
 //! ```
 
-use super::space::{Condition, HyperParameter, Kind, Sampling, Space, Value, Values};
+use super::space::{Condition, HyperParameter, Sampling, Space, Value, Values};
 use crate::error::{Error, Result};
 
 /// The hyper-parameters of one trial: the space declared so far and the values.
@@ -269,13 +269,19 @@ mod tests {
     fn build_closure_declares_and_reads_values() {
         let mut hp = HyperParameters::new();
         assert_eq!(hp.int("units", 32, 128).step(32).get().unwrap(), 32);
-        assert_eq!(hp.choice("act", ["relu", "tanh"]).unwrap(), Value::from("relu"));
+        assert_eq!(
+            hp.choice("act", ["relu", "tanh"]).unwrap(),
+            Value::from("relu")
+        );
         let mut vals = Values::new();
         vals.insert("units".into(), Value::Int(96));
         vals.insert("act".into(), Value::from("tanh"));
         let mut hp = HyperParameters::from_values(hp.space().clone(), vals);
         assert_eq!(hp.int("units", 32, 128).step(32).get().unwrap(), 96);
-        assert_eq!(hp.choice("act", ["relu", "tanh"]).unwrap(), Value::from("tanh"));
+        assert_eq!(
+            hp.choice("act", ["relu", "tanh"]).unwrap(),
+            Value::from("tanh")
+        );
         // Same name, different range: an error, not a silent redefinition.
         assert!(hp.int("units", 32, 256).step(32).get().is_err());
     }

@@ -60,10 +60,14 @@ impl Hyperband {
     /// Checks the settings (Keras: factor ≥ 2).
     pub fn validate(&self) -> Result<()> {
         if self.factor < 2 {
-            return Err(Error::Config("hyperband: factor needs to be an integer larger than 1".into()));
+            return Err(Error::Config(
+                "hyperband: factor needs to be an integer larger than 1".into(),
+            ));
         }
         if self.max_epochs < 1 || self.iterations < 1 {
-            return Err(Error::Config("hyperband: max_epochs and iterations must be ≥ 1".into()));
+            return Err(Error::Config(
+                "hyperband: max_epochs and iterations must be ≥ 1".into(),
+            ));
         }
         Ok(())
     }
@@ -79,8 +83,7 @@ impl Hyperband {
     }
     /// Keras' `_get_size(bracket, round)`.
     pub fn size(&self, bracket: i64, round: i64) -> i64 {
-        let b0_end =
-            (1.0 + (self.max_epochs as f64).ln() / (self.factor as f64).ln()).ceil();
+        let b0_end = (1.0 + (self.max_epochs as f64).ln() / (self.factor as f64).ln()).ceil();
         let end = b0_end / (bracket + 1) as f64;
         (end * (self.factor as f64).powi((bracket - round) as i32)).ceil() as i64
     }
@@ -103,7 +106,10 @@ impl Hyperband {
         // Bracket instances by start order k = iteration * nb + (nb - 1 - bracket).
         let mut inst: BTreeMap<i64, Vec<&TrialRecord>> = BTreeMap::new();
         for t in history.iter().filter(|t| t.counts()) {
-            if let (Some(b), Some(it)) = (get_i(&t.values, "tuner/bracket"), get_i(&t.values, "tuner/iteration")) {
+            if let (Some(b), Some(it)) = (
+                get_i(&t.values, "tuner/bracket"),
+                get_i(&t.values, "tuner/iteration"),
+            ) {
                 inst.entry(it * nb + (nb - 1 - b)).or_default().push(t);
             }
         }
@@ -149,7 +155,10 @@ impl Hyperband {
                         .collect();
                     v.insert("tuner/trial_id".into(), Value::Int(best.number));
                     v.insert("tuner/epochs".into(), Value::Int(self.epochs(b, r)));
-                    v.insert("tuner/initial_epoch".into(), Value::Int(self.epochs(b, r - 1)));
+                    v.insert(
+                        "tuner/initial_epoch".into(),
+                        Value::Int(self.epochs(b, r - 1)),
+                    );
                     v.insert("tuner/bracket".into(), Value::Int(b));
                     v.insert("tuner/round".into(), Value::Int(r));
                     v.insert("tuner/iteration".into(), Value::Int(it));
@@ -211,7 +220,11 @@ mod tests {
             (50, 4, "[[(4, 50)], [(8, 13), (2, 50)], [(22, 4), (6, 13), (2, 50)]]"),
         ];
         for (me, f, want) in cases {
-            let hb = Hyperband { max_epochs: me, factor: f, iterations: 1 };
+            let hb = Hyperband {
+                max_epochs: me,
+                factor: f,
+                iterations: 1,
+            };
             let got: Vec<String> = (0..hb.num_brackets())
                 .map(|b| {
                     let r: Vec<String> = (0..=b)
@@ -220,12 +233,16 @@ mod tests {
                     format!("[{}]", r.join(", "))
                 })
                 .collect();
-            assert_eq!(format!("[{}]", got.join(", ")), want, "max_epochs={me} factor={f}");
+            assert_eq!(
+                format!("[{}]", got.join(", ")),
+                want,
+                "max_epochs={me} factor={f}"
+            );
         }
     }
 
     /// Runs Hyperband sequentially (each trial completes at once, score = x).
-    fn simulate(hb: Hyperband) -> Vec<(i64, i64, i64, i64)> {
+    fn simulate(hb: Hyperband) -> Vec<Step> {
         let mut s = Space::new();
         s.add(HyperParameter::float("x", 0.0, 1.0)).unwrap();
         let mut hist: Vec<TrialRecord> = Vec::new();
@@ -235,7 +252,12 @@ mod tests {
             match hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap() {
                 Suggestion::Run(v) => {
                     let g = |k: &str| v[k].as_i64().unwrap();
-                    seq.push((g("tuner/bracket"), g("tuner/round"), g("tuner/epochs"), g("tuner/initial_epoch")));
+                    seq.push((
+                        g("tuner/bracket"),
+                        g("tuner/round"),
+                        g("tuner/epochs"),
+                        g("tuner/initial_epoch"),
+                    ));
                     let score = v["x"].as_f64().unwrap();
                     hist.push(record(hist.len() as i64, v, Some(score)));
                 }
@@ -247,8 +269,13 @@ mod tests {
         seq
     }
 
-    fn expand(parts: &[(usize, (i64, i64, i64, i64))]) -> Vec<(i64, i64, i64, i64)> {
-        parts.iter().flat_map(|(n, t)| std::iter::repeat_n(*t, *n)).collect()
+    type Step = (i64, i64, i64, i64);
+
+    fn expand(parts: &[(usize, Step)]) -> Vec<Step> {
+        parts
+            .iter()
+            .flat_map(|(n, t)| std::iter::repeat_n(*t, *n))
+            .collect()
     }
 
     #[test]
@@ -263,7 +290,14 @@ mod tests {
             (2, (1, 1, 10, 4)),
             (4, (0, 0, 10, 0)),
         ]);
-        assert_eq!(simulate(Hyperband { max_epochs: 10, factor: 3, iterations: 1 }), want);
+        assert_eq!(
+            simulate(Hyperband {
+                max_epochs: 10,
+                factor: 3,
+                iterations: 1
+            }),
+            want
+        );
         let want = expand(&[
             (9, (2, 0, 1, 0)),
             (3, (2, 1, 3, 1)),
@@ -272,27 +306,49 @@ mod tests {
             (2, (1, 1, 9, 3)),
             (3, (0, 0, 9, 0)),
         ]);
-        assert_eq!(simulate(Hyperband { max_epochs: 9, factor: 3, iterations: 1 }), want);
-        assert_eq!(simulate(Hyperband { max_epochs: 9, factor: 3, iterations: 2 }).len(), 46);
+        assert_eq!(
+            simulate(Hyperband {
+                max_epochs: 9,
+                factor: 3,
+                iterations: 1
+            }),
+            want
+        );
+        assert_eq!(
+            simulate(Hyperband {
+                max_epochs: 9,
+                factor: 3,
+                iterations: 2
+            })
+            .len(),
+            46
+        );
     }
 
     #[test]
     fn promotion_takes_the_best_and_waits_for_results() {
-        let hb = Hyperband { max_epochs: 9, factor: 3, iterations: 1 };
+        let hb = Hyperband {
+            max_epochs: 9,
+            factor: 3,
+            iterations: 1,
+        };
         let mut s = Space::new();
         s.add(HyperParameter::float("x", 0.0, 1.0)).unwrap();
         let mut rng = Rng::new(5);
         let mut hist = Vec::new();
         for i in 0..9 {
-            let Suggestion::Run(v) = hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap() else {
+            let Suggestion::Run(v) = hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap()
+            else {
                 panic!()
             };
             let mut r = record(i, v, None);
             r.state = TrialState::Running;
             hist.push(r);
         }
-        // Round 0 full and nothing complete: wait.
-        assert!(matches!(hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap(), Suggestion::Run(ref v) if v["tuner/bracket"] == Value::Int(1)));
+        // Round 0 full and nothing complete yet: Keras starts the next bracket.
+        assert!(
+            matches!(hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap(), Suggestion::Run(ref v) if v["tuner/bracket"] == Value::Int(1))
+        );
         hist.truncate(9);
         // Complete 7 of 9 (9 - 3 = 6 < 7): the best of them is promoted.
         for t in hist.iter_mut().take(7) {
@@ -304,7 +360,9 @@ mod tests {
             .min_by(|a, b| a.score.unwrap().total_cmp(&b.score.unwrap()))
             .unwrap()
             .number;
-        let Suggestion::Run(v) = hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap() else { panic!() };
+        let Suggestion::Run(v) = hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap() else {
+            panic!()
+        };
         assert_eq!(v["tuner/trial_id"], Value::Int(best));
         assert_eq!(v["tuner/round"], Value::Int(1));
         assert_eq!(v["tuner/epochs"], Value::Int(3));

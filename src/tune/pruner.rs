@@ -48,7 +48,12 @@ pub enum Pruner {
 impl Pruner {
     /// Whether `trial` (running, with its intermediate values so far) should
     /// stop, given the other trials of the study.
-    pub fn should_prune(&self, trial: &TrialRecord, others: &[TrialRecord], dir: Direction) -> bool {
+    pub fn should_prune(
+        &self,
+        trial: &TrialRecord,
+        others: &[TrialRecord],
+        dir: Direction,
+    ) -> bool {
         let Some(step) = trial.last_step() else {
             return false;
         };
@@ -102,8 +107,8 @@ impl Pruner {
                 let eta = reduction_factor.max(2);
                 let mut rung = 0u32;
                 loop {
-                    let rung_step = min_resource.max(1)
-                        * eta.pow(min_early_stopping_rate.max(0) as u32 + rung);
+                    let rung_step =
+                        min_resource.max(1) * eta.pow(min_early_stopping_rate.max(0) as u32 + rung);
                     if step < rung_step {
                         return false;
                     }
@@ -150,22 +155,38 @@ mod tests {
     fn median_waits_for_startup_and_warmup() {
         let done: Vec<_> = (0..4).map(|i| record_steps(i, &[1.0, 0.5])).collect();
         let bad = record_steps(9, &[3.0, 2.0]);
-        let p = Pruner::Median { n_startup_trials: 5, n_warmup_steps: 0 };
-        assert!(!p.should_prune(&bad, &done, Direction::Min), "only 4 completed");
+        let p = Pruner::Median {
+            n_startup_trials: 5,
+            n_warmup_steps: 0,
+        };
+        assert!(
+            !p.should_prune(&bad, &done, Direction::Min),
+            "only 4 completed"
+        );
         let done: Vec<_> = (0..5).map(|i| record_steps(i, &[1.0, 0.5])).collect();
         assert!(p.should_prune(&bad, &done, Direction::Min));
         let good = record_steps(9, &[0.9, 0.4]);
         assert!(!p.should_prune(&good, &done, Direction::Min));
-        let p = Pruner::Median { n_startup_trials: 5, n_warmup_steps: 5 };
+        let p = Pruner::Median {
+            n_startup_trials: 5,
+            n_warmup_steps: 5,
+        };
         assert!(!p.should_prune(&bad, &done, Direction::Min));
         // Maximisation flips the comparison.
-        let p = Pruner::Median { n_startup_trials: 5, n_warmup_steps: 0 };
+        let p = Pruner::Median {
+            n_startup_trials: 5,
+            n_warmup_steps: 0,
+        };
         assert!(!p.should_prune(&bad, &done, Direction::Max));
     }
 
     #[test]
     fn successive_halving_keeps_the_top_fraction() {
-        let sh = Pruner::SuccessiveHalving { min_resource: 1, reduction_factor: 2, min_early_stopping_rate: 0 };
+        let sh = Pruner::SuccessiveHalving {
+            min_resource: 1,
+            reduction_factor: 2,
+            min_early_stopping_rate: 0,
+        };
         // Rung 0 at step 1. Three others reached it with 0.1, 0.2, 0.3.
         let others: Vec<_> = [0.1, 0.2, 0.3]
             .iter()

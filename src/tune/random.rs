@@ -26,16 +26,22 @@ pub fn random_values(space: &Space, rng: &mut Rng) -> Values {
 /// Whether `values` (restricted to the space's parameters) equals the values
 /// of a trial in `history`.
 pub fn already_tried(space: &Space, values: &Values, history: &[TrialRecord]) -> bool {
-    history.iter().filter(|t| t.counts()).any(|t| same_point(space, values, &t.values))
+    history
+        .iter()
+        .filter(|t| t.counts())
+        .any(|t| same_point(space, values, &t.values))
 }
 
 /// Whether two value sets agree on every parameter of the space.
 pub fn same_point(space: &Space, a: &Values, b: &Values) -> bool {
-    space.params.iter().all(|p| match (a.get(&p.name), b.get(&p.name)) {
-        (Some(x), Some(y)) => x.same(y),
-        (None, None) => true,
-        _ => false,
-    })
+    space
+        .params
+        .iter()
+        .all(|p| match (a.get(&p.name), b.get(&p.name)) {
+            (Some(x), Some(y)) => x.same(y),
+            (None, None) => true,
+            _ => false,
+        })
 }
 
 /// A new random combination not in `history`, or None when 20 draws in a
@@ -58,7 +64,8 @@ mod tests {
     #[test]
     fn log_uniform_draws_cover_decades_evenly() {
         let mut s = Space::new();
-        s.add(HyperParameter::float("lr", 1e-4, 1e-2).sampling(Sampling::Log)).unwrap();
+        s.add(HyperParameter::float("lr", 1e-4, 1e-2).sampling(Sampling::Log))
+            .unwrap();
         let mut rng = Rng::new(3);
         let n = 4000;
         let below_1e3 = (0..n)
@@ -76,13 +83,22 @@ mod tests {
         let mut rng = Rng::new(1);
         let mut hist: Vec<TrialRecord> = Vec::new();
         while let Some(v) = suggest(&s, &hist, &mut rng) {
-            hist.push(crate::tune::testutil::record(hist.len() as i64, v, Some(0.0)));
+            hist.push(crate::tune::testutil::record(
+                hist.len() as i64,
+                v,
+                Some(0.0),
+            ));
             assert!(hist.len() <= 8);
         }
         assert_eq!(hist.len(), 8);
         let mut seen: Vec<(i64, bool)> = hist
             .iter()
-            .map(|t| (t.values["u"].as_i64().unwrap(), t.values["b"] == Value::Bool(true)))
+            .map(|t| {
+                (
+                    t.values["u"].as_i64().unwrap(),
+                    t.values["b"] == Value::Bool(true),
+                )
+            })
             .collect();
         seen.sort();
         seen.dedup();

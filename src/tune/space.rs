@@ -395,7 +395,9 @@ impl HyperParameter {
                     *step = Some(1);
                 }
                 if min > max {
-                    return bad(format!("min_value {min} is greater than the max_value {max}"));
+                    return bad(format!(
+                        "min_value {min} is greater than the max_value {max}"
+                    ));
                 }
                 if *sampling != Sampling::Linear && *min <= 0 {
                     return bad(format!(
@@ -421,7 +423,9 @@ impl HyperParameter {
                     return bad("bounds must be finite".into());
                 }
                 if min > max {
-                    return bad(format!("min_value {min} is greater than the max_value {max}"));
+                    return bad(format!(
+                        "min_value {min} is greater than the max_value {max}"
+                    ));
                 }
                 if *sampling != Sampling::Linear && *min <= 0.0 {
                     return bad(format!(
@@ -432,7 +436,7 @@ impl HyperParameter {
                     if *sampling != Sampling::Linear && *s <= 1.0 {
                         return bad(format!("expected step > 1 with log sampling, got {s}"));
                     }
-                    if !(*s > 0.0) || !s.is_finite() {
+                    if *s <= 0.0 || !s.is_finite() {
                         return bad(format!("step must be positive, got {s}"));
                     }
                 }
@@ -446,7 +450,9 @@ impl HyperParameter {
                     .iter()
                     .all(|v| matches!(v, Value::Int(_) | Value::Float(_)));
                 if !numeric && values.iter().any(|v| disc(v) != disc(&values[0])) {
-                    return bad(format!("a choice can contain only one type of value: {values:?}"));
+                    return bad(format!(
+                        "a choice can contain only one type of value: {values:?}"
+                    ));
                 }
                 if *ordered && !numeric {
                     return bad("`ordered` must be false for non-numeric choices".into());
@@ -498,7 +504,9 @@ impl HyperParameter {
             } => {
                 let (lo, hi) = (*min as f64, *max as f64);
                 match step {
-                    None => Value::Int(sample_numerical(*sampling, lo, hi + 1.0, prob).trunc() as i64),
+                    None => {
+                        Value::Int(sample_numerical(*sampling, lo, hi + 1.0, prob).trunc() as i64)
+                    }
                     Some(s) => {
                         let n = n_values(*sampling, lo, hi, *s as f64);
                         let i = prob_to_index(prob, n);
@@ -515,7 +523,13 @@ impl HyperParameter {
                 None => Value::Float(sample_numerical(*sampling, *min, *max, prob)),
                 Some(s) => {
                     let n = n_values(*sampling, *min, *max, *s);
-                    Value::Float(value_by_index(*sampling, *min, *max, *s, prob_to_index(prob, n)))
+                    Value::Float(value_by_index(
+                        *sampling,
+                        *min,
+                        *max,
+                        *s,
+                        prob_to_index(prob, n),
+                    ))
                 }
             },
             Kind::Choice { values, .. } => values[prob_to_index(prob, values.len())].clone(),
@@ -754,18 +768,37 @@ mod tests {
     #[test]
     fn int_step_linear_like_keras() {
         // hp.Int('units', 32, 128, step=32): values 32, 64, 96, 128, equal quarters of p.
-        let h = HyperParameter::int("units", 32, 128).step(32).validate().unwrap();
+        let h = HyperParameter::int("units", 32, 128)
+            .step(32)
+            .validate()
+            .unwrap();
         assert_eq!(
             h.grid_values(),
-            vec![Value::Int(32), Value::Int(64), Value::Int(96), Value::Int(128)]
+            vec![
+                Value::Int(32),
+                Value::Int(64),
+                Value::Int(96),
+                Value::Int(128)
+            ]
         );
-        for (p, want) in [(0.0, 32), (0.2499, 32), (0.25, 64), (0.5, 96), (0.74, 96), (0.75, 128), (0.999999, 128)] {
+        for (p, want) in [
+            (0.0, 32),
+            (0.2499, 32),
+            (0.25, 64),
+            (0.5, 96),
+            (0.74, 96),
+            (0.75, 128),
+            (0.999999, 128),
+        ] {
             assert_eq!(h.prob_to_value(p), Value::Int(want), "p={p}");
         }
         assert!(close(h.value_to_prob(&Value::Int(64)), 0.375));
         // Keras' example: Int(6, 13, step=3) → 6, 9, 12.
         let h = HyperParameter::int("n", 6, 13).step(3).validate().unwrap();
-        assert_eq!(h.grid_values(), vec![Value::Int(6), Value::Int(9), Value::Int(12)]);
+        assert_eq!(
+            h.grid_values(),
+            vec![Value::Int(6), Value::Int(9), Value::Int(12)]
+        );
         // Int linear without step means step 1, max included.
         let h = HyperParameter::int("n", 6, 12).validate().unwrap();
         assert_eq!(h.grid_values().len(), 7);
@@ -785,7 +818,10 @@ mod tests {
         assert_eq!(h.prob_to_value(0.5), Value::Int(8));
         assert!(close(h.value_to_prob(&Value::Int(8)), 0.5));
         // Int log without step: int(min (max+1 / min)^p).
-        let h = HyperParameter::int("b", 1, 1000).sampling(Sampling::Log).validate().unwrap();
+        let h = HyperParameter::int("b", 1, 1000)
+            .sampling(Sampling::Log)
+            .validate()
+            .unwrap();
         assert_eq!(h.prob_to_value(0.0), Value::Int(1));
         assert_eq!(h.prob_to_value(0.5), Value::Int((1001f64).sqrt() as i64));
         assert_eq!(h.prob_to_value(0.99999999), Value::Int(1000));
@@ -798,7 +834,9 @@ mod tests {
             .validate()
             .unwrap();
         // Equal steps in p are equal ratios in value.
-        let vals: Vec<f64> = (0..=10).map(|i| h.prob_to_value(i as f64 / 10.0).as_f64().unwrap()).collect();
+        let vals: Vec<f64> = (0..=10)
+            .map(|i| h.prob_to_value(i as f64 / 10.0).as_f64().unwrap())
+            .collect();
         assert!(close(vals[0], 1e-4) && close(vals[10], 1e-2) && close(vals[5], 1e-3));
         for w in vals.windows(2) {
             assert!(close(w[1] / w[0], 10f64.powf(0.2)), "{w:?}");
@@ -816,7 +854,11 @@ mod tests {
             .sampling(Sampling::Log)
             .validate()
             .unwrap();
-        let g: Vec<f64> = h.grid_values().iter().map(|v| v.as_f64().unwrap()).collect();
+        let g: Vec<f64> = h
+            .grid_values()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert_eq!(g.len(), 5);
         for (a, b) in g.iter().zip([0.001, 0.01, 0.1, 1.0, 10.0]) {
             assert!(close(*a, b), "{g:?}");
@@ -839,12 +881,23 @@ mod tests {
 
     #[test]
     fn float_linear_step_and_continuous_grid() {
-        let h = HyperParameter::float("d", 0.0, 1.0).step(0.2).validate().unwrap();
-        let g: Vec<f64> = h.grid_values().iter().map(|v| v.as_f64().unwrap()).collect();
+        let h = HyperParameter::float("d", 0.0, 1.0)
+            .step(0.2)
+            .validate()
+            .unwrap();
+        let g: Vec<f64> = h
+            .grid_values()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert_eq!(g.len(), 6);
         assert!(close(g[5], 1.0));
         let h = HyperParameter::float("d", 0.0, 1.0).validate().unwrap();
-        let g: Vec<f64> = h.grid_values().iter().map(|v| v.as_f64().unwrap()).collect();
+        let g: Vec<f64> = h
+            .grid_values()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert_eq!(g.len(), 10);
         assert!(close(g[0], 0.05) && close(g[9], 0.95));
     }
@@ -867,25 +920,46 @@ mod tests {
     #[test]
     fn invalid_definitions_are_errors() {
         assert!(HyperParameter::int("a", 5, 1).validate().is_err());
-        assert!(HyperParameter::float("a", 0.0, 1.0).sampling(Sampling::Log).validate().is_err());
-        assert!(HyperParameter::int("a", 1, 8).step(1).sampling(Sampling::Log).validate().is_err());
+        assert!(HyperParameter::float("a", 0.0, 1.0)
+            .sampling(Sampling::Log)
+            .validate()
+            .is_err());
+        assert!(HyperParameter::int("a", 1, 8)
+            .step(1)
+            .sampling(Sampling::Log)
+            .validate()
+            .is_err());
         assert!(HyperParameter::choice("a", vec![]).validate().is_err());
-        assert!(HyperParameter::choice("a", vec![1.into(), "x".into()]).validate().is_err());
-        assert!(HyperParameter::int("a", 1, 8).default_value(9).validate().is_err());
+        assert!(HyperParameter::choice("a", vec![1.into(), "x".into()])
+            .validate()
+            .is_err());
+        assert!(HyperParameter::int("a", 1, 8)
+            .default_value(9)
+            .validate()
+            .is_err());
         let mut s = Space::new();
         s.add(HyperParameter::int("a", 1, 8)).unwrap();
         assert!(s.add(HyperParameter::int("a", 1, 8)).is_ok());
         assert!(s.add(HyperParameter::int("a", 1, 9)).is_err());
-        assert!(s.add(HyperParameter::int("c", 1, 9).when("nope", vec![1.into()])).is_err());
+        assert!(s
+            .add(HyperParameter::int("c", 1, 9).when("nope", vec![1.into()]))
+            .is_err());
     }
 
     #[test]
     fn conditional_activation() {
         let mut s = Space::new();
-        s.add(HyperParameter::choice("model", vec!["mlp".into(), "lstm".into()])).unwrap();
-        s.add(HyperParameter::int("units", 8, 64).when("model", vec!["lstm".into()])).unwrap();
-        s.add(HyperParameter::boolean("deep").when("model", vec!["lstm".into()])).unwrap();
-        s.add(HyperParameter::int("layers", 2, 4).when("deep", vec![true.into()])).unwrap();
+        s.add(HyperParameter::choice(
+            "model",
+            vec!["mlp".into(), "lstm".into()],
+        ))
+        .unwrap();
+        s.add(HyperParameter::int("units", 8, 64).when("model", vec!["lstm".into()]))
+            .unwrap();
+        s.add(HyperParameter::boolean("deep").when("model", vec!["lstm".into()]))
+            .unwrap();
+        s.add(HyperParameter::int("layers", 2, 4).when("deep", vec![true.into()]))
+            .unwrap();
         let d = s.defaults();
         assert_eq!(d.len(), 1, "{d:?}");
         let mut v = Values::new();
@@ -896,7 +970,11 @@ mod tests {
         assert_eq!(act.get("layers"), Some(&Value::Int(2)));
         v.insert("model".into(), "mlp".into());
         let act = s.ensure_active(&v);
-        assert_eq!(act.len(), 1, "children of an inactive parent are inactive: {act:?}");
+        assert_eq!(
+            act.len(),
+            1,
+            "children of an inactive parent are inactive: {act:?}"
+        );
     }
 
     #[test]

@@ -74,13 +74,19 @@ impl StudyConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<()> {
         if self.objective.is_empty() {
-            return Err(Error::Config("tune: the objective metric name is empty".into()));
+            return Err(Error::Config(
+                "tune: the objective metric name is empty".into(),
+            ));
         }
         if self.executions_per_trial == 0 {
-            return Err(Error::Config("tune: executions_per_trial must be ≥ 1".into()));
+            return Err(Error::Config(
+                "tune: executions_per_trial must be ≥ 1".into(),
+            ));
         }
         if self.max_consecutive_failed_trials == 0 {
-            return Err(Error::Config("tune: max_consecutive_failed_trials must be ≥ 1".into()));
+            return Err(Error::Config(
+                "tune: max_consecutive_failed_trials must be ≥ 1".into(),
+            ));
         }
         match (&self.tuner, self.max_trials) {
             (Tuner::Random | Tuner::Tpe(_), None) => {
@@ -154,7 +160,11 @@ pub fn default_worker_id() -> String {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let mut r = Rng::new(nanos as u64 ^ ((std::process::id() as u64) << 32));
-    format!("{host}:{}:{:06x}", std::process::id(), r.next_u64() & 0xff_ffff)
+    format!(
+        "{host}:{}:{:06x}",
+        std::process::id(),
+        r.next_u64() & 0xff_ffff
+    )
 }
 
 /// What one worker did.
@@ -256,14 +266,16 @@ impl TrialContext<'_> {
 }
 
 enum Ask {
-    Run(TrialRecord),
+    Run(Box<TrialRecord>),
     Idle,
     Done,
     TooManyFailures(String),
 }
 
 fn trial_seed(seed: u64, number: i64) -> u64 {
-    seed ^ (number as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    seed ^ (number as u64)
+        .wrapping_add(1)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// The locked part of a worker step.
@@ -288,7 +300,8 @@ fn ask(tx: &mut dyn Tx, worker: &str, stale_after: f64, report: &mut WorkerRepor
             if tx.fail_stale(t.id, now - stale_after, &msg)? {
                 let values = serde_json::to_string(&t.values)
                     .map_err(|e| Error::Other(format!("cannot store values: {e}")))?;
-                let id = tx.insert_trial(next_number, TrialState::Waiting, &values, None, Some(t.id))?;
+                let id =
+                    tx.insert_trial(next_number, TrialState::Waiting, &values, None, Some(t.id))?;
                 tx.set_replaced_by(t.id, id)?;
                 next_number += 1;
                 report.requeued += 1;
@@ -301,7 +314,8 @@ fn ask(tx: &mut dyn Tx, worker: &str, stale_after: f64, report: &mut WorkerRepor
     }
     let counted: Vec<&TrialRecord> = trials.iter().filter(|t| t.counts()).collect();
     // Consecutive failures (most recent first).
-    let mut finished: Vec<&&TrialRecord> = counted.iter().filter(|t| t.state.is_finished()).collect();
+    let mut finished: Vec<&&TrialRecord> =
+        counted.iter().filter(|t| t.state.is_finished()).collect();
     finished.sort_by(|a, b| {
         b.finished
             .unwrap_or(0.0)
@@ -309,7 +323,12 @@ fn ask(tx: &mut dyn Tx, worker: &str, stale_after: f64, report: &mut WorkerRepor
             .then(b.number.cmp(&a.number))
     });
     let n = cfg.max_consecutive_failed_trials;
-    if finished.len() >= n && finished.iter().take(n).all(|t| t.state == TrialState::Failed) {
+    if finished.len() >= n
+        && finished
+            .iter()
+            .take(n)
+            .all(|t| t.state == TrialState::Failed)
+    {
         let last = finished[0].error.clone().unwrap_or_default();
         return Ok(Ask::TooManyFailures(format!(
             "{n} consecutive trials failed; the last error: {last}"
@@ -326,7 +345,7 @@ fn ask(tx: &mut dyn Tx, worker: &str, stale_after: f64, report: &mut WorkerRepor
         if tx.claim(w.id, worker)? {
             let mut t = (*w).clone();
             t.state = TrialState::Running;
-            return Ok(Ask::Run(t));
+            return Ok(Ask::Run(Box::new(t)));
         }
     }
     if let Some(m) = cfg.max_trials {
@@ -335,12 +354,16 @@ fn ask(tx: &mut dyn Tx, worker: &str, stale_after: f64, report: &mut WorkerRepor
         }
     }
     let mut rng = Rng::new(trial_seed(cfg.seed, next_number));
-    match cfg.tuner.suggest(&cfg.space, &trials, cfg.direction, &mut rng)? {
+    match cfg
+        .tuner
+        .suggest(&cfg.space, &trials, cfg.direction, &mut rng)?
+    {
         Suggestion::Run(values) => {
             let json = serde_json::to_string(&values)
                 .map_err(|e| Error::Other(format!("cannot store values: {e}")))?;
-            let id = tx.insert_trial(next_number, TrialState::Running, &json, Some(worker), None)?;
-            Ok(Ask::Run(TrialRecord {
+            let id =
+                tx.insert_trial(next_number, TrialState::Running, &json, Some(worker), None)?;
+            Ok(Ask::Run(Box::new(TrialRecord {
                 id,
                 number: next_number,
                 state: TrialState::Running,
@@ -355,7 +378,7 @@ fn ask(tx: &mut dyn Tx, worker: &str, stale_after: f64, report: &mut WorkerRepor
                 started: Some(now),
                 finished: None,
                 heartbeat: Some(now),
-            }))
+            })))
         }
         Suggestion::Idle => Ok(Ask::Idle),
         Suggestion::Stop => Ok(if busy { Ask::Idle } else { Ask::Done }),
@@ -417,7 +440,11 @@ impl Study {
             return Err(Error::Config(format!(
                 "no study '{name}' in {} (studies there: {})",
                 url.as_arg(),
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             )));
         };
         let config: StudyConfig = serde_json::from_str(&cfg)
@@ -504,7 +531,7 @@ impl Study {
                 }
             }
             match next {
-                Some(Ask::Run(t)) => self.run_trial(t, objective, opts, current, lost, report)?,
+                Some(Ask::Run(t)) => self.run_trial(*t, objective, opts, current, lost, report)?,
                 Some(Ask::Idle) => std::thread::sleep(Duration::from_secs_f64(opts.poll_interval)),
                 Some(Ask::Done) | None => return Ok(()),
                 Some(Ask::TooManyFailures(msg)) => return Err(Error::Training(msg)),
@@ -598,7 +625,10 @@ impl Study {
         if lost.load(Ordering::SeqCst) && !pruned {
             report.lost += 1;
             if opts.verbose {
-                eprintln!("trial #{}: taken over after a missed heartbeat; result discarded", t.number);
+                eprintln!(
+                    "trial #{}: taken over after a missed heartbeat; result discarded",
+                    t.number
+                );
             }
             return Ok(());
         }

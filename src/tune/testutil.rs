@@ -30,6 +30,10 @@ pub fn record(number: i64, values: Values, score: Option<f64>) -> TrialRecord {
 /// A complete trial whose intermediate values are `vals` at steps 0, 1, ...
 pub fn record_steps(number: i64, vals: &[f64]) -> TrialRecord {
     let mut r = record(number, Values::new(), vals.last().copied());
-    r.intermediate = vals.iter().enumerate().map(|(i, v)| (i as i64, *v)).collect();
+    r.intermediate = vals
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i as i64, *v))
+        .collect();
     r
 }

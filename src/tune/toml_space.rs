@@ -114,14 +114,20 @@ fn num(v: &toml::Value, at: &str) -> Result<f64> {
     match v {
         toml::Value::Integer(i) => Ok(*i as f64),
         toml::Value::Float(f) => Ok(*f),
-        o => Err(Error::Config(format!("{at}: expected a number, got {}", o.type_str()))),
+        o => Err(Error::Config(format!(
+            "{at}: expected a number, got {}",
+            o.type_str()
+        ))),
     }
 }
 
 fn int(v: &toml::Value, at: &str) -> Result<i64> {
     match v {
         toml::Value::Integer(i) => Ok(*i),
-        o => Err(Error::Config(format!("{at}: expected an integer, got {}", o.type_str()))),
+        o => Err(Error::Config(format!(
+            "{at}: expected an integer, got {}",
+            o.type_str()
+        ))),
     }
 }
 
@@ -132,6 +138,9 @@ fn pair<'a>(v: &'a toml::Value, at: &str) -> Result<(&'a toml::Value, &'a toml::
     }
 }
 
+/// `when` conditions before resolution: (parent name or path, values).
+type When = Vec<(String, Vec<Value>)>;
+
 /// Whether a TOML table is a search-space spec (has one of the kind keys).
 fn is_spec(t: &toml::map::Map<String, toml::Value>) -> bool {
     t.keys().any(|k| KINDS.contains(&k.as_str()))
@@ -141,8 +150,12 @@ fn is_spec(t: &toml::map::Map<String, toml::Value>) -> bool {
 fn parse_spec(
     t: &toml::map::Map<String, toml::Value>,
     path: &str,
-) -> Result<(HyperParameter, Vec<(String, Vec<Value>)>)> {
-    let kinds: Vec<&str> = t.keys().map(String::as_str).filter(|k| KINDS.contains(k)).collect();
+) -> Result<(HyperParameter, When)> {
+    let kinds: Vec<&str> = t
+        .keys()
+        .map(String::as_str)
+        .filter(|k| KINDS.contains(k))
+        .collect();
     if kinds.len() != 1 {
         return Err(Error::Config(format!(
             "{path}: a search space has exactly one of int, float, choice, boolean, fixed (got {})",
@@ -162,21 +175,36 @@ fn parse_spec(
     let at = |k: &str| format!("{path}.{k}");
     let name = match t.get("name") {
         Some(toml::Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(_) => return Err(Error::Config(format!("{}: expected a non-empty string", at("name")))),
+        Some(_) => {
+            return Err(Error::Config(format!(
+                "{}: expected a non-empty string",
+                at("name")
+            )))
+        }
         None => path.to_string(),
     };
     let sampling = match t.get("sampling") {
-        Some(toml::Value::String(s)) => {
-            Some(Sampling::from_name(s).map_err(|e| Error::Config(format!("{}: {e}", at("sampling"))))?)
+        Some(toml::Value::String(s)) => Some(
+            Sampling::from_name(s)
+                .map_err(|e| Error::Config(format!("{}: {e}", at("sampling"))))?,
+        ),
+        Some(_) => {
+            return Err(Error::Config(format!(
+                "{}: expected a string",
+                at("sampling")
+            )))
         }
-        Some(_) => return Err(Error::Config(format!("{}: expected a string", at("sampling")))),
         None => None,
     };
     if kind != "int" && kind != "float" && (t.contains_key("step") || sampling.is_some()) {
-        return Err(Error::Config(format!("{path}: step and sampling apply to int and float only")));
+        return Err(Error::Config(format!(
+            "{path}: step and sampling apply to int and float only"
+        )));
     }
     if kind != "choice" && t.contains_key("ordered") {
-        return Err(Error::Config(format!("{path}: ordered applies to choice only")));
+        return Err(Error::Config(format!(
+            "{path}: ordered applies to choice only"
+        )));
     }
     let mut hp = match kind {
         "int" => {
@@ -196,18 +224,18 @@ fn parse_spec(
             h
         }
         "choice" => {
-            let arr = t["choice"]
-                .as_array()
-                .ok_or_else(|| Error::Config(format!("{}: expected an array of values", at("choice"))))?;
+            let arr = t["choice"].as_array().ok_or_else(|| {
+                Error::Config(format!("{}: expected an array of values", at("choice")))
+            })?;
             let vals = arr
                 .iter()
                 .map(|v| to_value(v, &at("choice")))
                 .collect::<Result<Vec<_>>>()?;
             let mut h = HyperParameter::choice(&name, vals);
             if let Some(o) = t.get("ordered") {
-                let o = o
-                    .as_bool()
-                    .ok_or_else(|| Error::Config(format!("{}: expected true or false", at("ordered"))))?;
+                let o = o.as_bool().ok_or_else(|| {
+                    Error::Config(format!("{}: expected true or false", at("ordered")))
+                })?;
                 if let super::space::Kind::Choice { ordered, .. } = &mut h.kind {
                     *ordered = o;
                 }
@@ -216,7 +244,10 @@ fn parse_spec(
         }
         "boolean" => {
             if t["boolean"].as_bool() != Some(true) {
-                return Err(Error::Config(format!("{}: write `boolean = true`", at("boolean"))));
+                return Err(Error::Config(format!(
+                    "{}: write `boolean = true`",
+                    at("boolean")
+                )));
             }
             HyperParameter::boolean(&name)
         }
@@ -236,9 +267,9 @@ fn parse_spec(
     }
     let mut when = Vec::new();
     if let Some(w) = t.get("when") {
-        let w = w
-            .as_table()
-            .ok_or_else(|| Error::Config(format!("{}: expected {{ PARENT = [VALUES] }}", at("when"))))?;
+        let w = w.as_table().ok_or_else(|| {
+            Error::Config(format!("{}: expected {{ PARENT = [VALUES] }}", at("when")))
+        })?;
         for (parent, vals) in w {
             let vals = match vals {
                 toml::Value::Array(a) => a
@@ -256,7 +287,7 @@ fn parse_spec(
 fn walk(
     v: &toml::Value,
     path: &mut Vec<Seg>,
-    out: &mut Vec<(Vec<Seg>, HyperParameter, Vec<(String, Vec<Value>)>)>,
+    out: &mut Vec<(Vec<Seg>, HyperParameter, When)>,
 ) -> Result<()> {
     match v {
         toml::Value::Table(t) => {
@@ -337,7 +368,11 @@ pub fn find(doc: &toml::Value) -> Result<TomlSpace> {
     if !deferred.is_empty() {
         return Err(Error::Config(format!(
             "search-space conditions form a cycle: {}",
-            deferred.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", ")
+            deferred
+                .iter()
+                .map(|h| h.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     Ok(TomlSpace { space, sites })
@@ -471,11 +506,20 @@ mod tests {
     fn errors_name_the_path() {
         for (src, want) in [
             ("a = { int = [1.5, 3] }", "a.int"),
-            ("a = { int = [1, 3], stride = 2 }", "unknown search-space key 'stride'"),
+            (
+                "a = { int = [1, 3], stride = 2 }",
+                "unknown search-space key 'stride'",
+            ),
             ("a = { int = [1, 3], float = [1, 2] }", "exactly one"),
             ("[x]\na = { choice = [1, \"b\"] }", "x.a"),
-            ("a = { float = [0.0, 1.0], sampling = \"log\" }", "non-positive"),
-            ("a = { int = [1, 3], when = { b = 1 } }", "no search space named 'b'"),
+            (
+                "a = { float = [0.0, 1.0], sampling = \"log\" }",
+                "non-positive",
+            ),
+            (
+                "a = { int = [1, 3], when = { b = 1 } }",
+                "no search space named 'b'",
+            ),
             ("a = { boolean = false }", "boolean = true"),
         ] {
             let e = find(&parse(src)).unwrap_err().to_string();

@@ -75,7 +75,8 @@ fn erfc(x: f64) -> f64 {
                         + t * (-0.186_288_06
                             + t * (0.278_868_07
                                 + t * (-1.135_203_98
-                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
             .exp();
     if x >= 0.0 {
         r
@@ -108,7 +109,11 @@ impl Parzen {
         let mut sigmas = vec![0.0; mus.len()];
         for (k, &i) in order.iter().enumerate() {
             let left = if k == 0 { 0.0 } else { mus[order[k - 1]] };
-            let right = if k + 1 == order.len() { 1.0 } else { mus[order[k + 1]] };
+            let right = if k + 1 == order.len() {
+                1.0
+            } else {
+                mus[order[k + 1]]
+            };
             sigmas[i] = (mus[i] - left).max(right - mus[i]);
         }
         let min_sigma = 1.0 / (100.0f64).min(1.0 + (n + 1) as f64);
@@ -152,7 +157,9 @@ impl Parzen {
         for ((m, s), w) in self.mus.iter().zip(&self.sigmas).zip(&self.weights) {
             let z = (x - m) / s;
             let mass = (norm_cdf((1.0 - m) / s) - norm_cdf(-m / s)).max(1e-300);
-            terms.push(w.ln() - 0.5 * z * z - s.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - mass.ln());
+            terms.push(
+                w.ln() - 0.5 * z * z - s.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - mass.ln(),
+            );
         }
         let mx = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         mx + terms.iter().map(|t| (t - mx).exp()).sum::<f64>().ln()
@@ -225,11 +232,16 @@ impl Tpe {
             let pa = a.state == TrialState::Pruned;
             let pb = b.state == TrialState::Pruned;
             pa.cmp(&pb)
-                .then(dir.key(a.score.unwrap_or(f64::NAN)).total_cmp(&dir.key(b.score.unwrap_or(f64::NAN))))
+                .then(
+                    dir.key(a.score.unwrap_or(f64::NAN))
+                        .total_cmp(&dir.key(b.score.unwrap_or(f64::NAN))),
+                )
                 .then(a.number.cmp(&b.number))
         });
         let n_below = gamma(done.len()).min(
-            done.iter().filter(|t| t.state == TrialState::Complete).count(),
+            done.iter()
+                .filter(|t| t.state == TrialState::Complete)
+                .count(),
         );
         let (below, above) = done.split_at(n_below);
         let below = weigh(below);
@@ -244,8 +256,16 @@ impl Tpe {
                     out.insert(p.name.clone(), p.default_or_first());
                     continue;
                 }
-                let b: Vec<(&Values, f64)> = below.iter().filter(|(v, _)| v.contains_key(&p.name)).cloned().collect();
-                let a: Vec<(&Values, f64)> = above.iter().filter(|(v, _)| v.contains_key(&p.name)).cloned().collect();
+                let b: Vec<(&Values, f64)> = below
+                    .iter()
+                    .filter(|(v, _)| v.contains_key(&p.name))
+                    .cloned()
+                    .collect();
+                let a: Vec<(&Values, f64)> = above
+                    .iter()
+                    .filter(|(v, _)| v.contains_key(&p.name))
+                    .cloned()
+                    .collect();
                 if p.is_categorical() {
                     let l = cat_probs(p, &b);
                     let g = cat_probs(p, &a);
@@ -269,7 +289,10 @@ impl Tpe {
                     out.insert(p.name.clone(), category_value(p, best.1));
                 } else {
                     let fit = |grp: &[(&Values, f64)]| {
-                        let xs: Vec<f64> = grp.iter().map(|(v, _)| p.value_to_prob(&v[&p.name]).clamp(0.0, 1.0)).collect();
+                        let xs: Vec<f64> = grp
+                            .iter()
+                            .map(|(v, _)| p.value_to_prob(&v[&p.name]).clamp(0.0, 1.0))
+                            .collect();
                         let ws: Vec<f64> = grp.iter().map(|(_, w)| *w).collect();
                         Parzen::fit(&xs, &ws)
                     };
@@ -307,7 +330,10 @@ mod tests {
         let p = Parzen::fit(&[0.2, 0.25, 0.3], &[1.0, 1.0, 1.0]);
         // Integrates to ≈ 1 over [0, 1].
         let n = 2000;
-        let integral: f64 = (0..n).map(|i| p.log_pdf((i as f64 + 0.5) / n as f64).exp()).sum::<f64>() / n as f64;
+        let integral: f64 = (0..n)
+            .map(|i| p.log_pdf((i as f64 + 0.5) / n as f64).exp())
+            .sum::<f64>()
+            / n as f64;
         assert!((integral - 1.0).abs() < 1e-3, "{integral}");
         assert!(p.log_pdf(0.25) > p.log_pdf(0.8));
     }
@@ -334,7 +360,11 @@ mod tests {
         let mut s = Space::new();
         s.add(HyperParameter::float("x", -5.0, 5.0)).unwrap();
         s.add(HyperParameter::float("y", -5.0, 5.0)).unwrap();
-        s.add(HyperParameter::choice("c", vec!["a".into(), "b".into(), "c".into()])).unwrap();
+        s.add(HyperParameter::choice(
+            "c",
+            vec!["a".into(), "b".into(), "c".into()],
+        ))
+        .unwrap();
         s
     }
 
@@ -343,12 +373,22 @@ mod tests {
         let f = |v: &Values| {
             let x = v["x"].as_f64().unwrap();
             let y = v["y"].as_f64().unwrap();
-            let pen = if v["c"].as_str() == Some("b") { 0.0 } else { 3.0 };
+            let pen = if v["c"].as_str() == Some("b") {
+                0.0
+            } else {
+                3.0
+            };
             (x - 1.3).powi(2) + (y + 2.1).powi(2) + pen
         };
         let s = quad_space();
-        let tpe: f64 = (0..8u64).map(|seed| run(&s, &f, true, 60, seed)).sum::<f64>() / 8.0;
-        let rnd: f64 = (0..8u64).map(|seed| run(&s, &f, false, 60, seed)).sum::<f64>() / 8.0;
+        let tpe: f64 = (0..8u64)
+            .map(|seed| run(&s, &f, true, 60, seed))
+            .sum::<f64>()
+            / 8.0;
+        let rnd: f64 = (0..8u64)
+            .map(|seed| run(&s, &f, false, 60, seed))
+            .sum::<f64>()
+            / 8.0;
         eprintln!("mean best over 8 seeds, 60 trials: tpe {tpe:.4} random {rnd:.4}");
         assert!(tpe < 0.5 * rnd, "tpe {tpe} random {rnd}");
     }

@@ -41,7 +41,11 @@ impl TrialState {
             "COMPLETE" => TrialState::Complete,
             "PRUNED" => TrialState::Pruned,
             "FAILED" => TrialState::Failed,
-            o => return Err(Error::Other(format!("unknown trial state '{o}' in the study storage"))),
+            o => {
+                return Err(Error::Other(format!(
+                    "unknown trial state '{o}' in the study storage"
+                )))
+            }
         })
     }
     /// Whether the trial has ended.
@@ -79,8 +83,15 @@ impl Direction {
     pub fn for_metric(name: &str) -> Self {
         let base = name.strip_prefix("val_").unwrap_or(name);
         match base {
-            "acc" | "accuracy" | "binary_accuracy" | "categorical_accuracy" | "auc" | "r2"
-            | "r2_score" | "precision" | "recall" => Direction::Max,
+            "acc"
+            | "accuracy"
+            | "binary_accuracy"
+            | "categorical_accuracy"
+            | "auc"
+            | "r2"
+            | "r2_score"
+            | "precision"
+            | "recall" => Direction::Max,
             _ => Direction::Min,
         }
     }

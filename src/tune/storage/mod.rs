@@ -128,7 +128,9 @@ impl StorageUrl {
 /// Parses a stored trial row's JSON columns.
 pub(crate) fn parse_values(study_trial: i64, json: &str) -> Result<super::space::Values> {
     serde_json::from_str(json).map_err(|e| {
-        Error::Other(format!("trial {study_trial}: unreadable stored values ({e})"))
+        Error::Other(format!(
+            "trial {study_trial}: unreadable stored values ({e})"
+        ))
     })
 }
 
@@ -140,7 +142,9 @@ pub(crate) fn parse_metrics(
     match json {
         None => Ok(Default::default()),
         Some(s) => serde_json::from_str(&s).map_err(|e| {
-            Error::Other(format!("trial {study_trial}: unreadable stored metrics ({e})"))
+            Error::Other(format!(
+                "trial {study_trial}: unreadable stored metrics ({e})"
+            ))
         }),
     }
 }

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS tune_values (
 const NOW: &str = "extract(epoch from clock_timestamp())::float8";
 
 /// Advisory-lock key that serialises schema creation.
-const SCHEMA_LOCK: i64 = 0x6c73_746d_6b69_74;
+const SCHEMA_LOCK: i64 = 0x006c_7374_6d6b_6974;
 
 /// A study database on a PostgreSQL server.
 pub struct PgStorage {
@@ -55,7 +55,12 @@ fn redact(url: &str) -> String {
         if let Some(scheme_end) = url.find("://") {
             let creds = &url[scheme_end + 3..at];
             if let Some(colon) = creds.find(':') {
-                return format!("{}{}:***{}", &url[..scheme_end + 3], &creds[..colon], &url[at..]);
+                return format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &creds[..colon],
+                    &url[at..]
+                );
             }
         }
     }
@@ -157,13 +162,19 @@ impl Tx for PgTx<'_, '_> {
     fn config(&mut self) -> Result<Option<String>> {
         let r = self
             .tx
-            .query_one("SELECT config FROM tune_studies WHERE id = $1", &[&self.study])
+            .query_one(
+                "SELECT config FROM tune_studies WHERE id = $1",
+                &[&self.study],
+            )
             .map_err(|e| self.err(e))?;
         Ok(r.get(0))
     }
     fn set_config(&mut self, json: &str) -> Result<()> {
         self.tx
-            .execute("UPDATE tune_studies SET config = $1 WHERE id = $2", &[&json, &self.study])
+            .execute(
+                "UPDATE tune_studies SET config = $1 WHERE id = $2",
+                &[&json, &self.study],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -227,7 +238,10 @@ impl Tx for PgTx<'_, '_> {
     }
     fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()> {
         self.tx
-            .execute("UPDATE tune_trials SET replaced_by = $2 WHERE id = $1", &[&id, &new_id])
+            .execute(
+                "UPDATE tune_trials SET replaced_by = $2 WHERE id = $1",
+                &[&id, &new_id],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -244,7 +258,10 @@ impl Storage for PgStorage {
             .map_err(|e| pg_err(&url, e))?;
         let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
         let row = tx
-            .query_one("SELECT id FROM tune_studies WHERE name = $1 FOR UPDATE", &[&study])
+            .query_one(
+                "SELECT id FROM tune_studies WHERE name = $1 FOR UPDATE",
+                &[&study],
+            )
             .map_err(|e| pg_err(&url, e))?;
         let id: i64 = row.get(0);
         let r = {
@@ -334,7 +351,10 @@ impl Storage for PgStorage {
             .start()
             .map_err(|e| pg_err(&url, e))?;
         let row = tx
-            .query_opt("SELECT id, config FROM tune_studies WHERE name = $1", &[&study])
+            .query_opt(
+                "SELECT id, config FROM tune_studies WHERE name = $1",
+                &[&study],
+            )
             .map_err(|e| pg_err(&url, e))?;
         let out = match row {
             Some(r) => {
@@ -354,7 +374,10 @@ impl Storage for PgStorage {
     fn studies(&mut self) -> Result<Vec<String>> {
         let rows = self
             .client
-            .query("SELECT name FROM tune_studies WHERE config IS NOT NULL ORDER BY id", &[])
+            .query(
+                "SELECT name FROM tune_studies WHERE config IS NOT NULL ORDER BY id",
+                &[],
+            )
             .map_err(|e| self.err(e))?;
         Ok(rows.into_iter().map(|r| r.get(0)).collect())
     }

@@ -78,7 +78,9 @@ impl SqliteStorage {
         s.conn
             .execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .map_err(|e| s.err(e))?;
-        s.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| s.err(e))?;
+        s.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| s.err(e))?;
         let r = s.conn.execute_batch(SCHEMA);
         match r {
             Ok(()) => s.conn.execute_batch("COMMIT").map_err(|e| s.err(e))?,
@@ -96,7 +98,9 @@ impl SqliteStorage {
 
     fn study_id(&self, name: &str) -> Result<Option<i64>> {
         self.conn
-            .query_row("SELECT id FROM tune_studies WHERE name = ?1", [name], |r| r.get(0))
+            .query_row("SELECT id FROM tune_studies WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -199,13 +203,20 @@ impl Tx for SqliteTx<'_> {
     fn config(&mut self) -> Result<Option<String>> {
         self.s
             .conn
-            .query_row("SELECT config FROM tune_studies WHERE id = ?1", [self.study], |r| r.get(0))
+            .query_row(
+                "SELECT config FROM tune_studies WHERE id = ?1",
+                [self.study],
+                |r| r.get(0),
+            )
             .map_err(|e| self.s.err(e))
     }
     fn set_config(&mut self, json: &str) -> Result<()> {
         self.s
             .conn
-            .execute("UPDATE tune_studies SET config = ?1 WHERE id = ?2", params![json, self.study])
+            .execute(
+                "UPDATE tune_studies SET config = ?1 WHERE id = ?2",
+                params![json, self.study],
+            )
             .map_err(|e| self.s.err(e))?;
         Ok(())
     }
@@ -270,7 +281,10 @@ impl Tx for SqliteTx<'_> {
     fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()> {
         self.s
             .conn
-            .execute("UPDATE tune_trials SET replaced_by = ?2 WHERE id = ?1", params![id, new_id])
+            .execute(
+                "UPDATE tune_trials SET replaced_by = ?2 WHERE id = ?1",
+                params![id, new_id],
+            )
             .map_err(|e| self.s.err(e))?;
         Ok(())
     }
@@ -278,10 +292,15 @@ impl Tx for SqliteTx<'_> {
 
 impl Storage for SqliteStorage {
     fn locked(&mut self, study: &str, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
         let r = (|| -> Result<()> {
             self.conn
-                .execute("INSERT OR IGNORE INTO tune_studies (name) VALUES (?1)", [study])
+                .execute(
+                    "INSERT OR IGNORE INTO tune_studies (name) VALUES (?1)",
+                    [study],
+                )
                 .map_err(|e| self.err(e))?;
             let id = self
                 .study_id(study)?
@@ -318,7 +337,9 @@ impl Storage for SqliteStorage {
     }
 
     fn report(&mut self, id: i64, worker: &str, step: i64, value: f64) -> Result<bool> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.err(e))?;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
         let r = (|| -> Result<bool> {
             if !self.heartbeat(id, worker)? {
                 return Ok(false);
@@ -371,9 +392,11 @@ impl Storage for SqliteStorage {
         let r = (|| -> Result<Option<(String, Vec<TrialRecord>)>> {
             let row: Option<(i64, Option<String>)> = self
                 .conn
-                .query_row("SELECT id, config FROM tune_studies WHERE name = ?1", [study], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(
+                    "SELECT id, config FROM tune_studies WHERE name = ?1",
+                    [study],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()
                 .map_err(|e| self.err(e))?;
             match row {
