@@ -46,6 +46,7 @@ pub mod hp;
 pub mod hyperband;
 pub mod pruner;
 pub mod random;
+pub mod settings;
 pub mod space;
 pub mod storage;
 pub mod study;
