@@ -279,12 +279,19 @@ fn trial_seed(seed: u64, number: i64) -> u64 {
 }
 
 /// The locked part of a worker step.
-fn ask(tx: &mut dyn Tx, worker: &str, stale_after: f64, report: &mut WorkerReport) -> Result<Ask> {
+fn ask(
+    tx: &mut dyn Tx,
+    worker: &str,
+    stale_after: f64,
+    report: &mut WorkerReport,
+    config_out: &mut Option<StudyConfig>,
+) -> Result<Ask> {
     let cfg: StudyConfig = match tx.config()? {
         Some(c) => serde_json::from_str(&c)
             .map_err(|e| Error::Other(format!("unreadable study configuration: {e}")))?,
         None => return Err(Error::Other("the study has no configuration".into())),
     };
+    *config_out = Some(cfg.clone());
     let now = tx.now()?;
     let mut trials = tx.trials()?;
     let mut next_number = trials.iter().map(|t| t.number + 1).max().unwrap_or(0);
@@ -518,17 +525,16 @@ impl Study {
     ) -> Result<()> {
         loop {
             let mut next = None;
+            let mut stored = None;
             let worker = opts.worker_id.clone();
             self.storage.locked(&self.name, &mut |tx| {
-                next = Some(ask(tx, &worker, opts.stale_after, report)?);
+                next = Some(ask(tx, &worker, opts.stale_after, report, &mut stored)?);
                 Ok(())
             })?;
             // The stored configuration is authoritative (another process may
             // have extended max_trials).
-            if let Some((cfg, _)) = self.storage.snapshot(&self.name)? {
-                if let Ok(c) = serde_json::from_str::<StudyConfig>(&cfg) {
-                    self.config = c;
-                }
+            if let Some(c) = stored {
+                self.config = c;
             }
             match next {
                 Some(Ask::Run(t)) => self.run_trial(*t, objective, opts, current, lost, report)?,
