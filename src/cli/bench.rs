@@ -1,8 +1,10 @@
-//! `lstmkit bench train --model m1|m2|big [--json]`: training-step speed.
+//! `lstmkit bench train --model m1|m2|m3|m4|big [--json]`: training-step speed.
 
 use crate::error::{Error, Result};
-use crate::model::{Model, Sequential};
-use crate::nn::{Activation, Dense, LSTM};
+use crate::model::{Graph, Model, Sequential};
+use crate::nn::{
+    Activation, Attention, Bidirectional, Dense, GlobalAveragePooling1D, MergeMode, LSTM,
+};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::{Loss, Optimizer};
@@ -12,7 +14,8 @@ use crate::train::{Loss, Optimizer};
 pub struct BenchArgs {
     /// What to measure: `train` (forward + backward + Adam step).
     pub what: String,
-    /// m1 | m2 | big.
+    /// m1 | m2 | m3 | m4 | big (the seed's models: m3 = Bidirectional(LSTM(50)),
+    /// m4 = LSTM(64) → Attention([h, h]) → GlobalAveragePooling1D → Dense(1)).
     #[arg(long, default_value = "m1")]
     pub model: String,
     /// Steady-state steps measured.
@@ -49,6 +52,24 @@ pub fn bench_model(name: &str) -> Result<(Model, usize, usize, usize)> {
             3,
             32,
         ),
+        "m3" => (
+            Sequential::new(&[10, 1])
+                .add(Bidirectional::new(LSTM::new(50), MergeMode::Concat))
+                .add(Dense::new(1))
+                .build(42)?,
+            10,
+            1,
+            32,
+        ),
+        "m4" => {
+            let mut g = Graph::new(&[10, 1]);
+            let x = g.input();
+            let h = g.add(LSTM::new(64).return_sequences(true), &[x]);
+            let a = g.add(Attention::new(), &[h, h]);
+            let p = g.add(GlobalAveragePooling1D::new(), &[a]);
+            let y = g.add(Dense::new(1), &[p]);
+            (g.build(y, 42)?, 10, 1, 32)
+        }
         "big" => (
             Sequential::new(&[50, 8])
                 .add(LSTM::new(128))
@@ -60,7 +81,7 @@ pub fn bench_model(name: &str) -> Result<(Model, usize, usize, usize)> {
         ),
         other => {
             return Err(Error::Config(format!(
-                "unknown benchmark model '{other}' (m1, m2, big)"
+                "unknown benchmark model '{other}' (m1, m2, m3, m4, big)"
             )))
         }
     })
