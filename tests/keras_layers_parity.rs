@@ -103,3 +103,154 @@ fn g_dropout_batchnorm_dense4() {
         .unwrap();
     run_case("g_lstm_dropout_bn_dense4", m);
 }
+
+/// A Keras model using every registered layer class with non-default options
+/// (see `tests/data/make_layer_models.py`), from both file formats.
+#[test]
+fn layers_mix_from_keras_and_h5() {
+    use lstmkit::io::{load_model, npy};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let x = npy::read(dir.join("layers_mix_x.npy")).unwrap();
+    let y = npy::read(dir.join("layers_mix_y.npy")).unwrap();
+    for f in ["layers_mix.keras", "layers_mix.h5"] {
+        let mut m = load_model(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let p = m.predict(&x).unwrap();
+        let d = p.max_abs_diff(&y);
+        println!("{f}: max |Δ| = {d:.3e}");
+        assert!(d <= 1e-5, "{f}: max |Δ| = {d}");
+        // the attention layer's call arguments were read
+        let att = m.layer("att").unwrap().config();
+        assert_eq!(att["use_causal_mask"], true);
+        assert_eq!(att["score_mode"], "concat");
+        // write the config, read it back: same predictions
+        let cfg = m.to_keras_config();
+        let node = cfg["config"]["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == "att")
+            .unwrap();
+        assert_eq!(node["inbound_nodes"][0]["kwargs"]["use_causal_mask"], true);
+        assert!(node["config"].get("use_causal_mask").is_none());
+        let mut m2 = Model::from_keras_config(&cfg, 1).unwrap();
+        m2.set_weights(&m.get_weights()).unwrap();
+        assert_eq!(m2.predict(&x).unwrap(), p);
+    }
+}
+
+/// Every layer's `config()` reads back through the registry to the same config.
+#[test]
+fn layer_configs_round_trip_through_the_registry() {
+    use lstmkit::io::registry::layer_from_config;
+    use lstmkit::nn::{
+        Add, Concatenate, Flatten, GlobalMaxPooling1D, Layer, LayerNormalization, ScoreMode,
+        TimeDistributed,
+    };
+    use lstmkit::train::Regularizer;
+    let layers: Vec<Box<dyn Layer>> = vec![
+        Box::new(
+            GRU::new(5)
+                .reset_after(false)
+                .dropout(0.1)
+                .recurrent_dropout(0.2)
+                .return_sequences(true)
+                .go_backwards(true)
+                .kernel_regularizer(Regularizer::l2(0.01)),
+        ),
+        Box::new(GRU::new(3).return_state(true).use_bias(false)),
+        Box::new(LSTM::new(4).dropout(0.25).recurrent_dropout(0.5)),
+        Box::new(Bidirectional::new(
+            LSTM::new(4).return_sequences(true),
+            MergeMode::Ave,
+        )),
+        Box::new(Bidirectional::new(GRU::new(2), MergeMode::None)),
+        Box::new(Bidirectional::new(LSTM::new(3), MergeMode::Mul)),
+        Box::new(
+            Attention::new()
+                .use_scale(true)
+                .score_mode(ScoreMode::Concat)
+                .dropout(0.1)
+                .use_causal_mask(true)
+                .return_attention_scores(true),
+        ),
+        Box::new(Dropout::new(0.3).noise_shape(vec![None, Some(1), None])),
+        Box::new(
+            BatchNormalization::new()
+                .momentum(0.9)
+                .epsilon(1e-2)
+                .center(false),
+        ),
+        Box::new(LayerNormalization::new().epsilon(1e-5).scale(false)),
+        Box::new(GlobalAveragePooling1D::new()),
+        Box::new(GlobalMaxPooling1D::new()),
+        Box::new(Flatten::new()),
+        Box::new(TimeDistributed::new(Dense::new(3))),
+        Box::new(Concatenate::new(1)),
+        Box::new(Add::new()),
+    ];
+    for l in layers {
+        let c = l.config();
+        let back = layer_from_config(l.class_name(), &c)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{c}", l.class_name()));
+        assert_eq!(back.class_name(), l.class_name());
+        assert_eq!(back.config(), c, "{}", l.class_name());
+        assert_eq!(back.num_outputs(), l.num_outputs());
+    }
+}
+
+/// Keras' config for each class reads (fixture configs) and bad options are named.
+#[test]
+fn registry_errors_name_layer_and_option() {
+    use lstmkit::io::registry::layer_from_config;
+    let e = |class: &str, v: serde_json::Value| {
+        layer_from_config(class, &v)
+            .err()
+            .expect("must fail")
+            .to_string()
+    };
+    let m = e(
+        "Bidirectional",
+        serde_json::json!({"name": "bi", "merge_mode": "max",
+        "layer": {"class_name": "LSTM", "config": {"units": 3}}}),
+    );
+    assert!(
+        m.contains("'bi'") && m.contains("merge_mode") && m.contains("max"),
+        "{m}"
+    );
+    let m = e(
+        "Bidirectional",
+        serde_json::json!({"name": "bi2",
+        "layer": {"class_name": "Dense", "config": {"units": 3}}}),
+    );
+    assert!(m.contains("'bi2'") && m.contains("Dense"), "{m}");
+    let m = e(
+        "Attention",
+        serde_json::json!({"name": "att", "score_mode": "general"}),
+    );
+    assert!(m.contains("'att'") && m.contains("score_mode"), "{m}");
+    let m = e(
+        "BatchNormalization",
+        serde_json::json!({"name": "bn", "axis": 1}),
+    );
+    assert!(m.contains("'bn'") && m.contains("axis"), "{m}");
+    let m = e(
+        "BatchNormalization",
+        serde_json::json!({"name": "bn", "renorm": true}),
+    );
+    assert!(m.contains("renorm"), "{m}");
+    let m = e("Dropout", serde_json::json!({"name": "dr", "rate": 1.5}));
+    assert!(m.contains("'dr'") && m.contains("rate"), "{m}");
+    let m = e(
+        "GlobalAveragePooling1D",
+        serde_json::json!({"name": "p", "keepdims": true}),
+    );
+    assert!(m.contains("keepdims"), "{m}");
+    let m = e(
+        "GRU",
+        serde_json::json!({"name": "g", "units": 3, "recurrent_activation": "relu"}),
+    );
+    assert!(
+        m.contains("'g'") && m.contains("recurrent_activation"),
+        "{m}"
+    );
+}

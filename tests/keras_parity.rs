@@ -29,10 +29,10 @@ const CASES: &[(&str, bool)] = &[
     ("a_lstm_tanh", true),
     ("b_lstm_relu", true),
     ("c_stacked_lstm", true),
-    ("d_bilstm_concat", false),
-    ("e_lstm_attention", false),
-    ("f_gru", false),
-    ("g_lstm_dropout_bn_dense4", false),
+    ("d_bilstm_concat", true),
+    ("e_lstm_attention", true),
+    ("f_gru", true),
+    ("g_lstm_dropout_bn_dense4", true),
     ("h_train_trajectory", true),
 ];
 

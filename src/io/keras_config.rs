@@ -375,14 +375,41 @@ fn parse_functional(config: &Value, name: String, layers: &[Value]) -> Result<Pa
                 nodes.len()
             )));
         }
-        let inputs = node_inputs(&nodes[0], &lname)?;
+        // call arguments that lstmkit keeps in the layer config (Attention's
+        // use_causal_mask, return_attention_scores) move from the node to the config
+        let mut node = nodes[0].clone();
+        let mut config = l.get("config").cloned().unwrap_or(Value::Null);
+        for key in registry::call_kwargs(class) {
+            let mut found = None;
+            match &mut node {
+                Value::Object(o) => {
+                    if let Some(Value::Object(kw)) = o.get_mut("kwargs") {
+                        found = kw.remove(*key);
+                    }
+                }
+                Value::Array(entries) => {
+                    for e in entries.iter_mut() {
+                        if let Some(Value::Object(kw)) = e.get_mut(3) {
+                            if let Some(v) = kw.remove(*key) {
+                                found = Some(v);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if let (Some(v), Value::Object(c)) = (found, &mut config) {
+                c.insert(key.to_string(), v);
+            }
+        }
+        let inputs = node_inputs(&node, &lname)?;
         if inputs.is_empty() {
             return Err(cfg_err(format!("layer '{lname}' has no inputs")));
         }
         specs.push(LayerSpec {
             name: lname,
             class: class.to_string(),
-            config: l.get("config").cloned().unwrap_or(Value::Null),
+            config,
             inputs,
         });
     }
@@ -588,6 +615,13 @@ impl Model {
                 vec![Value::Array(pos)]
             };
             let mut kwargs = serde_json::Map::new();
+            for key in registry::call_kwargs(class) {
+                if let Some(v) = config.remove(*key) {
+                    if !(v.is_null() || v == Value::Bool(false)) {
+                        kwargs.insert(key.to_string(), v);
+                    }
+                }
+            }
             if n.inputs.len() > npos {
                 kwargs.insert(
                     "initial_state".into(),

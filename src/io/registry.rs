@@ -16,7 +16,11 @@
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::nn::{Activation, Dense, Initializer, Layer, LSTM};
+use crate::nn::{
+    Activation, Add, Attention, BatchNormalization, Bidirectional, Concatenate, Dense, Dropout,
+    Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D, Initializer, Layer, LayerNormalization,
+    MergeMode, Recurrent, ScoreMode, TimeDistributed, GRU, LSTM,
+};
 use crate::train::regularizer::Regularizer;
 
 /// Builds one of our layers from a Keras layer `class_name` and its `config`
@@ -29,6 +33,27 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Lay
     Ok(match class_name {
         "LSTM" => Box::new(lstm_from_config(&c)?),
         "Dense" => Box::new(dense_from_config(&c)?),
+        "GRU" => Box::new(gru_from_config(&c)?),
+        "Bidirectional" => Box::new(bidirectional_from_config(&c)?),
+        "Attention" => Box::new(attention_from_config(&c)?),
+        "Dropout" => Box::new(dropout_from_config(&c)?),
+        "BatchNormalization" => Box::new(batch_norm_from_config(&c)?),
+        "LayerNormalization" => Box::new(layer_norm_from_config(&c)?),
+        "GlobalAveragePooling1D" => {
+            check_pooling(&c)?;
+            Box::new(GlobalAveragePooling1D::new())
+        }
+        "GlobalMaxPooling1D" => {
+            check_pooling(&c)?;
+            Box::new(GlobalMaxPooling1D::new())
+        }
+        "Flatten" => {
+            channels_last(&c)?;
+            Box::new(Flatten::new())
+        }
+        "TimeDistributed" => Box::new(time_distributed_from_config(&c)?),
+        "Concatenate" => Box::new(concatenate_from_config(&c)?),
+        "Add" => Box::new(Add::new()),
         other => {
             return Err(Error::Config(format!(
                 "layer '{}': unsupported layer class '{other}' (supported: {})",
@@ -40,7 +65,22 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Lay
 }
 
 /// The layer classes [`layer_from_config`] knows (for error messages).
-pub const SUPPORTED: &[&str] = &["LSTM", "Dense"];
+pub const SUPPORTED: &[&str] = &[
+    "LSTM",
+    "Dense",
+    "GRU",
+    "Bidirectional",
+    "Attention",
+    "Dropout",
+    "BatchNormalization",
+    "LayerNormalization",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "Flatten",
+    "TimeDistributed",
+    "Concatenate",
+    "Add",
+];
 
 /// Where a layer's variables live inside `layers/<group>/` of a Keras 3
 /// `model.weights.h5`, in `get_weights()` order: each entry is a group whose
@@ -49,6 +89,7 @@ pub fn keras_var_groups(class_name: &str) -> Vec<&'static str> {
     match class_name {
         "LSTM" | "GRU" | "SimpleRNN" => vec!["cell/vars"],
         "Bidirectional" => vec!["forward_layer/cell/vars", "backward_layer/cell/vars"],
+        "TimeDistributed" => vec!["layer/vars"],
         _ => vec!["vars"],
     }
 }
@@ -335,6 +376,264 @@ fn lstm_from_config(c: &Cfg) -> Result<LSTM> {
     c.bool_or("unroll", false)?;
     c.usize_or("implementation", 2)?;
     Ok(l)
+}
+
+/// Keras config keys that lstmkit keeps in a layer's config but Keras passes as
+/// call arguments (`inbound_nodes[..]["kwargs"]`): the model reader merges them
+/// into the config, the writer moves them back.
+pub fn call_kwargs(class_name: &str) -> &'static [&'static str] {
+    match class_name {
+        "Attention" => &["use_causal_mask", "return_attention_scores"],
+        _ => &[],
+    }
+}
+
+fn rate(c: &Cfg, key: &str) -> Result<f32> {
+    let r = c.f32_or(key, 0.0)?;
+    if !(0.0..1.0).contains(&r) {
+        return Err(c.err(key, format!("must be in [0, 1), got {r}")));
+    }
+    Ok(r)
+}
+
+fn seed(c: &Cfg) -> Result<Option<u64>> {
+    match c.v.get("seed") {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => x
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| c.err("seed", format!("must be a non-negative integer, got {x}"))),
+    }
+}
+
+fn only_axis_minus_one(c: &Cfg) -> Result<()> {
+    match c.v.get("axis") {
+        None | Some(Value::Null) => Ok(()),
+        Some(x) if x.as_i64() == Some(-1) => Ok(()),
+        Some(Value::Array(a)) if a.len() == 1 && a[0].as_i64() == Some(-1) => Ok(()),
+        Some(x) => Err(c.err(
+            "axis",
+            format!("= {x} is not supported (only -1, the last axis)"),
+        )),
+    }
+}
+
+fn channels_last(c: &Cfg) -> Result<()> {
+    let f = c.str_or("data_format", "channels_last")?;
+    if f != "channels_last" {
+        return Err(c.err(
+            "data_format",
+            format!("= '{f}' is not supported (channels_last)"),
+        ));
+    }
+    Ok(())
+}
+
+/// `keras.layers.GRU`.
+fn gru_from_config(c: &Cfg) -> Result<GRU> {
+    c.require_unset(&[
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "activity_regularizer",
+        "time_major",
+    ])?;
+    let mut l = GRU::new(c.usize("units")?);
+    if l.units == 0 {
+        return Err(c.err("units", "must be > 0"));
+    }
+    l.activation = c.activation("activation", Activation::Tanh)?;
+    l.recurrent_activation = c.activation("recurrent_activation", Activation::Sigmoid)?;
+    if !matches!(
+        l.recurrent_activation,
+        Activation::Sigmoid | Activation::HardSigmoid
+    ) {
+        return Err(c.err(
+            "recurrent_activation",
+            format!(
+                "= '{}' is not supported (sigmoid or hard_sigmoid)",
+                l.recurrent_activation.name()
+            ),
+        ));
+    }
+    l.use_bias = c.bool_or("use_bias", true)?;
+    l.reset_after = c.bool_or("reset_after", true)?;
+    l.kernel_initializer = c.initializer("kernel_initializer", Initializer::GlorotUniform)?;
+    l.recurrent_initializer = c.initializer("recurrent_initializer", Initializer::Orthogonal)?;
+    l.bias_initializer = c.initializer("bias_initializer", Initializer::Zeros)?;
+    l.kernel_regularizer = c.regularizer("kernel_regularizer")?;
+    l.recurrent_regularizer = c.regularizer("recurrent_regularizer")?;
+    l.bias_regularizer = c.regularizer("bias_regularizer")?;
+    l.return_sequences = c.bool_or("return_sequences", false)?;
+    l.return_state = c.bool_or("return_state", false)?;
+    l.go_backwards = c.bool_or("go_backwards", false)?;
+    l.stateful = c.bool_or("stateful", false)?;
+    l.dropout = rate(c, "dropout")?;
+    l.recurrent_dropout = rate(c, "recurrent_dropout")?;
+    seed(c)?;
+    c.bool_or("unroll", false)?;
+    c.usize_or("implementation", 2)?;
+    Ok(l)
+}
+
+/// An LSTM or GRU from a nested `{"class_name", "config"}` object.
+fn recurrent_from(c: &Cfg, key: &str, v: &Value) -> Result<Recurrent> {
+    let class = v
+        .get("class_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| c.err(key, "has no class_name"))?;
+    let inner = v.get("config").cloned().unwrap_or(Value::Null);
+    let ic = Cfg::new(class, &inner)?;
+    ic.check_dtype()?;
+    match class {
+        "LSTM" => Ok(Recurrent::Lstm(lstm_from_config(&ic)?)),
+        "GRU" => Ok(Recurrent::Gru(gru_from_config(&ic)?)),
+        other => Err(c.err(
+            key,
+            format!("wraps '{other}': Bidirectional supports LSTM and GRU"),
+        )),
+    }
+}
+
+/// `keras.layers.Bidirectional`.
+fn bidirectional_from_config(c: &Cfg) -> Result<Bidirectional> {
+    let mode = match c.v.get("merge_mode") {
+        None => MergeMode::Concat,
+        Some(Value::Null) => MergeMode::None,
+        Some(Value::String(s)) => {
+            MergeMode::from_name(Some(s)).map_err(|e| c.err("merge_mode", strip(&e)))?
+        }
+        Some(x) => return Err(c.err("merge_mode", format!("must be a string or null, got {x}"))),
+    };
+    let layer =
+        c.v.get("layer")
+            .filter(|v| !v.is_null())
+            .ok_or_else(|| c.err("layer", "is missing"))?;
+    let fw = recurrent_from(c, "layer", layer)?;
+    let mut b = Bidirectional::new(fw, mode);
+    if let Some(bl) = c.v.get("backward_layer").filter(|v| !v.is_null()) {
+        let bw = recurrent_from(c, "backward_layer", bl)?;
+        b = b
+            .with_backward_layer(bw)
+            .map_err(|e| c.err("backward_layer", strip(&e)))?;
+    }
+    Ok(b)
+}
+
+/// `keras.layers.Attention` (with the call arguments merged in, see [`call_kwargs`]).
+fn attention_from_config(c: &Cfg) -> Result<Attention> {
+    let mut a = Attention::new();
+    a.use_scale = c.bool_or("use_scale", false)?;
+    a.score_mode = ScoreMode::from_name(&c.str_or("score_mode", "dot")?)
+        .map_err(|e| c.err("score_mode", strip(&e)))?;
+    a.dropout = rate(c, "dropout")?;
+    a.seed = seed(c)?;
+    a.use_causal_mask = c.bool_or("use_causal_mask", false)?;
+    a.return_attention_scores = c.bool_or("return_attention_scores", false)?;
+    Ok(a)
+}
+
+/// `keras.layers.Dropout`.
+fn dropout_from_config(c: &Cfg) -> Result<Dropout> {
+    let mut d = Dropout::new(rate(c, "rate")?);
+    d.seed = seed(c)?;
+    match c.v.get("noise_shape") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(a)) => {
+            let mut ns = Vec::new();
+            for x in a {
+                ns.push(match x {
+                    Value::Null => None,
+                    x => Some(x.as_u64().ok_or_else(|| {
+                        c.err(
+                            "noise_shape",
+                            format!("entries must be integers or null, got {x}"),
+                        )
+                    })? as usize),
+                });
+            }
+            d.noise_shape = Some(ns);
+        }
+        Some(x) => return Err(c.err("noise_shape", format!("must be a list, got {x}"))),
+    }
+    Ok(d)
+}
+
+/// `keras.layers.BatchNormalization`.
+fn batch_norm_from_config(c: &Cfg) -> Result<BatchNormalization> {
+    c.require_unset(&[
+        "beta_constraint",
+        "gamma_constraint",
+        "renorm",
+        "renorm_clipping",
+    ])?;
+    only_axis_minus_one(c)?;
+    // `synchronized` only matters across several devices; `renorm_momentum` only with renorm
+    c.bool_or("synchronized", false)?;
+    c.f32_or("renorm_momentum", 0.99)?;
+    let mut b = BatchNormalization::new();
+    b.momentum = c.f32_or("momentum", 0.99)?;
+    b.epsilon = c.f32_or("epsilon", 1e-3)?;
+    b.center = c.bool_or("center", true)?;
+    b.scale = c.bool_or("scale", true)?;
+    b.beta_initializer = c.initializer("beta_initializer", Initializer::Zeros)?;
+    b.gamma_initializer = c.initializer("gamma_initializer", Initializer::Ones)?;
+    b.moving_mean_initializer = c.initializer("moving_mean_initializer", Initializer::Zeros)?;
+    b.moving_variance_initializer =
+        c.initializer("moving_variance_initializer", Initializer::Ones)?;
+    b.beta_regularizer = c.regularizer("beta_regularizer")?;
+    b.gamma_regularizer = c.regularizer("gamma_regularizer")?;
+    Ok(b)
+}
+
+/// `keras.layers.LayerNormalization`.
+fn layer_norm_from_config(c: &Cfg) -> Result<LayerNormalization> {
+    c.require_unset(&["beta_constraint", "gamma_constraint", "rms_scaling"])?;
+    only_axis_minus_one(c)?;
+    let mut l = LayerNormalization::new();
+    l.epsilon = c.f32_or("epsilon", 1e-3)?;
+    l.center = c.bool_or("center", true)?;
+    l.scale = c.bool_or("scale", true)?;
+    l.beta_initializer = c.initializer("beta_initializer", Initializer::Zeros)?;
+    l.gamma_initializer = c.initializer("gamma_initializer", Initializer::Ones)?;
+    l.beta_regularizer = c.regularizer("beta_regularizer")?;
+    l.gamma_regularizer = c.regularizer("gamma_regularizer")?;
+    Ok(l)
+}
+
+/// `keras.layers.TimeDistributed`.
+fn time_distributed_from_config(c: &Cfg) -> Result<TimeDistributed> {
+    let inner =
+        c.v.get("layer")
+            .filter(|v| !v.is_null())
+            .ok_or_else(|| c.err("layer", "is missing"))?;
+    let class = inner
+        .get("class_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| c.err("layer", "has no class_name"))?;
+    let cfg = inner.get("config").cloned().unwrap_or(Value::Null);
+    let l = layer_from_config(class, &cfg).map_err(|e| c.err("layer", strip(&e)))?;
+    Ok(TimeDistributed::from_boxed(l))
+}
+
+/// `keras.layers.Concatenate`.
+fn concatenate_from_config(c: &Cfg) -> Result<Concatenate> {
+    let axis = match c.v.get("axis") {
+        None | Some(Value::Null) => -1,
+        Some(x) => x
+            .as_i64()
+            .ok_or_else(|| c.err("axis", format!("must be an integer, got {x}")))?,
+    };
+    Ok(Concatenate::new(axis))
+}
+
+/// Global poolings (`keepdims` must be false).
+fn check_pooling(c: &Cfg) -> Result<()> {
+    channels_last(c)?;
+    if c.bool_or("keepdims", false)? {
+        return Err(c.err("keepdims", "= true is not supported"));
+    }
+    Ok(())
 }
 
 /// `keras.layers.Dense`.
