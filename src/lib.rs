@@ -26,6 +26,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod forecast;
+pub mod experiment;
 pub mod gradcheck;
 pub mod io;
 pub mod model;

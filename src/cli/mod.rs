@@ -5,6 +5,8 @@
 
 mod bench;
 mod predict;
+pub mod evaluate;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +24,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Runs a model (.keras, .h5) on a .npy array and writes the predictions as .npy.
     Predict(predict::PredictArgs),
+    /// Train a model from an experiment file (default: the seed's m1 on bundled CO2 data).
+    Train(train::TrainArgs),
+    /// Re-score a model saved by `train` on an experiment's test data.
+    Evaluate(evaluate::EvaluateArgs),
 }
 
 /// Parses the arguments, runs the command, prints errors; returns the exit code.
@@ -37,6 +43,8 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Bench(a) => bench::run(a),
         Command::Predict(a) => predict::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -1,0 +1,166 @@
+//! `lstmkit train [--config EXP.toml] [--out DIR]`: data → model → fit →
+//! metrics next to the baselines → files.
+//!
+//! Without `--config`, runs the seed's m1 (LSTM(50, relu) → Dense(1), Adam
+//! 1e-3, EarlyStopping(10, restore best) + ReduceLROnPlateau(0.2, 5)) on the
+//! bundled weekly CO₂ series. Writes, each atomically:
+//! `DIR/model.json`, `DIR/metrics.json`, `DIR/history.csv`,
+//! `DIR/predictions.png`, `DIR/loss.png`.
+
+use std::path::{Path, PathBuf};
+
+use crate::data::prepare;
+use crate::error::{Error, Result};
+use crate::eval::Evaluation;
+use crate::experiment::{base_dir_of, write_atomic, Experiment, Outcome, Overrides, SavedModel};
+use crate::plot::{plot_history, plot_series, Series};
+
+/// The seed's m1 experiment (`examples/m1_co2.toml`), run by a bare `lstmkit train`.
+pub const DEFAULT_EXPERIMENT: &str = include_str!("../../examples/m1_co2.toml");
+
+/// Arguments of `lstmkit train`.
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Experiment file (TOML). Default: the seed's m1 on the bundled CO₂ data.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output folder (created if needed).
+    #[arg(long, default_value = "lstmkit-out")]
+    pub out: PathBuf,
+    /// Override fit.epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Override fit.batch_size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Override fit.seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override compile.learning_rate.
+    #[arg(long)]
+    pub learning_rate: Option<f32>,
+    /// No progress output (summary and metrics are still printed).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Loads the experiment named on the command line, or the default one.
+pub fn load_experiment(config: Option<&Path>) -> Result<(Experiment, PathBuf)> {
+    match config {
+        Some(p) => Ok((Experiment::load(p)?, base_dir_of(p))),
+        None => {
+            let mut e = Experiment::from_toml_str(DEFAULT_EXPERIMENT, "built-in m1 experiment")?;
+            e.data.path = PathBuf::from("bundled:co2");
+            Ok((e, PathBuf::from(".")))
+        }
+    }
+}
+
+/// `model` vs `naive` on RMSE, in words.
+pub fn versus_naive(ev: &Evaluation) -> String {
+    let m = ev.test.overall.rmse;
+    let n = ev.baselines.naive.overall.rmse;
+    let unit = ev.targets.join(", ");
+    if m < n {
+        format!(
+            "test RMSE {m:.4} vs naive {n:.4} ({unit}): the model beats the naive forecast by {:.1}%",
+            (1.0 - m / n) * 100.0
+        )
+    } else {
+        format!(
+            "test RMSE {m:.4} vs naive {n:.4} ({unit}): the model LOSES to the naive (last value) forecast, {:.1}% worse",
+            (m / n - 1.0) * 100.0
+        )
+    }
+}
+
+/// The metrics.json object.
+pub fn metrics_json(o: &Outcome, model_file: &str) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(&o.evaluation)
+        .map_err(|e| Error::Other(format!("cannot serialise the metrics: {e}")))?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("epochs_run".into(), o.epochs_run.into());
+        obj.insert("best_epoch".into(), o.best_epoch.into());
+        obj.insert("train_seconds".into(), o.train_seconds.into());
+        obj.insert("model_file".into(), model_file.into());
+        obj.insert(
+            "n_train_windows".into(),
+            o.prepared.train.len().into(),
+        );
+        obj.insert("n_val_windows".into(), o.prepared.val.len().into());
+    }
+    Ok(v)
+}
+
+/// Writes the predictions-vs-truth plot of the first target, first horizon step.
+pub fn write_prediction_plot(
+    path: &Path,
+    ev_pred: &[f64],
+    truth: &[f64],
+    naive: Option<&[f64]>,
+    times: Option<&[String]>,
+    width: usize,
+    target: &str,
+) -> Result<()> {
+    let pick = |v: &[f64]| -> Vec<f64> { v.chunks(width.max(1)).map(|c| c[0]).collect() };
+    let t = pick(truth);
+    let p = pick(ev_pred);
+    let nv = naive.map(pick);
+    let mut series = vec![Series::new("truth", &t), Series::new("LSTM", &p)];
+    if let Some(n) = &nv {
+        series.push(Series::new("naive", n));
+    }
+    plot_series(
+        path,
+        &format!("Test set: {target}, predictions vs truth"),
+        target,
+        times,
+        &series,
+    )
+}
+
+/// Runs the command.
+pub fn run(a: TrainArgs) -> Result<()> {
+    let (mut exp, base) = load_experiment(a.config.as_deref())?;
+    exp.apply(&Overrides {
+        epochs: a.epochs,
+        batch_size: a.batch_size,
+        seed: a.seed,
+        learning_rate: a.learning_rate,
+        quiet: a.quiet,
+    })?;
+    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+    let prepared = prepare(&exp.data, &base)?;
+    println!("{}", prepared.describe());
+    let o = exp.run_prepared(prepared, &a.out, |m| println!("{}", m.summary()))?;
+    let model_path = a.out.join("model.json");
+    SavedModel::new(&o.model, &exp.layers, &o.prepared.pipeline).save(&model_path)?;
+    let metrics = metrics_json(&o, "model.json")?;
+    let js = serde_json::to_string_pretty(&metrics)
+        .map_err(|e| Error::Other(format!("cannot serialise the metrics: {e}")))?;
+    write_atomic(&a.out.join("metrics.json"), js.as_bytes())?;
+    write_atomic(&a.out.join("history.csv"), o.history.to_csv().as_bytes())?;
+    let pred_levels = o.prepared.to_original_units(&o.test_pred)?;
+    let naive = crate::eval::baselines::naive_for(&o.prepared)?;
+    write_prediction_plot(
+        &a.out.join("predictions.png"),
+        &pred_levels,
+        &o.prepared.test_truth,
+        Some(&naive),
+        o.prepared.test_times.as_deref(),
+        o.prepared.pipeline.output_width(),
+        &o.prepared.pipeline.targets[0],
+    )?;
+    plot_history(&a.out.join("loss.png"), &o.history, "Training and validation loss")?;
+    println!(
+        "\n{} epoch(s) in {:.1} s, best epoch {} (1-based)",
+        o.epochs_run, o.train_seconds, o.best_epoch
+    );
+    println!("\n{}", o.evaluation.table());
+    println!("{}", versus_naive(&o.evaluation));
+    println!(
+        "\nwrote {}/{{model.json, metrics.json, history.csv, predictions.png, loss.png}}",
+        a.out.display()
+    );
+    Ok(())
+}
