@@ -210,9 +210,8 @@ impl LayerSpec {
     /// Builds the layer (arguments checked; `label` names it in errors).
     pub fn build(&self, label: &str) -> Result<Box<dyn Layer>> {
         let act = |key: &str, v: &str| {
-            Activation::from_name(v).map_err(|e| {
-                Error::Config(format!("layer '{label}': {key}: {}", strip_config(&e)))
-            })
+            Activation::from_name(v)
+                .map_err(|e| Error::Config(format!("layer '{label}': {key}: {}", strip_config(&e))))
         };
         let units = |u: usize| {
             if u == 0 {
@@ -375,7 +374,8 @@ impl CompileSpec {
 
     /// The loss, checked.
     pub fn loss(&self) -> Result<Loss> {
-        Loss::from_name(&self.loss).map_err(|e| Error::Config(format!("compile: {}", strip_config(&e))))
+        Loss::from_name(&self.loss)
+            .map_err(|e| Error::Config(format!("compile: {}", strip_config(&e))))
     }
 }
 
@@ -690,7 +690,9 @@ impl SavedModel {
 /// Builds the functional graph of `layers` on inputs of shape `input_shape`.
 pub fn build_graph(layers: &[LayerSpec], input_shape: &[usize], seed: u64) -> Result<Model> {
     if layers.is_empty() {
-        return Err(Error::Config("layers: at least one [[layers]] entry".into()));
+        return Err(Error::Config(
+            "layers: at least one [[layers]] entry".into(),
+        ));
     }
     let mut g = Graph::new(input_shape).name("model");
     let mut names: Vec<String> = Vec::new();
@@ -749,8 +751,13 @@ pub fn build_graph(layers: &[LayerSpec], input_shape: &[usize], seed: u64) -> Re
 impl Experiment {
     /// Parses an experiment from TOML text; `source` names it in errors.
     pub fn from_toml_str(text: &str, source: &str) -> Result<Experiment> {
-        let e: Experiment = toml::from_str(text)
-            .map_err(|e| Error::Config(format!("{source}: {}", e.to_string().trim_end())))?;
+        let e: Experiment = toml::from_str(text).map_err(|e| {
+            let msg = e.to_string();
+            let hint = unknown_key_line(text, &msg, e.span().map(|s| s.start))
+                .map(|(k, l)| format!("\n(the key `{k}` is at line {l})"))
+                .unwrap_or_default();
+            Error::Config(format!("{source}: {}{hint}", msg.trim_end()))
+        })?;
         e.validate()
             .map_err(|e| Error::Config(format!("{source}: {}", strip_config(&e))))?;
         Ok(e)
@@ -766,10 +773,15 @@ impl Experiment {
     pub fn validate(&self) -> Result<()> {
         self.data.validate()?;
         if self.layers.is_empty() {
-            return Err(Error::Config("layers: at least one [[layers]] entry".into()));
+            return Err(Error::Config(
+                "layers: at least one [[layers]] entry".into(),
+            ));
         }
         for (i, l) in self.layers.iter().enumerate() {
-            let label = l.name().map(|s| s.to_string()).unwrap_or(format!("layers[{i}]"));
+            let label = l
+                .name()
+                .map(|s| s.to_string())
+                .unwrap_or(format!("layers[{i}]"));
             l.build(&label)?;
         }
         self.compile.optimizer()?;
@@ -941,17 +953,29 @@ impl Experiment {
         }
         let mut cbs = self.callbacks(out_dir, &prepared.pipeline);
         let mut es = self.early_stopping();
-        let mut refs: Vec<&mut dyn Callback> = cbs.iter_mut().map(|b| b.as_mut()).collect();
-        if let Some(e) = es.as_mut() {
-            refs.push(e);
-        }
         let t0 = std::time::Instant::now();
-        let history = model.fit_with_callbacks(&prepared.train.x, &prepared.train.y, &opts, &mut refs)?;
+        let history = {
+            let mut refs: Vec<&mut dyn Callback> = Vec::new();
+            for b in cbs.iter_mut() {
+                refs.push(b.as_mut());
+            }
+            if let Some(e) = es.as_mut() {
+                refs.push(e);
+            }
+            model.fit_with_callbacks(&prepared.train.x, &prepared.train.y, &opts, &mut refs)?
+        };
         let train_seconds = t0.elapsed().as_secs_f64();
-        let key = if prepared.val.is_empty() { "loss" } else { "val_loss" };
+        let key = if prepared.val.is_empty() {
+            "loss"
+        } else {
+            "val_loss"
+        };
         let best_epoch = match &es {
             Some(e) if e.restore_best_weights && e.best().is_some() => e.best_epoch() + 1,
-            _ => history.best_epoch(key).map(|e| e + 1).unwrap_or(history.len()),
+            _ => history
+                .best_epoch(key)
+                .map(|e| e + 1)
+                .unwrap_or(history.len()),
         };
         let test_pred = model.predict(&prepared.test.x)?;
         let evaluation = evaluate(&prepared, &test_pred)?;
@@ -966,6 +990,25 @@ impl Experiment {
             train_seconds,
         })
     }
+}
+
+/// For an "unknown field `k`" error inside a table whose span starts at
+/// byte `from` (serde loses the key's own position in tagged tables), finds
+/// the line (1-based) where `k = ...` is written.
+fn unknown_key_line(text: &str, msg: &str, from: Option<usize>) -> Option<(String, usize)> {
+    let start = msg.find("unknown field `")? + "unknown field `".len();
+    let key = &msg[start..start + msg[start..].find('`')?];
+    let from = from.unwrap_or(0).min(text.len());
+    let first_line = text[..from].matches('\n').count();
+    text.lines()
+        .enumerate()
+        .skip(first_line)
+        .find(|(_, l)| {
+            let t = l.trim_start();
+            t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map(|(i, _)| (key.to_string(), i + 1))
 }
 
 /// The folder relative data paths are resolved from: the experiment file's folder.
@@ -998,20 +1041,28 @@ mod tests {
         assert_eq!((es.patience, es.restore_best_weights), (10, true));
         assert_eq!(es.min_delta, 0.0);
         let r = e.callbacks.reduce_lr_on_plateau.as_ref().unwrap();
-        assert_eq!((r.factor, r.patience, r.min_delta, r.cooldown), (0.2, 5, 1e-4, 0));
+        assert_eq!(
+            (r.factor, r.patience, r.min_delta, r.cooldown),
+            (0.2, 5, 1e-4, 0)
+        );
         let o = e.compile.optimizer().unwrap();
         assert_eq!(o.learning_rate, 1e-3);
     }
 
     fn err(text: &str) -> String {
-        Experiment::from_toml_str(text, "exp.toml").unwrap_err().to_string()
+        Experiment::from_toml_str(text, "exp.toml")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn unknown_keys_and_bad_values_are_named() {
         let bad = EXAMPLE.replace("units = 50", "units = 50\nunits_typo = 3");
         let e = err(&bad);
-        assert!(e.contains("exp.toml") && e.contains("units_typo") && e.contains("line"), "{e}");
+        assert!(
+            e.contains("exp.toml") && e.contains("units_typo") && e.contains("line"),
+            "{e}"
+        );
         let e = err(&EXAMPLE.replace("[fit]", "[fit]\nepoch = 3"));
         assert!(e.contains("epoch") && e.contains("line"), "{e}");
         let e = err(&EXAMPLE.replace("patience = 10", "patience = 10\npatiense = 1"));
@@ -1068,7 +1119,10 @@ inputs = ["lstm"]
         assert!(m.regularization_loss() > 0.0);
         let bad = text.replace("inputs = [\"lstm\"]", "inputs = [\"nope\"]");
         let e = Experiment::from_toml_str(&bad, "g.toml").unwrap();
-        let msg = build_graph(&e.layers, &[10, 1], 1).unwrap_err().to_string();
+        let msg = build_graph(&e.layers, &[10, 1], 1)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(msg.contains("nope") && msg.contains("enc"), "{msg}");
         // an input that is the model input works too
         let skip = text.replace("inputs = [\"lstm\"]", "inputs = [\"input\"]");
@@ -1092,10 +1146,15 @@ inputs = ["lstm"]
         let dir = std::env::temp_dir().join(format!("lstmkit-saved-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("model.json");
-        SavedModel::new(&m, &e.layers, &p.pipeline).save(&path).unwrap();
+        SavedModel::new(&m, &e.layers, &p.pipeline)
+            .save(&path)
+            .unwrap();
         let s = SavedModel::load(&path).unwrap();
         let mut m2 = s.model().unwrap();
-        assert_eq!(m.predict(&p.test.x).unwrap(), m2.predict(&p.test.x).unwrap());
+        assert_eq!(
+            m.predict(&p.test.x).unwrap(),
+            m2.predict(&p.test.x).unwrap()
+        );
         assert_eq!(s.pipeline, p.pipeline);
         std::fs::write(&path, b"{\"format\": 3}").unwrap();
         assert!(SavedModel::load(&path).is_err());

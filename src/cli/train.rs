@@ -83,10 +83,7 @@ pub fn metrics_json(o: &Outcome, model_file: &str) -> Result<serde_json::Value> 
         obj.insert("best_epoch".into(), o.best_epoch.into());
         obj.insert("train_seconds".into(), o.train_seconds.into());
         obj.insert("model_file".into(), model_file.into());
-        obj.insert(
-            "n_train_windows".into(),
-            o.prepared.train.len().into(),
-        );
+        obj.insert("n_train_windows".into(), o.prepared.train.len().into());
         obj.insert("n_val_windows".into(), o.prepared.val.len().into());
     }
     Ok(v)
@@ -151,7 +148,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
         o.prepared.pipeline.output_width(),
         &o.prepared.pipeline.targets[0],
     )?;
-    plot_history(&a.out.join("loss.png"), &o.history, "Training and validation loss")?;
+    plot_history(
+        &a.out.join("loss.png"),
+        &o.history,
+        "Training and validation loss",
+    )?;
     println!(
         "\n{} epoch(s) in {:.1} s, best epoch {} (1-based)",
         o.epochs_run, o.train_seconds, o.best_epoch

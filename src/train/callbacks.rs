@@ -533,7 +533,7 @@ impl Callback for ReduceLROnPlateau {
     fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, ctl: &mut Control) -> Result<()> {
         self.mon.resolve("ReduceLROnPlateau")?;
         if let Some(lr) = ctl.learning_rate() {
-            logs.insert("learning_rate".into(), lr as f64);
+            logs.insert("learning_rate".into(), crate::train::history::lr_to_f64(lr));
         }
         let Some(current) = self.mon.value(logs) else {
             return Ok(());

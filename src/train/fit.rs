@@ -320,7 +320,11 @@ impl Model {
                 cb.on_epoch_begin(epoch, &mut ctl)?;
             }
             progress.epoch_begin(epoch);
-            let lr = ctl.learning_rate().unwrap_or(0.0) as f64;
+            // the f32 rate as the decimal it prints as (0.001, not 0.0010000000474974513)
+            let lr = ctl
+                .learning_rate()
+                .map(crate::train::history::lr_to_f64)
+                .unwrap_or(0.0);
             if opts.shuffle {
                 rng.shuffle(&mut order);
             }

@@ -6,6 +6,12 @@ use std::collections::BTreeMap;
 /// `learning_rate`, ...), as in Keras' `logs` dictionary.
 pub type Logs = BTreeMap<String, f64>;
 
+/// An f32 learning rate as the decimal it prints as (`0.001`, not
+/// `0.0010000000474974513`), for logs and files.
+pub fn lr_to_f64(v: f32) -> f64 {
+    v.to_string().parse::<f64>().unwrap_or(v as f64)
+}
+
 /// What `fit` returns: one entry per epoch run, in order.
 ///
 /// ```
