@@ -4,8 +4,8 @@
 //! 2 a usage error (clap's own).
 
 mod bench;
-mod predict;
 pub mod evaluate;
+mod predict;
 pub mod train;
 
 use clap::{Parser, Subcommand};

@@ -485,15 +485,7 @@ mod tests {
             .fit_with_callbacks(&x, &y, &opts.clone().epochs(4), &mut [&mut rl])
             .unwrap();
         // epoch 0 always improves on "no best yet"; epochs 1, 2 drop the rate at their end
-        assert_eq!(
-            h.learning_rate,
-            vec![
-                0.1f32 as f64,
-                0.1f32 as f64,
-                0.05f32 as f64,
-                0.025f32 as f64
-            ]
-        );
+        assert_eq!(h.learning_rate, vec![0.1, 0.1, 0.05, 0.025]);
         // initial_epoch
         let h = m
             .fit(&x, &y, &opts.clone().epochs(5).initial_epoch(3))
