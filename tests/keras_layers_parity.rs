@@ -254,3 +254,76 @@ fn registry_errors_name_layer_and_option() {
         "{m}"
     );
 }
+
+/// Every experiment-file layer type builds from a TOML table (Keras argument
+/// names), and unknown keys name the layer and the key.
+#[test]
+fn experiment_tables_build_every_layer_type() {
+    use lstmkit::io::registry::{layer_from_table, EXPERIMENT_TYPES};
+    let text = r#"
+        [gru]
+        units = 8
+        reset_after = false
+        dropout = 0.1
+        return_sequences = true
+        [bidirectional]
+        merge_mode = "none"
+        layer = { type = "lstm", units = 50, recurrent_dropout = 0.2 }
+        [attention]
+        use_scale = true
+        score_mode = "concat"
+        use_causal_mask = true
+        [dropout]
+        rate = 0.2
+        noise_shape = [0, 1, 0]
+        [batch_normalization]
+        momentum = 0.9
+        [layer_normalization]
+        epsilon = 1e-5
+        [global_average_pooling1d]
+        [global_max_pooling1d]
+        [flatten]
+        [time_distributed]
+        layer = { type = "dense", units = 3, activation = "relu" }
+        [concatenate]
+        axis = -1
+        [add]
+        [lstm]
+        units = 4
+        [dense]
+        units = 1
+    "#;
+    let t: toml::Table = toml::from_str(text).unwrap();
+    for (kind, class) in EXPERIMENT_TYPES {
+        let args = serde_json::to_value(&t[*kind]).unwrap();
+        let args = args.as_object().unwrap();
+        let l = layer_from_table(kind, args, "x").unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(l.class_name(), *class);
+    }
+    let bi = serde_json::to_value(&t["bidirectional"]).unwrap();
+    let l = layer_from_table("bidirectional", bi.as_object().unwrap(), "bi").unwrap();
+    assert_eq!(l.config()["merge_mode"], serde_json::Value::Null);
+    assert_eq!(
+        l.config()["layer"]["config"]["recurrent_dropout"],
+        0.2f32 as f64
+    );
+    let bad: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"units": 3, "unitz": 3}"#).unwrap();
+    let e = layer_from_table("gru", &bad, "enc")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("'enc'") && e.contains("unitz"), "{e}");
+    let bad: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"layer": {"type": "lstm", "units": 3, "foo": 1}}"#).unwrap();
+    let e = layer_from_table("bidirectional", &bad, "bi")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("bi/layer") && e.contains("foo"), "{e}");
+    let e = layer_from_table("conv1d", &serde_json::Map::new(), "c")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("conv1d") && e.contains("gru"), "{e}");
+}

@@ -64,6 +64,132 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Lay
     })
 }
 
+/// Experiment-file layer types (`type = "..."` in `[[layers]]`) and the Keras
+/// classes they stand for.
+pub const EXPERIMENT_TYPES: &[(&str, &str)] = &[
+    ("lstm", "LSTM"),
+    ("dense", "Dense"),
+    ("gru", "GRU"),
+    ("bidirectional", "Bidirectional"),
+    ("attention", "Attention"),
+    ("dropout", "Dropout"),
+    ("batch_normalization", "BatchNormalization"),
+    ("layer_normalization", "LayerNormalization"),
+    ("global_average_pooling1d", "GlobalAveragePooling1D"),
+    ("global_max_pooling1d", "GlobalMaxPooling1D"),
+    ("flatten", "Flatten"),
+    ("time_distributed", "TimeDistributed"),
+    ("concatenate", "Concatenate"),
+    ("add", "Add"),
+];
+
+/// Builds a layer from an experiment-file table: `kind` is its `type`
+/// (see [`EXPERIMENT_TYPES`]), `args` its other keys (without `type`, `name`,
+/// `inputs`) with Keras' argument names and defaults. A wrapped layer
+/// (`bidirectional`, `time_distributed`) is a nested table with its own `type`:
+/// `layer = { type = "lstm", units = 50 }`. `merge_mode = "none"` stands for
+/// Keras' `None`; in `noise_shape`, 0 stands for `None`. Unknown keys are errors
+/// naming the layer (`label`) and the key.
+///
+/// ```
+/// use lstmkit::io::registry::layer_from_table;
+/// let args: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+///     r#"{"merge_mode": "sum", "layer": {"type": "gru", "units": 8, "return_sequences": true}}"#,
+/// ).unwrap();
+/// let l = layer_from_table("bidirectional", &args, "bi").unwrap();
+/// assert_eq!(l.class_name(), "Bidirectional");
+/// assert_eq!(l.config()["layer"]["config"]["units"], 8);
+/// ```
+pub fn layer_from_table(
+    kind: &str,
+    args: &serde_json::Map<String, Value>,
+    label: &str,
+) -> Result<Box<dyn Layer>> {
+    let (class, cfg) = table_to_keras(kind, args, label)?;
+    let layer = layer_from_config(class, &cfg)?;
+    check_table_keys(kind, args, &layer.config(), label)?;
+    Ok(layer)
+}
+
+fn experiment_class(kind: &str, label: &str) -> Result<&'static str> {
+    EXPERIMENT_TYPES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, c)| *c)
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "layer '{label}': unknown type '{kind}' (known: {})",
+                EXPERIMENT_TYPES
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}
+
+fn table_to_keras(
+    kind: &str,
+    args: &serde_json::Map<String, Value>,
+    label: &str,
+) -> Result<(&'static str, Value)> {
+    let class = experiment_class(kind, label)?;
+    let mut cfg = args.clone();
+    cfg.insert("name".into(), Value::String(label.to_string()));
+    if let Some(inner) = args.get("layer") {
+        let Value::Object(t) = inner else {
+            return Err(Error::Config(format!(
+                "layer '{label}': 'layer' must be a table like {{ type = \"lstm\", units = 50 }}"
+            )));
+        };
+        let ikind = t.get("type").and_then(Value::as_str).ok_or_else(|| {
+            Error::Config(format!("layer '{label}': the wrapped 'layer' needs a type"))
+        })?;
+        let mut rest = t.clone();
+        rest.remove("type");
+        let (iclass, icfg) = table_to_keras(ikind, &rest, &format!("{label}/layer"))?;
+        cfg.insert(
+            "layer".into(),
+            serde_json::json!({"class_name": iclass, "config": icfg}),
+        );
+    }
+    Ok((class, Value::Object(cfg)))
+}
+
+fn check_table_keys(
+    kind: &str,
+    args: &serde_json::Map<String, Value>,
+    config: &Value,
+    label: &str,
+) -> Result<()> {
+    for (k, v) in args {
+        if k == "layer" {
+            if let (Value::Object(t), Some(ic)) = (v, config.get("layer")) {
+                let mut rest = t.clone();
+                let ikind = rest
+                    .remove("type")
+                    .and_then(|x| x.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let icfg = ic.get("config").cloned().unwrap_or(Value::Null);
+                check_table_keys(&ikind, &rest, &icfg, &format!("{label}/layer"))?;
+                continue;
+            }
+        }
+        if config.get(k).is_none() {
+            let mut known: Vec<&str> = config
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            known.retain(|x| *x != "backward_layer");
+            return Err(Error::Config(format!(
+                "layer '{label}' (type {kind}): unknown option '{k}' (known: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The layer classes [`layer_from_config`] knows (for error messages).
 pub const SUPPORTED: &[&str] = &[
     "LSTM",
@@ -543,7 +669,9 @@ fn dropout_from_config(c: &Cfg) -> Result<Dropout> {
             let mut ns = Vec::new();
             for x in a {
                 ns.push(match x {
+                    // null (Keras' None) or 0 (TOML has no null): the input's size
                     Value::Null => None,
+                    x if x.as_u64() == Some(0) => None,
                     x => Some(x.as_u64().ok_or_else(|| {
                         c.err(
                             "noise_shape",
