@@ -139,6 +139,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         "steps": a.steps,
         "ms_per_step": med,
         "ms_per_step_p10": p10,
+        "ms_per_step_min": times[0],
         "samples_per_s": b as f64 / (med / 1e3),
         "threads": rayon::current_num_threads(),
         "gemm": format!("{:?}", crate::nn::gemm::backend()),

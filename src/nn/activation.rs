@@ -306,8 +306,10 @@ pub fn exp_f32(x: f32) -> f32 {
         * z
         + r
         + 1.0;
-    let n = fx as i32;
-    y * f32::from_bits(((n + 127) as u32) << 23)
+    // 2^fx by bit manipulation; the magic-number conversion (instead of `as i32`,
+    // whose saturation rules block vectorisation) is exact for |fx| < 2^22.
+    let n = (fx + 12_582_912.0).to_bits().wrapping_sub(0x4B40_0000);
+    y * f32::from_bits(n.wrapping_add(127) << 23)
 }
 
 /// Logistic sigmoid.

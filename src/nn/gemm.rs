@@ -12,6 +12,9 @@ pub enum Backend {
     Gemm,
     /// The `matrixmultiply` crate.
     MatrixMultiply,
+    /// lstmkit's own AVX-512 kernel ([`crate::nn::kernel`]) where the CPU has
+    /// AVX-512 and B and C are row-major; the `gemm` crate otherwise.
+    Native,
 }
 
 /// The backend in use (from `LSTMKIT_GEMM`, default: the measured winner).
@@ -21,11 +24,16 @@ pub fn backend() -> Backend {
     *B.get_or_init(|| match std::env::var("LSTMKIT_GEMM").as_deref() {
         Ok("matrixmultiply") => Backend::MatrixMultiply,
         Ok("gemm") => Backend::Gemm,
+        Ok("native") => Backend::Native,
         _ => DEFAULT_BACKEND,
     })
 }
 
-const DEFAULT_BACKEND: Backend = Backend::Gemm;
+const DEFAULT_BACKEND: Backend = Backend::Native;
+
+/// Above this inner dimension the `gemm` crate's packed, cache-blocked kernels
+/// win over the packing-free native kernel (measured with `examples/gemm_shapes.rs`).
+const NATIVE_MAX_K: usize = 1024;
 
 /// General strided GEMM: `C = beta·C + alpha·A·B`, with A m×k, B k×n, C m×n
 /// given by row and column strides (in elements).
@@ -68,10 +76,37 @@ pub fn sgemm_strided(
         }
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if backend() == Backend::Native
+        && k <= NATIVE_MAX_K
+        && csb == 1
+        && csc == 1
+        && rsb >= n as isize
+        && rsc >= n as isize
+        && crate::nn::activation::simd_level() == crate::nn::activation::SimdLevel::Avx512
+    {
+        // SAFETY: AVX-512 was detected; the asserts above bound every index.
+        unsafe {
+            crate::nn::kernel::sgemm_avx512(
+                m,
+                n,
+                k,
+                a.as_ptr(),
+                rsa,
+                csa,
+                b.as_ptr(),
+                rsb as usize,
+                beta,
+                c.as_mut_ptr(),
+                rsc as usize,
+            )
+        };
+        return;
+    }
     // SAFETY: the asserts above bound every index the kernels touch.
     unsafe {
         match backend() {
-            Backend::Gemm => gemm::gemm(
+            Backend::Gemm | Backend::Native => gemm::gemm(
                 m,
                 n,
                 k,

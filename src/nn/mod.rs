@@ -22,6 +22,7 @@ pub mod flatten;
 pub mod gemm;
 pub mod gru;
 pub mod init;
+pub mod kernel;
 pub mod layer_norm;
 pub mod lstm;
 pub mod merge;

@@ -303,20 +303,15 @@ impl Optimizer {
                     let alpha = lr * (1.0 - b2p).sqrt() / (1.0 - b1p);
                     let (c1, c2) = (keras_complement(beta_1), keras_complement(beta_2));
                     let (m, rest) = slots.split_at_mut(1);
-                    let m = &mut m[0];
                     let (v, vhat) = rest.split_at_mut(1);
-                    let v = &mut v[0];
-                    for k in 0..w.len() {
-                        m[k] += (g[k] - m[k]) * c1;
-                        v[k] += (g[k] * g[k] - v[k]) * c2;
-                        let denom = if amsgrad {
-                            vhat[0][k] = vhat[0][k].max(v[k]);
-                            vhat[0][k]
-                        } else {
-                            v[k]
-                        };
-                        w[k] -= alpha * m[k] / (denom.sqrt() + epsilon);
-                    }
+                    let vhat = if amsgrad {
+                        Some(&mut vhat[0][..])
+                    } else {
+                        None
+                    };
+                    adam_update(
+                        w, g, &mut m[0], &mut v[0], vhat, c1, c2, alpha, epsilon,
+                    );
                 }
                 Kind::RmsProp {
                     rho,
@@ -367,6 +362,99 @@ impl Optimizer {
 pub fn keras_complement(b: f32) -> f32 {
     let decimal: f64 = b.to_string().parse().unwrap_or(b as f64);
     (1.0 - decimal) as f32
+}
+
+/// The Adam element loop (Keras' formula), inlined into SIMD-compiled wrappers.
+#[inline(always)]
+fn adam_loop(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    vhat: Option<&mut [f32]>,
+    c1: f32,
+    c2: f32,
+    alpha: f32,
+    eps: f32,
+) {
+    let n = w.len();
+    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+    match vhat {
+        None => {
+            for k in 0..n {
+                m[k] += (g[k] - m[k]) * c1;
+                v[k] += (g[k] * g[k] - v[k]) * c2;
+                w[k] -= alpha * m[k] / (v[k].sqrt() + eps);
+            }
+        }
+        Some(vh) => {
+            let vh = &mut vh[..n];
+            for k in 0..n {
+                m[k] += (g[k] - m[k]) * c1;
+                v[k] += (g[k] * g[k] - v[k]) * c2;
+                vh[k] = vh[k].max(v[k]);
+                w[k] -= alpha * m[k] / (vh[k].sqrt() + eps);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+unsafe fn adam_avx512(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    vhat: Option<&mut [f32]>,
+    c1: f32,
+    c2: f32,
+    alpha: f32,
+    eps: f32,
+) {
+    adam_loop(w, g, m, v, vhat, c1, c2, alpha, eps)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn adam_avx2(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    vhat: Option<&mut [f32]>,
+    c1: f32,
+    c2: f32,
+    alpha: f32,
+    eps: f32,
+) {
+    adam_loop(w, g, m, v, vhat, c1, c2, alpha, eps)
+}
+
+fn adam_update(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    vhat: Option<&mut [f32]>,
+    c1: f32,
+    c2: f32,
+    alpha: f32,
+    eps: f32,
+) {
+    use crate::nn::activation::{simd_level, SimdLevel};
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: the CPU supports the features these functions are compiled for.
+        match simd_level() {
+            SimdLevel::Avx512 => {
+                return unsafe { adam_avx512(w, g, m, v, vhat, c1, c2, alpha, eps) }
+            }
+            SimdLevel::Avx2 => return unsafe { adam_avx2(w, g, m, v, vhat, c1, c2, alpha, eps) },
+            SimdLevel::Scalar => {}
+        }
+    }
+    adam_loop(w, g, m, v, vhat, c1, c2, alpha, eps)
 }
 
 #[cfg(test)]
