@@ -217,3 +217,50 @@ fn same_seed_same_bits() {
         .all(|(p, q)| p.to_bits() == q.to_bits()));
     let _ = Layer::class_name(&LSTM::new(1));
 }
+
+#[test]
+fn batch_split_across_threads_keeps_gradients_and_outputs() {
+    // 37 rows: the LSTM splits the batch into row blocks run on different threads
+    let mut tol = Tolerance::default();
+    tol.max_per_tensor = 24;
+    for (rs, gb, st) in [
+        (false, false, false),
+        (true, true, false),
+        (true, false, true),
+    ] {
+        let mut l = LSTM::new(4)
+            .return_sequences(rs)
+            .go_backwards(gb)
+            .return_state(st);
+        assert_pass(
+            &format!("sharded rs={rs} gb={gb} state={st}"),
+            check_layer(&mut l, &[vec![37, 3, 2]], 21, false, tol).unwrap(),
+        );
+    }
+    let mut l = LSTM::new(4);
+    assert_pass(
+        "sharded initial state",
+        check_layer(
+            &mut l,
+            &[vec![37, 3, 2], vec![37, 4], vec![37, 4]],
+            22,
+            false,
+            tol,
+        )
+        .unwrap(),
+    );
+    // the whole batch gives the same rows as one sample at a time
+    let (x, _) = data(37, 6, 3, 1, 9);
+    let mut m = Sequential::new(&[6, 3])
+        .add(LSTM::new(7).return_sequences(true))
+        .add(LSTM::new(5))
+        .add(Dense::new(1))
+        .build(4)
+        .unwrap();
+    let all = m.predict(&x).unwrap();
+    for i in 0..37 {
+        let xi = Tensor::new(&[1, 6, 3], x.data[i * 18..(i + 1) * 18].to_vec()).unwrap();
+        let yi = m.predict(&xi).unwrap();
+        assert!((yi.data[0] - all.data[i]).abs() < 1e-6, "row {i}");
+    }
+}

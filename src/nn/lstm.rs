@@ -11,7 +11,7 @@
 //! then the weight gradients with whole-sequence GEMMs. Every buffer lives in
 //! the layer and is reused across batches: nothing is allocated in the time loop.
 
-use super::activation::{apply_loop, deriv_loop, simd_level};
+use super::activation::{apply_loop, deriv_loop, simd_level, SimdLevel};
 use super::rnn_common::{
     check_rate, gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout,
 };
@@ -71,9 +71,17 @@ pub struct LSTM {
     f_in: usize,
     state_h: Vec<f32>,
     state_c: Vec<f32>,
-    cache: Cache,
+    shards: Vec<Cache>,
+    n_shards: usize,
+    b: usize,
+    t: usize,
+    ut: Vec<f32>, // (4u, u) recurrent kernel transposed
+    wt: Vec<f32>, // (4u, F) kernel transposed
 }
 
+/// Per-shard buffers: the batch is split into contiguous row blocks that run
+/// on different threads; each block keeps its own caches and partial weight
+/// gradients.
 #[derive(Default)]
 struct Cache {
     b: usize,
@@ -93,6 +101,294 @@ struct Cache {
     dxs2: Vec<f32>,  // (T, B, F)
     xin: Vec<f32>,   // n_in × (T, B, F) inputs times their dropout masks
     hms: Vec<f32>,   // 4 × (T, B, u) h_{t-1} times each gate's recurrent mask
+    gw: Vec<f32>,    // partial dL/dkernel
+    gu: Vec<f32>,    // partial dL/drecurrent_kernel
+    gb: Vec<f32>,    // partial dL/dbias
+}
+
+/// What a shard needs to know about the layer.
+#[derive(Clone, Copy)]
+struct Cfg {
+    u: usize,
+    f: usize,
+    act: Activation,
+    rec: Activation,
+    go_backwards: bool,
+    return_sequences: bool,
+    level: SimdLevel,
+}
+
+/// Rows per shard below which splitting the batch over threads does not pay.
+const MIN_SHARD_ROWS: usize = 16;
+
+/// Writes the transpose of the (rows × cols) row-major `src` into `dst` (cols × rows).
+fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut Vec<f32>) {
+    dst.resize(rows * cols, 0.0);
+    for r in 0..rows {
+        for (c, v) in src[r * cols..(r + 1) * cols].iter().enumerate() {
+            dst[c * rows + r] = *v;
+        }
+    }
+}
+
+impl Cache {
+    /// Forward pass of `b` samples (`x`: their (b, T, F) rows) from state (h0, c0).
+    /// Dropout masks in `d` cover exactly these `b` rows (dropout runs unsharded).
+    #[allow(clippy::too_many_arguments)]
+    fn forward(
+        &mut self,
+        cfg: Cfg,
+        d: &RnnDropout,
+        w: &[f32],
+        rk: &[f32],
+        bias: Option<&[f32]>,
+        x: &[f32],
+        b: usize,
+        t: usize,
+        h0: Option<&[f32]>,
+        c0: Option<&[f32]>,
+    ) {
+        let (u, f) = (cfg.u, cfg.f);
+        let g4 = 4 * u;
+        let bu = b * u;
+        self.b = b;
+        self.t = t;
+        self.xs.resize(t * b * f, 0.0);
+        self.gates.resize(t * b * g4, 0.0);
+        self.zg.resize(t * bu, 0.0);
+        self.cs.resize((t + 1) * bu, 0.0);
+        self.acs.resize(t * bu, 0.0);
+        self.hs.resize((t + 1) * bu, 0.0);
+        // inputs to time-major, processing order
+        for s in 0..t {
+            let ts = if cfg.go_backwards { t - 1 - s } else { s };
+            for bi in 0..b {
+                let src = &x[(bi * t + ts) * f..(bi * t + ts + 1) * f];
+                self.xs[(s * b + bi) * f..(s * b + bi + 1) * f].copy_from_slice(src);
+            }
+        }
+        match h0 {
+            Some(h) => self.hs[..bu].copy_from_slice(h),
+            None => self.hs[..bu].fill(0.0),
+        }
+        match c0 {
+            Some(c) => self.cs[..bu].copy_from_slice(c),
+            None => self.cs[..bu].fill(0.0),
+        }
+        // input projection for all steps: gates = xs·W + b
+        let beta = match bias {
+            Some(bv) => {
+                for row in self.gates.chunks_exact_mut(g4) {
+                    row.copy_from_slice(bv);
+                }
+                1.0
+            }
+            None => 0.0,
+        };
+        let tbf = t * b * f;
+        if !d.in_on {
+            gemm::gemm_nn(t * b, f, g4, &self.xs, w, beta, &mut self.gates);
+        } else {
+            self.xin.resize(d.n_in * tbf, 0.0);
+            for k in 0..d.n_in {
+                mask_rows(
+                    &self.xs,
+                    &d.in_mask[k * b * f..(k + 1) * b * f],
+                    b,
+                    f,
+                    &mut self.xin[k * tbf..(k + 1) * tbf],
+                );
+            }
+            if d.n_in == 1 {
+                gemm::gemm_nn(t * b, f, g4, &self.xin, w, beta, &mut self.gates);
+            } else {
+                for k in 0..4 {
+                    let xk = &self.xin[k * tbf..(k + 1) * tbf];
+                    gemm_nn_blk(t * b, f, u, g4, k * u, xk, w, beta, &mut self.gates);
+                }
+            }
+        }
+        if d.rec_on {
+            self.hms.resize(4 * t * bu, 0.0);
+        }
+        for s in 0..t {
+            let (hprev, hnext) = self.hs.split_at_mut((s + 1) * bu);
+            let hprev = &hprev[s * bu..];
+            let z = &mut self.gates[s * b * g4..(s + 1) * b * g4];
+            if !d.rec_on {
+                gemm::gemm_nn(b, u, g4, hprev, rk, 1.0, z);
+            } else {
+                for k in 0..4 {
+                    let hm = &mut self.hms[(k * t + s) * bu..(k * t + s + 1) * bu];
+                    let m = &d.rec_mask[k * bu..(k + 1) * bu];
+                    for j in 0..bu {
+                        hm[j] = hprev[j] * m[j];
+                    }
+                    gemm_nn_blk(b, u, u, g4, k * u, hm, rk, 1.0, z);
+                }
+            }
+            let (cprev, cnext) = self.cs.split_at_mut((s + 1) * bu);
+            step_fwd(
+                cfg.level,
+                u,
+                cfg.act,
+                cfg.rec,
+                z,
+                &mut self.zg[s * bu..(s + 1) * bu],
+                &cprev[s * bu..],
+                &mut cnext[..bu],
+                &mut self.acs[s * bu..(s + 1) * bu],
+                &mut hnext[..bu],
+            );
+        }
+    }
+
+    /// Backward pass: `gy` holds this shard's rows of dL/d(output 0); `gh`, `gc`
+    /// the gradients of the returned states. `rk`/`ut` are the recurrent kernel
+    /// and its transpose, `w`/`wt` the kernel and its transpose (`wt` only when
+    /// `need_x`). Leaves the partial weight gradients in gw/gu/gb, dL/dx
+    /// (time-major) in dxs when `need_x`, and dL/dh0, dL/dc0 in dh, dc.
+    #[allow(clippy::too_many_arguments)]
+    fn backward(
+        &mut self,
+        cfg: Cfg,
+        d: &RnnDropout,
+        rk: &[f32],
+        ut: &[f32],
+        w: &[f32],
+        wt: &[f32],
+        has_bias: bool,
+        gy: &[f32],
+        gh: Option<&[f32]>,
+        gc: Option<&[f32]>,
+        need_h0: bool,
+        need_x: bool,
+    ) {
+        let (u, f) = (cfg.u, cfg.f);
+        let g4 = 4 * u;
+        let (b, t) = (self.b, self.t);
+        let bu = b * u;
+        self.dz.resize(t * b * g4, 0.0);
+        self.dh.resize(bu, 0.0);
+        self.dc.resize(bu, 0.0);
+        self.tmp.resize(bu, 0.0);
+        self.tmp2.resize(bu, 0.0);
+        match gh {
+            Some(g) => self.dh.copy_from_slice(g),
+            None => self.dh.fill(0.0),
+        }
+        match gc {
+            Some(g) => self.dc.copy_from_slice(g),
+            None => self.dc.fill(0.0),
+        }
+        for s in (0..t).rev() {
+            // add the output gradient for this step
+            if cfg.return_sequences {
+                for bi in 0..b {
+                    let src = &gy[(bi * t + s) * u..(bi * t + s + 1) * u];
+                    for (dd, g) in self.dh[bi * u..(bi + 1) * u].iter_mut().zip(src) {
+                        *dd += g;
+                    }
+                }
+            } else if s == t - 1 {
+                for (dd, g) in self.dh.iter_mut().zip(gy) {
+                    *dd += g;
+                }
+            }
+            let dz = &mut self.dz[s * b * g4..(s + 1) * b * g4];
+            step_bwd(
+                cfg.level,
+                u,
+                cfg.act,
+                cfg.rec,
+                &self.gates[s * b * g4..(s + 1) * b * g4],
+                &self.zg[s * bu..(s + 1) * bu],
+                &self.cs[(s + 1) * bu..(s + 2) * bu],
+                &self.acs[s * bu..(s + 1) * bu],
+                &self.cs[s * bu..(s + 1) * bu],
+                &self.dh,
+                &mut self.dc,
+                &mut self.tmp,
+                dz,
+            );
+            if s > 0 || need_h0 {
+                // dh_{t-1} = dz_t · Uᵀ (per gate, times its mask, with recurrent dropout)
+                if !d.rec_on {
+                    gemm::gemm_nn(b, g4, u, dz, ut, 0.0, &mut self.dh);
+                } else {
+                    self.dh.fill(0.0);
+                    for k in 0..4 {
+                        gemm_nt_blk(b, u, u, g4, k * u, dz, rk, 0.0, &mut self.tmp2);
+                        let m = &d.rec_mask[k * bu..(k + 1) * bu];
+                        for j in 0..bu {
+                            self.dh[j] += self.tmp2[j] * m[j];
+                        }
+                    }
+                }
+            }
+        }
+        // partial weight gradients over the whole sequence
+        let tbu = t * bu;
+        self.gu.resize(u * g4, 0.0);
+        self.gw.resize(f * g4, 0.0);
+        if !d.rec_on {
+            gemm::gemm_tn(u, t * b, g4, &self.hs[..tbu], &self.dz, 0.0, &mut self.gu);
+        } else {
+            self.gu.fill(0.0);
+            for k in 0..4 {
+                let hm = &self.hms[k * tbu..(k + 1) * tbu];
+                gemm_tn_blk(u, t * b, u, g4, k * u, hm, &self.dz, &mut self.gu);
+            }
+        }
+        let tbf = t * b * f;
+        if !d.in_on {
+            gemm::gemm_tn(f, t * b, g4, &self.xs, &self.dz, 0.0, &mut self.gw);
+        } else if d.n_in == 1 {
+            gemm::gemm_tn(f, t * b, g4, &self.xin[..tbf], &self.dz, 0.0, &mut self.gw);
+        } else {
+            self.gw.fill(0.0);
+            for k in 0..4 {
+                let xk = &self.xin[k * tbf..(k + 1) * tbf];
+                gemm_tn_blk(f, t * b, u, g4, k * u, xk, &self.dz, &mut self.gw);
+            }
+        }
+        if has_bias {
+            self.gb.clear();
+            self.gb.resize(g4, 0.0);
+            for row in self.dz.chunks_exact(g4) {
+                for (g, dd) in self.gb.iter_mut().zip(row) {
+                    *g += dd;
+                }
+            }
+        }
+        if need_x {
+            self.dxs.resize(tbf, 0.0);
+            if !d.in_on {
+                gemm::gemm_nn(t * b, g4, f, &self.dz, wt, 0.0, &mut self.dxs);
+            } else if d.n_in == 1 {
+                self.dxs2.resize(tbf, 0.0);
+                gemm::gemm_nn(t * b, g4, f, &self.dz, wt, 0.0, &mut self.dxs2);
+                mask_rows(&self.dxs2, &d.in_mask[..b * f], b, f, &mut self.dxs);
+            } else {
+                self.dxs.fill(0.0);
+                self.dxs2.resize(tbf, 0.0);
+                let bf = b * f;
+                for k in 0..4 {
+                    gemm_nt_blk(t * b, u, f, g4, k * u, &self.dz, w, 0.0, &mut self.dxs2);
+                    let m = &d.in_mask[k * bf..(k + 1) * bf];
+                    for (o, x) in self
+                        .dxs
+                        .chunks_exact_mut(bf)
+                        .zip(self.dxs2.chunks_exact(bf))
+                    {
+                        for j in 0..bf {
+                            o[j] += x[j] * m[j];
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl LSTM {
@@ -123,7 +419,12 @@ impl LSTM {
             f_in: 0,
             state_h: Vec::new(),
             state_c: Vec::new(),
-            cache: Cache::default(),
+            shards: Vec::new(),
+            n_shards: 1,
+            b: 0,
+            t: 0,
+            ut: Vec::new(),
+            wt: Vec::new(),
         }
     }
     /// Sets the cell activation.
@@ -233,6 +534,18 @@ impl LSTM {
     /// The stored state (h, c) of a stateful layer, each (B·u) long; empty before the first call.
     pub fn states(&self) -> (&[f32], &[f32]) {
         (&self.state_h, &self.state_c)
+    }
+
+    fn cfg(&self) -> Cfg {
+        Cfg {
+            u: self.units,
+            f: self.f_in,
+            act: self.activation,
+            rec: self.recurrent_activation,
+            go_backwards: self.go_backwards,
+            return_sequences: self.return_sequences,
+            level: simd_level(),
+        }
     }
 
     fn check_gate_activation(&self) -> Result<()> {
@@ -474,146 +787,109 @@ impl Layer for LSTM {
         }
         let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
         let u = self.units;
-        let g4 = 4 * u;
         if t == 0 {
             return Err(Error::Shape("LSTM input has 0 timesteps".into()));
         }
-        let c = &mut self.cache;
-        c.b = b;
-        c.t = t;
-        c.xs.resize(t * b * f, 0.0);
-        c.gates.resize(t * b * g4, 0.0);
-        c.zg.resize(t * b * u, 0.0);
-        c.cs.resize((t + 1) * b * u, 0.0);
-        c.acs.resize(t * b * u, 0.0);
-        c.hs.resize((t + 1) * b * u, 0.0);
-        // inputs to time-major, processing order
-        for s in 0..t {
-            let ts = if self.go_backwards { t - 1 - s } else { s };
-            for bi in 0..b {
-                let src = &x.data[(bi * t + ts) * f..(bi * t + ts + 1) * f];
-                c.xs[(s * b + bi) * f..(s * b + bi + 1) * f].copy_from_slice(src);
-            }
-        }
-        // initial state
         let bu = b * u;
-        if inputs.len() == 3 {
+        // initial state
+        let (h0, c0): (Option<&[f32]>, Option<&[f32]>) = if inputs.len() == 3 {
             if inputs[1].len() != bu || inputs[2].len() != bu {
                 return Err(Error::Shape(format!(
                     "LSTM initial state must be ({b}, {u}), got {:?} and {:?}",
                     inputs[1].shape, inputs[2].shape
                 )));
             }
-            c.hs[..bu].copy_from_slice(&inputs[1].data);
-            c.cs[..bu].copy_from_slice(&inputs[2].data);
+            (Some(&inputs[1].data), Some(&inputs[2].data))
         } else if self.stateful && self.state_h.len() == bu {
-            c.hs[..bu].copy_from_slice(&self.state_h);
-            c.cs[..bu].copy_from_slice(&self.state_c);
+            (Some(&self.state_h), Some(&self.state_c))
         } else if self.stateful && !self.state_h.is_empty() {
             return Err(Error::Shape(format!(
                 "stateful LSTM was called with batch size {} before and {b} now; stateful layers need a fixed batch size (call reset_states() to start over)",
                 self.state_h.len() / u
             )));
         } else {
-            c.hs[..bu].fill(0.0);
-            c.cs[..bu].fill(0.0);
-        }
-        // input projection for all steps: gates = xs·W + b
-        let d = &mut self.drop;
-        d.draw(training, 4, b, f, u);
-        let beta = if self.use_bias {
-            for row in c.gates.chunks_exact_mut(g4) {
-                row.copy_from_slice(&self.bias.value.data);
-            }
-            1.0
-        } else {
-            0.0
+            (None, None)
         };
-        let w = &self.kernel.value.data;
-        let tbf = t * b * f;
-        if !d.in_on {
-            gemm::gemm_nn(t * b, f, g4, &c.xs, w, beta, &mut c.gates);
+        self.drop.draw(training, 4, b, f, u);
+        let cfg = self.cfg();
+        // split the batch over threads (dropout masks are drawn for the whole batch: unsharded)
+        let n = if self.drop.in_on || self.drop.rec_on {
+            1
         } else {
-            c.xin.resize(d.n_in * tbf, 0.0);
-            for k in 0..d.n_in {
-                mask_rows(
-                    &c.xs,
-                    &d.in_mask[k * b * f..(k + 1) * b * f],
-                    b,
-                    f,
-                    &mut c.xin[k * tbf..(k + 1) * tbf],
-                );
-            }
-            if d.n_in == 1 {
-                gemm::gemm_nn(t * b, f, g4, &c.xin, w, beta, &mut c.gates);
-            } else {
-                for k in 0..4 {
-                    let xk = &c.xin[k * tbf..(k + 1) * tbf];
-                    gemm_nn_blk(t * b, f, u, g4, k * u, xk, w, beta, &mut c.gates);
-                }
-            }
+            (b / MIN_SHARD_ROWS).clamp(1, rayon::current_num_threads().max(1))
+        };
+        if self.shards.len() < n {
+            self.shards.resize_with(n, Cache::default);
         }
-        if d.rec_on {
-            c.hms.resize(4 * t * bu, 0.0);
-        }
-        let level = simd_level();
-        let rk = &self.recurrent.value.data;
-        for s in 0..t {
-            let (hprev, hnext) = c.hs.split_at_mut((s + 1) * bu);
-            let hprev = &hprev[s * bu..];
-            let z = &mut c.gates[s * b * g4..(s + 1) * b * g4];
-            if !d.rec_on {
-                gemm::gemm_nn(b, u, g4, hprev, rk, 1.0, z);
-            } else {
-                for k in 0..4 {
-                    let hm = &mut c.hms[(k * t + s) * bu..(k * t + s + 1) * bu];
-                    let m = &d.rec_mask[k * bu..(k + 1) * bu];
-                    for j in 0..bu {
-                        hm[j] = hprev[j] * m[j];
-                    }
-                    gemm_nn_blk(b, u, u, g4, k * u, hm, rk, 1.0, z);
-                }
-            }
-            let (cprev, cnext) = c.cs.split_at_mut((s + 1) * bu);
-            step_fwd(
-                level,
-                u,
-                self.activation,
-                self.recurrent_activation,
-                z,
-                &mut c.zg[s * bu..(s + 1) * bu],
-                &cprev[s * bu..],
-                &mut cnext[..bu],
-                &mut c.acs[s * bu..(s + 1) * bu],
-                &mut hnext[..bu],
+        self.n_shards = n;
+        self.b = b;
+        self.t = t;
+        let (w, rk) = (&self.kernel.value.data, &self.recurrent.value.data);
+        let bias = self.use_bias.then_some(&self.bias.value.data[..]);
+        let d = &self.drop;
+        let run = |k: usize, c: &mut Cache| {
+            let (r0, r1) = (k * b / n, (k + 1) * b / n);
+            c.forward(
+                cfg,
+                d,
+                w,
+                rk,
+                bias,
+                &x.data[r0 * t * f..r1 * t * f],
+                r1 - r0,
+                t,
+                h0.map(|h| &h[r0 * u..r1 * u]),
+                c0.map(|c| &c[r0 * u..r1 * u]),
             );
+        };
+        if n == 1 {
+            run(0, &mut self.shards[0]);
+        } else {
+            use rayon::prelude::*;
+            self.shards[..n]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(k, c)| run(k, c));
         }
-        let h_last = &c.hs[t * bu..];
-        let c_last = &c.cs[t * bu..];
+        // gather outputs
         if self.return_sequences {
-            let y = &mut outputs[0];
-            y.resize_uninit(&[b, t, u]);
-            for s in 0..t {
-                for bi in 0..b {
-                    let src = &c.hs[(s + 1) * bu + bi * u..(s + 1) * bu + (bi + 1) * u];
-                    y.data[(bi * t + s) * u..(bi * t + s + 1) * u].copy_from_slice(src);
-                }
-            }
+            outputs[0].resize_uninit(&[b, t, u]);
         } else {
             outputs[0].resize_uninit(&[b, u]);
-            outputs[0].data.copy_from_slice(h_last);
         }
         if self.return_state {
             outputs[1].resize_uninit(&[b, u]);
-            outputs[1].data.copy_from_slice(h_last);
             outputs[2].resize_uninit(&[b, u]);
-            outputs[2].data.copy_from_slice(c_last);
         }
         if self.stateful {
-            self.state_h.clear();
-            self.state_h.extend_from_slice(h_last);
-            self.state_c.clear();
-            self.state_c.extend_from_slice(c_last);
+            self.state_h.resize(bu, 0.0);
+            self.state_c.resize(bu, 0.0);
+        }
+        for k in 0..n {
+            let c = &self.shards[k];
+            let r0 = k * b / n;
+            let bs = c.b;
+            let (hl, cl) = (&c.hs[t * bs * u..], &c.cs[t * bs * u..]);
+            if self.return_sequences {
+                let y = &mut outputs[0].data;
+                for s in 0..t {
+                    for bi in 0..bs {
+                        let src = &c.hs[(s + 1) * bs * u + bi * u..(s + 1) * bs * u + (bi + 1) * u];
+                        y[((r0 + bi) * t + s) * u..((r0 + bi) * t + s + 1) * u]
+                            .copy_from_slice(src);
+                    }
+                }
+            } else {
+                outputs[0].data[r0 * u..(r0 + bs) * u].copy_from_slice(hl);
+            }
+            if self.return_state {
+                outputs[1].data[r0 * u..(r0 + bs) * u].copy_from_slice(hl);
+                outputs[2].data[r0 * u..(r0 + bs) * u].copy_from_slice(cl);
+            }
+            if self.stateful {
+                self.state_h[r0 * u..(r0 + bs) * u].copy_from_slice(hl);
+                self.state_c[r0 * u..(r0 + bs) * u].copy_from_slice(cl);
+            }
         }
         Ok(())
     }
@@ -628,159 +904,88 @@ impl Layer for LSTM {
         let u = self.units;
         let g4 = 4 * u;
         let f = self.f_in;
-        let c = &mut self.cache;
-        let d = &self.drop;
-        let (b, t) = (c.b, c.t);
+        let (b, t, n) = (self.b, self.t, self.n_shards);
         let bu = b * u;
-        c.dz.resize(t * b * g4, 0.0);
-        c.dh.resize(bu, 0.0);
-        c.dc.resize(bu, 0.0);
-        c.tmp.resize(bu, 0.0);
-        c.tmp2.resize(bu, 0.0);
-        c.dh.fill(0.0);
-        c.dc.fill(0.0);
-        if self.return_state {
-            for (d, g) in c.dh.iter_mut().zip(&grad_outputs[1].data) {
-                *d += g;
-            }
-            for (d, g) in c.dc.iter_mut().zip(&grad_outputs[2].data) {
-                *d += g;
-            }
+        let cfg = self.cfg();
+        if !self.drop.rec_on {
+            transpose_into(&self.recurrent.value.data, u, g4, &mut self.ut);
         }
-        let gy = &grad_outputs[0].data;
-        let level = simd_level();
-        let rk = &self.recurrent.value.data;
+        let need_x = grad_inputs[0].len() == t * b * f;
+        if need_x {
+            transpose_into(&self.kernel.value.data, f, g4, &mut self.wt);
+        }
         let need_h0 = inputs.len() == 3 && grad_inputs[1].len() == bu;
-        for s in (0..t).rev() {
-            // add the output gradient for this step
-            if self.return_sequences {
-                for bi in 0..b {
-                    let src = &gy[(bi * t + s) * u..(bi * t + s + 1) * u];
-                    for (d, g) in c.dh[bi * u..(bi + 1) * u].iter_mut().zip(src) {
-                        *d += g;
-                    }
-                }
-            } else if s == t - 1 {
-                for (d, g) in c.dh.iter_mut().zip(gy) {
-                    *d += g;
-                }
-            }
-            let dz = &mut c.dz[s * b * g4..(s + 1) * b * g4];
-            step_bwd(
-                level,
-                u,
-                self.activation,
-                self.recurrent_activation,
-                &c.gates[s * b * g4..(s + 1) * b * g4],
-                &c.zg[s * bu..(s + 1) * bu],
-                &c.cs[(s + 1) * bu..(s + 2) * bu],
-                &c.acs[s * bu..(s + 1) * bu],
-                &c.cs[s * bu..(s + 1) * bu],
-                &c.dh,
-                &mut c.dc,
-                &mut c.tmp,
-                dz,
-            );
-            if s > 0 || need_h0 {
-                // dh_{t-1} = dz_t · Uᵀ (per gate, times its mask, with recurrent dropout)
-                if !d.rec_on {
-                    gemm::gemm_nt(b, g4, u, dz, rk, 0.0, &mut c.dh);
-                } else {
-                    c.dh.fill(0.0);
-                    for k in 0..4 {
-                        gemm_nt_blk(b, u, u, g4, k * u, dz, rk, 0.0, &mut c.tmp2);
-                        let m = &d.rec_mask[k * bu..(k + 1) * bu];
-                        for j in 0..bu {
-                            c.dh[j] += c.tmp2[j] * m[j];
-                        }
-                    }
-                }
-            }
-        }
-        // weight gradients over the whole sequence
-        let tbu = t * bu;
-        if !d.rec_on {
-            gemm::gemm_tn(
-                u,
-                t * b,
-                g4,
-                &c.hs[..tbu],
-                &c.dz,
-                1.0,
-                &mut self.recurrent.grad.data,
-            );
+        let need_c0 = inputs.len() == 3 && grad_inputs[2].len() == bu;
+        let gy = &grad_outputs[0].data;
+        let per = if self.return_sequences { t * u } else { u };
+        let (gh, gc) = if self.return_state {
+            (
+                Some(&grad_outputs[1].data[..]),
+                Some(&grad_outputs[2].data[..]),
+            )
         } else {
-            for k in 0..4 {
-                let hm = &c.hms[k * tbu..(k + 1) * tbu];
-                gemm_tn_blk(
-                    u,
-                    t * b,
-                    u,
-                    g4,
-                    k * u,
-                    hm,
-                    &c.dz,
-                    &mut self.recurrent.grad.data,
-                );
-            }
-        }
-        let tbf = t * b * f;
-        let gw = &mut self.kernel.grad.data;
-        if !d.in_on {
-            gemm::gemm_tn(f, t * b, g4, &c.xs, &c.dz, 1.0, gw);
-        } else if d.n_in == 1 {
-            gemm::gemm_tn(f, t * b, g4, &c.xin[..tbf], &c.dz, 1.0, gw);
+            (None, None)
+        };
+        let (rk, ut) = (&self.recurrent.value.data[..], &self.ut[..]);
+        let (w, wt) = (&self.kernel.value.data[..], &self.wt[..]);
+        let (d, has_bias) = (&self.drop, self.use_bias);
+        let run = |k: usize, c: &mut Cache| {
+            let (r0, r1) = (k * b / n, (k + 1) * b / n);
+            c.backward(
+                cfg,
+                d,
+                rk,
+                ut,
+                w,
+                wt,
+                has_bias,
+                &gy[r0 * per..r1 * per],
+                gh.map(|g| &g[r0 * u..r1 * u]),
+                gc.map(|g| &g[r0 * u..r1 * u]),
+                need_h0,
+                need_x,
+            );
+        };
+        if n == 1 {
+            run(0, &mut self.shards[0]);
         } else {
-            for k in 0..4 {
-                let xk = &c.xin[k * tbf..(k + 1) * tbf];
-                gemm_tn_blk(f, t * b, u, g4, k * u, xk, &c.dz, gw);
-            }
+            use rayon::prelude::*;
+            self.shards[..n]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(k, c)| run(k, c));
         }
-        if self.use_bias {
-            let db = &mut self.bias.grad.data;
-            for row in c.dz.chunks_exact(g4) {
-                for (g, d) in db.iter_mut().zip(row) {
-                    *g += d;
+        for k in 0..n {
+            let c = &self.shards[k];
+            let (r0, bs) = (k * b / n, c.b);
+            for (g, p) in self.recurrent.grad.data.iter_mut().zip(&c.gu) {
+                *g += p;
+            }
+            for (g, p) in self.kernel.grad.data.iter_mut().zip(&c.gw) {
+                *g += p;
+            }
+            if self.use_bias {
+                for (g, p) in self.bias.grad.data.iter_mut().zip(&c.gb) {
+                    *g += p;
                 }
             }
-        }
-        if grad_inputs[0].len() == t * b * f {
-            c.dxs.resize(tbf, 0.0);
-            let w = &self.kernel.value.data;
-            if !d.in_on {
-                gemm::gemm_nt(t * b, g4, f, &c.dz, w, 0.0, &mut c.dxs);
-            } else if d.n_in == 1 {
-                c.dxs2.resize(tbf, 0.0);
-                gemm::gemm_nt(t * b, g4, f, &c.dz, w, 0.0, &mut c.dxs2);
-                mask_rows(&c.dxs2, &d.in_mask[..b * f], b, f, &mut c.dxs);
-            } else {
-                c.dxs.fill(0.0);
-                c.dxs2.resize(tbf, 0.0);
-                let bf = b * f;
-                for k in 0..4 {
-                    gemm_nt_blk(t * b, u, f, g4, k * u, &c.dz, w, 0.0, &mut c.dxs2);
-                    let m = &d.in_mask[k * bf..(k + 1) * bf];
-                    for (o, x) in c.dxs.chunks_exact_mut(bf).zip(c.dxs2.chunks_exact(bf)) {
-                        for j in 0..bf {
-                            o[j] += x[j] * m[j];
-                        }
+            if need_x {
+                let gx = &mut grad_inputs[0].data;
+                for s in 0..t {
+                    let ts = if self.go_backwards { t - 1 - s } else { s };
+                    for bi in 0..bs {
+                        let dst = ((r0 + bi) * t + ts) * f;
+                        gx[dst..dst + f]
+                            .copy_from_slice(&c.dxs[(s * bs + bi) * f..(s * bs + bi + 1) * f]);
                     }
                 }
             }
-            let gx = &mut grad_inputs[0].data;
-            for s in 0..t {
-                let ts = if self.go_backwards { t - 1 - s } else { s };
-                for bi in 0..b {
-                    gx[(bi * t + ts) * f..(bi * t + ts + 1) * f]
-                        .copy_from_slice(&c.dxs[(s * b + bi) * f..(s * b + bi + 1) * f]);
-                }
+            if need_h0 {
+                grad_inputs[1].data[r0 * u..(r0 + bs) * u].copy_from_slice(&c.dh);
             }
-        }
-        if need_h0 {
-            grad_inputs[1].data.copy_from_slice(&c.dh);
-        }
-        if inputs.len() == 3 && grad_inputs[2].len() == bu {
-            grad_inputs[2].data.copy_from_slice(&c.dc);
+            if need_c0 {
+                grad_inputs[2].data[r0 * u..(r0 + bs) * u].copy_from_slice(&c.dc);
+            }
         }
         Ok(())
     }
