@@ -221,8 +221,10 @@ fn same_seed_same_bits() {
 #[test]
 fn batch_split_across_threads_keeps_gradients_and_outputs() {
     // 37 rows: the LSTM splits the batch into row blocks run on different threads
-    let mut tol = Tolerance::default();
-    tol.max_per_tensor = 24;
+    let tol = Tolerance {
+        max_per_tensor: 24,
+        ..Default::default()
+    };
     for (rs, gb, st) in [
         (false, false, false),
         (true, true, false),

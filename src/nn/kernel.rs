@@ -41,7 +41,7 @@ pub unsafe fn sgemm_avx512(
         while j < n {
             let w = (n - j).min(48);
             let v = w.div_ceil(16);
-            let last_mask: __mmask16 = if w % 16 == 0 {
+            let last_mask: __mmask16 = if w.is_multiple_of(16) {
                 0xFFFF
             } else {
                 ((1u32 << (w % 16)) - 1) as __mmask16

@@ -131,7 +131,7 @@ fn check(model: &Model, x: &Tensor, y: &Tensor, cfg: &Tbptt) -> Result<Option<us
     }
     let fixed = (ins[0] != 0).then_some(ins[0]);
     if let Some(k) = fixed {
-        if cfg.k2 != k || (cfg.k1 - cfg.k2) % k != 0 {
+        if cfg.k2 != k || !(cfg.k1 - cfg.k2).is_multiple_of(k) {
             return Err(Error::Config(format!(
                 "the model takes exactly {k} timesteps: use k2 = {k} and k1 a multiple of {k} (got k1 = {}, k2 = {}), or build the model with 0 (any) timesteps",
                 cfg.k1, cfg.k2
