@@ -155,7 +155,11 @@ pub fn report(
 ) -> Result<Report> {
     let nt = targets.len();
     let w = nt * horizon;
-    if w == 0 || truth.len() != pred.len() || truth.len() % w != 0 || mase_scales.len() != nt {
+    if w == 0
+        || truth.len() != pred.len()
+        || !truth.len().is_multiple_of(w)
+        || mase_scales.len() != nt
+    {
         return Err(Error::Shape(format!(
             "report: {} truths, {} predictions, {} targets x horizon {}, {} MASE scales",
             truth.len(),

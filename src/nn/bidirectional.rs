@@ -55,6 +55,7 @@ impl MergeMode {
 }
 
 /// A recurrent layer that `Bidirectional` can wrap.
+#[allow(clippy::large_enum_variant)]
 pub enum Recurrent {
     /// An LSTM.
     Lstm(LSTM),
