@@ -463,7 +463,7 @@ impl Model {
         let per: usize = self.input_shape.iter().filter(|d| **d != 0).product();
         let open = self.input_shape.contains(&0);
         let ok = if open {
-            per > 0 && !window.is_empty() && window.len() % per == 0
+            per > 0 && !window.is_empty() && window.len().is_multiple_of(per)
         } else {
             window.len() == per
         };

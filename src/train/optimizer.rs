@@ -309,9 +309,7 @@ impl Optimizer {
                     } else {
                         None
                     };
-                    adam_update(
-                        w, g, &mut m[0], &mut v[0], vhat, c1, c2, alpha, epsilon,
-                    );
+                    adam_update(w, g, &mut m[0], &mut v[0], vhat, c1, c2, alpha, epsilon);
                 }
                 Kind::RmsProp {
                     rho,
