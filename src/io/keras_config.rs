@@ -628,14 +628,20 @@ impl Model {
                     Value::Array(n.inputs[npos..].iter().map(|&s| tensor(s)).collect()),
                 );
             }
-            let build_shape = if n.inputs.len() == 1 {
-                shape_json(&in_shape(n.inputs[0]))
+            let build_config = if n.inputs.len() == 1 {
+                json!({"input_shape": shape_json(&in_shape(n.inputs[0]))})
+            } else if npos == 1 {
+                // a recurrent layer called with initial_state (Keras' build signature)
+                json!({"shapes_dict": {
+                    "sequences_shape": shape_json(&in_shape(n.inputs[0])),
+                    "initial_state_shape": n.inputs[1..].iter().map(|&s| shape_json(&in_shape(s))).collect::<Vec<_>>(),
+                }})
             } else {
-                Value::Array(n.inputs.iter().map(|&s| shape_json(&in_shape(s))).collect())
+                json!({"input_shape": n.inputs.iter().map(|&s| shape_json(&in_shape(s))).collect::<Vec<_>>()})
             };
             layers.push(json!({
                 "module": "keras.layers", "class_name": class, "config": Value::Object(config),
-                "registered_name": null, "build_config": {"input_shape": build_shape},
+                "registered_name": null, "build_config": build_config,
                 "name": n.name,
                 "inbound_nodes": [{"args": args, "kwargs": Value::Object(kwargs)}]
             }));

@@ -136,8 +136,9 @@ fn load_weights(
             .or_else(|| by_order.get(&name))
             .cloned()
             .ok_or_else(|| Error::format(path, format!("no weights for layer '{name}'")))?;
+        let config = node.layer.config();
         let mut tensors = Vec::with_capacity(n_params);
-        for sub in registry::keras_var_groups(class) {
+        for (sub, _) in registry::keras_var_layout(class, &config, n_params) {
             let gpath = format!("layers/{group}/{sub}");
             if !h5util::has_group(h5, &gpath) {
                 return Err(Error::format(
@@ -167,4 +168,135 @@ fn load_weights(
         set_layer_weights(model, i, tensors, path, &where_)?;
     }
     Ok(())
+}
+
+/// The Keras version whose `.keras` layout [`save`] writes.
+pub const KERAS_VERSION: &str = "3.15.1";
+
+/// Saves a model as a Keras 3 `.keras` file that `keras.models.load_model`
+/// reads (config.json, metadata.json, model.weights.h5 in Keras 3's layout).
+/// The write is atomic. Optimizer state is not included (Keras loads the
+/// model uncompiled).
+pub fn save(model: &Model, path: impl AsRef<Path>) -> Result<()> {
+    let bytes = to_bytes(model)?;
+    super::atomic_write(path, |w| std::io::Write::write_all(w, &bytes))
+}
+
+/// The bytes of [`save`]'s `.keras` file.
+pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let config = serde_json::to_vec(&model.to_keras_config())
+        .map_err(|e| Error::Other(format!("cannot serialise the model config: {e}")))?;
+    let metadata = serde_json::to_vec(&serde_json::json!({
+        "keras_version": KERAS_VERSION,
+        "date_saved": date_saved(),
+        "saved_by": format!("lstmkit {}", env!("CARGO_PKG_VERSION")),
+    }))
+    .map_err(|e| Error::Other(format!("cannot serialise metadata.json: {e}")))?;
+    let weights = weights_h5(model)?;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in [
+            ("metadata.json", &metadata),
+            ("config.json", &config),
+            ("model.weights.h5", &weights),
+        ] {
+            z.start_file(name, opts)
+                .and_then(|_| z.write_all(data).map_err(Into::into))
+                .map_err(|e| Error::Other(format!("cannot write {name} into the zip: {e}")))?;
+        }
+        z.finish()
+            .map_err(|e| Error::Other(format!("cannot finish the zip: {e}")))?;
+    }
+    Ok(buf.into_inner())
+}
+
+/// `model.weights.h5` in Keras 3's layout: `layers/<group>/.../vars/<i>`,
+/// `layers/<group>/vars` carrying the layer name, `vars` the model name.
+fn weights_h5(model: &Model) -> Result<Vec<u8>> {
+    use hdf5_writer::{AttributeBuilder, DatasetBuilder, Hdf5Builder, WriteOptions};
+    let h5err =
+        |e: hdf5_writer::Error| Error::Other(format!("cannot encode model.weights.h5: {e}"));
+    let mut order = vec![(model.input_name.clone(), "InputLayer".to_string())];
+    order.extend(
+        model
+            .nodes()
+            .iter()
+            .map(|n| (n.name.clone(), n.layer.class_name().to_string())),
+    );
+    let groups = order_group_names(&order);
+    let mut b = Hdf5Builder::new()
+        .group_attribute("vars", AttributeBuilder::fixed_string("name", &model.name));
+    for (name, _) in &order {
+        b = b.group_attribute(
+            format!("layers/{}/vars", groups[name]),
+            AttributeBuilder::fixed_string("name", name),
+        );
+    }
+    for n in model.nodes() {
+        let params = n.layer.params();
+        if params.is_empty() {
+            continue;
+        }
+        let g = &groups[&n.name];
+        let layout =
+            registry::keras_var_layout(n.layer.class_name(), &n.layer.config(), params.len());
+        let mut it = params.iter();
+        for (sub, count) in layout {
+            for k in 0..count {
+                let p = it.next().ok_or_else(|| {
+                    Error::Other(format!(
+                        "layer '{}': weight layout does not match its variables",
+                        n.name
+                    ))
+                })?;
+                let shape: Vec<u64> = p.value.shape.iter().map(|&d| d as u64).collect();
+                b = b.dataset(
+                    DatasetBuilder::typed_data::<f32>(
+                        format!("layers/{g}/{sub}/{k}"),
+                        shape,
+                        &p.value.data,
+                    )
+                    .map_err(h5err)?,
+                );
+            }
+        }
+        if it.next().is_some() {
+            return Err(Error::Other(format!(
+                "layer '{}': weight layout does not cover all its variables",
+                n.name
+            )));
+        }
+    }
+    b.into_plan()
+        .and_then(|p| p.encode(WriteOptions::default()))
+        .map_err(h5err)
+}
+
+/// Keras' `date_saved` format: `2026-01-31@12:34:56` (UTC).
+fn date_saved() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // civil-from-days (Howard Hinnant's algorithm)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}@{:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
 }

@@ -210,13 +210,41 @@ pub const SUPPORTED: &[&str] = &[
 
 /// Where a layer's variables live inside `layers/<group>/` of a Keras 3
 /// `model.weights.h5`, in `get_weights()` order: each entry is a group whose
-/// datasets are named `0`, `1`, ... (e.g. `cell/vars` for recurrent layers).
-pub fn keras_var_groups(class_name: &str) -> Vec<&'static str> {
+/// datasets are named `0`, `1`, ... (e.g. `cell/vars` for recurrent layers)
+/// and the number of variables it holds. `config` is the layer's
+/// [`Layer::config`](crate::nn::Layer::config), `n_vars` its variable count.
+pub fn keras_var_layout(class_name: &str, config: &Value, n_vars: usize) -> Vec<(String, usize)> {
+    /// Variables of a recurrent layer config: kernel, recurrent kernel, bias.
+    fn rnn_vars(layer: &Value) -> usize {
+        let c = layer.get("config").unwrap_or(layer);
+        2 + usize::from(c.get("use_bias").and_then(Value::as_bool).unwrap_or(true))
+    }
     match class_name {
-        "LSTM" | "GRU" | "SimpleRNN" => vec!["cell/vars"],
-        "Bidirectional" => vec!["forward_layer/cell/vars", "backward_layer/cell/vars"],
-        "TimeDistributed" => vec!["layer/vars"],
-        _ => vec!["vars"],
+        "LSTM" | "GRU" | "SimpleRNN" => vec![("cell/vars".into(), n_vars)],
+        "Bidirectional" => {
+            let fwd = config
+                .get("layer")
+                .map(rnn_vars)
+                .unwrap_or(n_vars / 2)
+                .min(n_vars);
+            vec![
+                ("forward_layer/cell/vars".into(), fwd),
+                ("backward_layer/cell/vars".into(), n_vars - fwd),
+            ]
+        }
+        "TimeDistributed" => {
+            let inner = config.get("layer").unwrap_or(&Value::Null);
+            let class = inner
+                .get("class_name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let cfg = inner.get("config").unwrap_or(&Value::Null);
+            keras_var_layout(class, cfg, n_vars)
+                .into_iter()
+                .map(|(p, n)| (format!("layer/{p}"), n))
+                .collect()
+        }
+        _ => vec![("vars".into(), n_vars)],
     }
 }
 
