@@ -70,17 +70,10 @@ fn models() -> Vec<(String, Model, Tensor)> {
         "h_train_trajectory",
     ] {
         let dir = root.join(case);
-        match load_model(dir.join("model.keras")) {
-            Ok(m) => v.push((case.to_string(), m, npy::read(dir.join("x.npy")).unwrap())),
-            Err(e) => {
-                // only allowed while the layers are not registered yet
-                let msg = e.to_string();
-                assert!(msg.contains("unsupported layer class"), "{case}: {msg}");
-                println!("{case}: not exported ({msg})");
-            }
-        }
+        let m = load_model(dir.join("model.keras")).unwrap_or_else(|e| panic!("{case}: {e}"));
+        v.push((case.to_string(), m, npy::read(dir.join("x.npy")).unwrap()));
     }
-    for stem in ["seq", "states"] {
+    for stem in ["seq", "states", "layers_mix"] {
         let m = load_model(data(&format!("{stem}.keras"))).unwrap();
         v.push((
             stem.to_string(),

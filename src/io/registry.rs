@@ -3,7 +3,7 @@
 //!
 //! To add a layer class, add one arm to [`layer_from_config`] (and, when its
 //! weights live somewhere other than `layers/<name>/vars` in a `.keras` file,
-//! one arm to [`keras_var_groups`]).
+//! one arm to [`keras_var_layout`]).
 //!
 //! ```
 //! use lstmkit::io::registry::layer_from_config;
