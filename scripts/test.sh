@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what it needs (PostgreSQL for
+# the tuner's storage tests, through scripts/pg-test.sh), then runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo not found: install Rust (https://rustup.rs) first" >&2
+    exit 1
+fi
+cargo fmt --all -- --check
+# PostgreSQL on 127.0.0.1 for tests/tune_workers.rs; stopped when the tests end.
+exec bash scripts/pg-test.sh run cargo test --no-fail-fast
