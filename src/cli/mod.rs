@@ -7,6 +7,7 @@ mod bench;
 pub mod evaluate;
 mod predict;
 pub mod train;
+pub mod tune;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +29,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Re-score a model saved by `train` on an experiment's test data.
     Evaluate(evaluate::EvaluateArgs),
+    /// Hyper-parameter search over an experiment file (workers share a study in SQLite or PostgreSQL).
+    Tune(tune::TuneArgs),
 }
 
 /// Parses the arguments, runs the command, prints errors; returns the exit code.
@@ -45,6 +48,7 @@ pub fn main() -> i32 {
         Command::Predict(a) => predict::run(a),
         Command::Train(a) => train::run(a),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::Tune(a) => tune::run(a),
     };
     match result {
         Ok(()) => 0,

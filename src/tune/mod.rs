@@ -9,7 +9,8 @@
 //! - [`pruner`]: median and successive-halving pruning.
 //! - [`storage`]: SQLite (default) and PostgreSQL behind one trait.
 //! - [`study`]: the study (configuration + trials) and the worker loop.
-//! - [`toml_space`]: search spaces written inside an experiment TOML file.
+//! - [`toml_space`]: search spaces written inside an experiment TOML file;
+//!   [`settings`]: its `[tune]` table; [`objective`]: a trial of it.
 //!
 //! ```
 //! use lstmkit::tune::{Direction, HyperParameters, Sampling, Study, StudyConfig, Tuner, WorkerOptions};
@@ -44,6 +45,7 @@
 pub mod grid;
 pub mod hp;
 pub mod hyperband;
+pub mod objective;
 pub mod pruner;
 pub mod random;
 pub mod settings;

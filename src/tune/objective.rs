@@ -1,0 +1,225 @@
+//! The objective of `lstmkit tune`: an experiment file whose values may be
+//! search spaces. For a trial: substitute the sampled values, build the
+//! experiment, train it (on the validation windows of `[data]`), and return
+//! the best value over epochs of every logged metric (Keras Tuner's score:
+//! the best epoch's `val_loss`). Each epoch's objective value is reported,
+//! so pruners can stop a trial; Hyperband trials train for `tuner/epochs`
+//! epochs and continue from their parent trial's saved model when it is on
+//! this machine (else they train from scratch for all their epochs).
+//! Every trial's model is saved as `OUT/trial-NNNN/model.json`, the format
+//! `lstmkit train` writes.
+
+use super::study::{Metrics, TrialContext};
+use super::toml_space::{self, TomlSpace};
+use super::trial::Direction;
+use crate::data::{prepare, Prepared};
+use crate::error::{Error, Result};
+use crate::experiment::{Experiment, SavedModel};
+use crate::train::{Callback, Control, EarlyStopping, FitOptions, Logs};
+use crate::Tensor;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Runs trials of one experiment file.
+pub struct ExperimentObjective {
+    doc: toml::Value,
+    space: TomlSpace,
+    source: String,
+    base_dir: PathBuf,
+    out_dir: PathBuf,
+    objective: String,
+    direction: Direction,
+    data_cache: Vec<(String, Prepared)>,
+}
+
+/// Reports each epoch's objective to the trial and stops training when the
+/// trial is pruned or taken away; records every logged value.
+struct Reporter<'a, 'b> {
+    ctx: &'a mut TrialContext<'b>,
+    key: String,
+    logs: Vec<Logs>,
+    error: Option<Error>,
+}
+
+impl Callback for Reporter<'_, '_> {
+    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, ctl: &mut Control) -> Result<()> {
+        self.logs.push(logs.clone());
+        if let Some(v) = logs.get(&self.key) {
+            match self.ctx.report(epoch as i64, *v) {
+                Ok(true) => ctl.stop_training = true,
+                Ok(false) => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    ctl.stop_training = true;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The file a trial's model is saved to.
+pub fn trial_model_path(out_dir: &Path, number: i64) -> PathBuf {
+    out_dir
+        .join(format!("trial-{number:04}"))
+        .join("model.json")
+}
+
+impl ExperimentObjective {
+    /// Parses the experiment (`text`, read from `source`); relative data
+    /// paths are resolved from `base_dir`; trial files go to `out_dir`.
+    pub fn new(
+        text: &str,
+        source: &str,
+        base_dir: &Path,
+        out_dir: &Path,
+        objective: &str,
+        direction: Direction,
+    ) -> Result<Self> {
+        let doc: toml::Value =
+            toml::from_str(text).map_err(|e| Error::Config(format!("{source}: {e}")))?;
+        let space = toml_space::find(&doc).map_err(|e| Error::Config(format!("{source}: {e}")))?;
+        let o = ExperimentObjective {
+            doc,
+            space,
+            source: source.to_string(),
+            base_dir: base_dir.to_path_buf(),
+            out_dir: out_dir.to_path_buf(),
+            objective: objective.to_string(),
+            direction,
+            data_cache: Vec::new(),
+        };
+        // The experiment must be valid at the defaults before any trial runs.
+        o.experiment(&o.space.space.defaults(), "defaults")?;
+        Ok(o)
+    }
+
+    /// The search space found in the file.
+    pub fn space(&self) -> &TomlSpace {
+        &self.space
+    }
+
+    /// The experiment with `values` substituted.
+    pub fn experiment(&self, values: &super::Values, what: &str) -> Result<Experiment> {
+        let doc = toml_space::substitute(&self.doc, &self.space, values)?;
+        let text = toml::to_string(&doc).map_err(|e| {
+            Error::Other(format!(
+                "{}: cannot write the trial's experiment: {e}",
+                self.source
+            ))
+        })?;
+        Experiment::from_toml_str(&text, &format!("{} ({what})", self.source))
+    }
+
+    fn data(&mut self, exp: &Experiment) -> Result<Prepared> {
+        let key = serde_json::to_string(&exp.data)
+            .map_err(|e| Error::Other(format!("cannot serialise [data]: {e}")))?;
+        if let Some((_, p)) = self.data_cache.iter().find(|(k, _)| *k == key) {
+            return Ok(p.clone());
+        }
+        let p = prepare(&exp.data, &self.base_dir)?;
+        if self.data_cache.len() >= 4 {
+            self.data_cache.remove(0);
+        }
+        self.data_cache.push((key, p.clone()));
+        Ok(p)
+    }
+
+    /// Runs one execution of a trial.
+    pub fn run(&mut self, ctx: &mut TrialContext) -> Result<Metrics> {
+        let values = ctx.values();
+        let mut exp = self.experiment(&values, &format!("trial #{}", ctx.number))?;
+        exp.fit.verbose = 0;
+        exp.fit.seed = exp.fit.seed.wrapping_add(ctx.execution as u64);
+        let prepared = self.data(&exp)?;
+        if prepared.val.is_empty() && self.objective.starts_with("val_") {
+            return Err(Error::Config(format!(
+                "{}: objective '{}' needs validation windows: set data.validation_split > 0",
+                self.source, self.objective
+            )));
+        }
+        let mut model = exp.build_model(&prepared.pipeline)?;
+        let mut epochs = exp.fit.epochs;
+        let mut initial_epoch = 0;
+        if let Some(e) = ctx.epochs() {
+            epochs = e;
+            if let Some(parent) = ctx.parent() {
+                let p = trial_model_path(&self.out_dir, parent);
+                if p.exists() {
+                    let saved = SavedModel::load(&p)?;
+                    let w: Vec<Tensor> = saved
+                        .weights
+                        .iter()
+                        .map(|(s, d)| Tensor::new(s, d.clone()))
+                        .collect::<Result<_>>()?;
+                    model.set_weights(&w)?;
+                    initial_epoch = ctx.initial_epoch().min(epochs);
+                }
+            }
+        }
+        let trial_dir = self.out_dir.join(format!("trial-{:04}", ctx.number));
+        std::fs::create_dir_all(&trial_dir).map_err(|e| Error::io(&trial_dir, e))?;
+        let mut opts = FitOptions::new()
+            .epochs(epochs)
+            .batch_size(exp.fit.batch_size)
+            .shuffle(exp.fit.shuffle)
+            .seed(exp.fit.seed)
+            .initial_epoch(initial_epoch)
+            .verbose(0);
+        if !prepared.val.is_empty() {
+            opts = opts.validation_data(prepared.val.x.clone(), prepared.val.y.clone());
+        }
+        let mut cbs = exp.callbacks(&trial_dir, &prepared.pipeline);
+        let mut es = exp.callbacks.early_stopping.as_ref().map(|e| {
+            EarlyStopping::new()
+                .monitor(&e.monitor)
+                .min_delta(e.min_delta)
+                .patience(e.patience)
+                .mode(e.mode)
+                .baseline(e.baseline)
+                .restore_best_weights(e.restore_best_weights)
+                .start_from_epoch(e.start_from_epoch)
+        });
+        let mut rep = Reporter {
+            ctx,
+            key: self.objective.clone(),
+            logs: Vec::new(),
+            error: None,
+        };
+        {
+            let mut refs: Vec<&mut dyn Callback> = Vec::new();
+            for b in cbs.iter_mut() {
+                refs.push(b.as_mut());
+            }
+            if let Some(e) = es.as_mut() {
+                refs.push(e);
+            }
+            refs.push(&mut rep);
+            model.fit_with_callbacks(&prepared.train.x, &prepared.train.y, &opts, &mut refs)?;
+        }
+        if let Some(e) = rep.error.take() {
+            return Err(e);
+        }
+        SavedModel::new(&model, &exp.layers, &prepared.pipeline)
+            .save(&trial_model_path(&self.out_dir, rep.ctx.number))?;
+        // Best value over epochs of every logged metric.
+        let mut best: BTreeMap<String, f64> = BTreeMap::new();
+        for logs in &rep.logs {
+            for (k, v) in logs {
+                if k == "learning_rate" || k == "lr" || !v.is_finite() {
+                    continue;
+                }
+                let dir = if *k == self.objective {
+                    self.direction
+                } else {
+                    Direction::for_metric(k)
+                };
+                let e = best.entry(k.clone()).or_insert(*v);
+                if dir.better(*v, *e) {
+                    *e = *v;
+                }
+            }
+        }
+        Ok(best)
+    }
+}
