@@ -15,6 +15,7 @@ pub mod h5_legacy;
 mod h5util;
 pub mod keras_config;
 pub mod keras_zip;
+pub mod native;
 pub mod npy;
 pub mod registry;
 
@@ -56,9 +57,9 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
     FileKind::Unknown
 }
 
-/// Loads a model for inference or further training from a Keras 3 `.keras`
-/// file or a legacy Keras `.h5` file (Keras 3 or tf.keras 2), whatever its
-/// extension. A corrupt, truncated or foreign file gives an
+/// Loads a model for inference or further training from an lstmkit native
+/// file ([`native`], with its optimiser state), a Keras 3 `.keras` file or a
+/// legacy Keras `.h5` file (Keras 3 or tf.keras 2), whatever its extension. A corrupt, truncated or foreign file gives an
 /// [`Error::Format`] naming the file and the problem.
 pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
     let path = path.as_ref();
@@ -75,6 +76,7 @@ pub fn load_model_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
     // The HDF5 decoder is hardened against malformed input; this is a last line
     // of defence so that a decoder bug still surfaces as an error, not a crash.
     let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match kind {
+        FileKind::Zip if native::is_native(&bytes) => native::from_bytes(&bytes, path).map(|r| r.0),
         FileKind::Zip => keras_zip::load_bytes(bytes, path),
         FileKind::Hdf5 => h5_legacy::load_bytes(bytes, path),
         FileKind::Unknown => Err(Error::format(
