@@ -80,11 +80,16 @@ fn to_keras_config_round_trips_imported_models() {
         data("seq.keras"),
         data("states.keras"),
         data("tfkeras2_lstm.h5"),
+        data("layers_mix.keras"),
     ];
     for case in [
         "a_lstm_tanh",
         "b_lstm_relu",
         "c_stacked_lstm",
+        "d_bilstm_concat",
+        "e_lstm_attention",
+        "f_gru",
+        "g_lstm_dropout_bn_dense4",
         "h_train_trajectory",
     ] {
         files.push(root.join(case).join("model.keras"));

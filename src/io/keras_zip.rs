@@ -193,7 +193,7 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
         "saved_by": format!("lstmkit {}", env!("CARGO_PKG_VERSION")),
     }))
     .map_err(|e| Error::Other(format!("cannot serialise metadata.json: {e}")))?;
-    let weights = weights_h5(model)?;
+    let weights = weights_h5(model, true)?;
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut z = zip::ZipWriter::new(&mut buf);
@@ -216,7 +216,8 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
 
 /// `model.weights.h5` in Keras 3's layout: `layers/<group>/.../vars/<i>`,
 /// `layers/<group>/vars` carrying the layer name, `vars` the model name.
-fn weights_h5(model: &Model) -> Result<Vec<u8>> {
+/// `with_names = false` leaves out the `name` attributes, as older Keras 3 files do.
+fn weights_h5(model: &Model, with_names: bool) -> Result<Vec<u8>> {
     use hdf5_writer::{AttributeBuilder, DatasetBuilder, Hdf5Builder, WriteOptions};
     let h5err =
         |e: hdf5_writer::Error| Error::Other(format!("cannot encode model.weights.h5: {e}"));
@@ -230,7 +231,7 @@ fn weights_h5(model: &Model) -> Result<Vec<u8>> {
     let groups = order_group_names(&order);
     let mut b = Hdf5Builder::new()
         .group_attribute("vars", AttributeBuilder::fixed_string("name", &model.name));
-    for (name, _) in &order {
+    for (name, _) in order.iter().filter(|_| with_names) {
         b = b.group_attribute(
             format!("layers/{}/vars", groups[name]),
             AttributeBuilder::fixed_string("name", name),
@@ -299,4 +300,72 @@ fn date_saved() -> String {
         (rem / 60) % 60,
         rem % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Sequential;
+    use crate::nn::{Dense, LSTM};
+
+    fn stacked() -> Model {
+        // user names that differ from Keras' group names, as in fixture c:
+        // 'lstm_1' is stored as layers/lstm, 'lstm_2' as layers/lstm_1
+        Sequential::new(&[5, 2])
+            .add_named("lstm_1", LSTM::new(3).return_sequences(true))
+            .add_named("lstm_2", LSTM::new(4))
+            .add_named("lstm", Dense::new(1))
+            .build(3)
+            .unwrap()
+    }
+
+    #[test]
+    fn group_names_follow_class_and_model_order() {
+        let m = stacked();
+        let mut order = vec![(m.input_name.clone(), "InputLayer".to_string())];
+        order.extend(
+            m.nodes()
+                .iter()
+                .map(|n| (n.name.clone(), n.layer.class_name().to_string())),
+        );
+        let g = order_group_names(&order);
+        assert_eq!(g["lstm_1"], "lstm");
+        assert_eq!(g["lstm_2"], "lstm_1");
+        assert_eq!(g["lstm"], "dense");
+        assert_eq!(g["input_layer"], "input_layer");
+    }
+
+    #[test]
+    fn loads_by_name_attribute_and_by_order_without_it() {
+        let m = stacked();
+        for with_names in [true, false] {
+            let h5 = weights_h5(&m, with_names).unwrap();
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            {
+                use std::io::Write;
+                let mut z = zip::ZipWriter::new(&mut bytes);
+                let o = zip::write::SimpleFileOptions::default();
+                z.start_file("config.json", o).unwrap();
+                z.write_all(&serde_json::to_vec(&m.to_keras_config()).unwrap())
+                    .unwrap();
+                z.start_file("model.weights.h5", o).unwrap();
+                z.write_all(&h5).unwrap();
+                z.finish().unwrap();
+            }
+            let back = load_bytes(bytes.into_inner(), Path::new("mem.keras")).unwrap();
+            assert_eq!(
+                back.get_weights(),
+                m.get_weights(),
+                "with_names={with_names}"
+            );
+        }
+    }
+
+    #[test]
+    fn date_saved_has_keras_format() {
+        let d = date_saved();
+        assert_eq!(d.len(), 19, "{d}");
+        assert_eq!(&d[10..11], "@");
+        assert!(d.starts_with("20"), "{d}");
+    }
 }
