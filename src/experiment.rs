@@ -405,6 +405,11 @@ pub struct FitSpec {
     /// Shuffle the training windows each epoch (default true).
     #[serde(default = "d_true")]
     pub shuffle: bool,
+    /// Draw a new permutation each epoch (default true, Keras' documented
+    /// semantics); false reuses one permutation for every epoch, which is
+    /// what seeded Keras 3 on TensorFlow does.
+    #[serde(default = "d_true")]
+    pub reshuffle_each_epoch: bool,
     /// Seed of the weights and of the shuffling (default 42).
     #[serde(default = "d_seed")]
     pub seed: u64,
@@ -419,6 +424,7 @@ impl Default for FitSpec {
             epochs: d_epochs(),
             batch_size: d_batch(),
             shuffle: true,
+            reshuffle_each_epoch: true,
             seed: d_seed(),
             verbose: d_verbose(),
         }
@@ -946,6 +952,7 @@ impl Experiment {
             .epochs(self.fit.epochs)
             .batch_size(self.fit.batch_size)
             .shuffle(self.fit.shuffle)
+            .reshuffle_each_epoch(self.fit.reshuffle_each_epoch)
             .seed(self.fit.seed)
             .verbose(self.fit.verbose);
         if !prepared.val.is_empty() {

@@ -64,6 +64,11 @@ pub struct FitOptions {
     /// validation), as Keras users do with `model.reset_states()` between
     /// one-epoch `fit` calls. Default false (Keras' `fit` never resets).
     pub reset_states_each_epoch: bool,
+    /// Draw a new permutation every epoch (true, Keras' documented `shuffle`
+    /// semantics) or one permutation reused by every epoch (false: what Keras 3
+    /// on the TensorFlow backend actually does after `keras.utils.set_random_seed`,
+    /// since its seeded shuffle op restarts with each epoch's iterator).
+    pub reshuffle_each_epoch: bool,
 }
 
 impl Default for FitOptions {
@@ -84,6 +89,7 @@ impl FitOptions {
             validation_data: None,
             initial_epoch: 0,
             reset_states_each_epoch: false,
+            reshuffle_each_epoch: true,
             verbose: 1,
         }
     }
@@ -123,6 +129,11 @@ impl FitOptions {
         self
     }
 
+    /// Sets `reshuffle_each_epoch`.
+    pub fn reshuffle_each_epoch(mut self, r: bool) -> Self {
+        self.reshuffle_each_epoch = r;
+        self
+    }
     /// Sets `initial_epoch`.
     pub fn initial_epoch(mut self, e: usize) -> Self {
         self.initial_epoch = e;
@@ -295,10 +306,13 @@ impl Model {
         let mut order: Vec<usize> = (0..n).collect();
         // Resuming at `initial_epoch` replays the earlier epochs' shuffles, so that
         // epoch e sees the same batches whether the run was interrupted or not.
-        if opts.shuffle {
+        if opts.shuffle && opts.reshuffle_each_epoch {
             for _ in 0..opts.initial_epoch {
                 rng.shuffle(&mut order);
             }
+        } else if opts.shuffle {
+            // one permutation for every epoch
+            rng.shuffle(&mut order);
         }
         let mut xb = Tensor::default();
         let mut yb = Tensor::default();
@@ -325,7 +339,7 @@ impl Model {
                 .learning_rate()
                 .map(crate::train::history::lr_to_f64)
                 .unwrap_or(0.0);
-            if opts.shuffle {
+            if opts.shuffle && opts.reshuffle_each_epoch {
                 rng.shuffle(&mut order);
             }
             let (mut sum, mut count) = (0.0f64, 0usize);
@@ -497,6 +511,39 @@ mod tests {
         let h = m.fit_with_callbacks(&x, &y, &opts, &mut [&mut t]).unwrap();
         assert!(t.stopped_at.is_some());
         assert_eq!(h.len(), t.stopped_at.unwrap().0 + 1);
+    }
+
+    #[test]
+    fn one_permutation_for_every_epoch_when_asked() {
+        // With reshuffle_each_epoch = false, training twice for one epoch from
+        // the same start with the same seed equals the first two epochs' batches
+        // being identical: check that epoch 2 of a 2-epoch run equals a manual
+        // replay with the same permutation.
+        let (x, y) = data(20);
+        let opts = FitOptions::new()
+            .epochs(2)
+            .batch_size(8)
+            .seed(9)
+            .reshuffle_each_epoch(false)
+            .verbose(0);
+        let mut a = model(1e-2);
+        a.fit(&x, &y, &opts).unwrap();
+        let mut order: Vec<usize> = (0..20).collect();
+        Rng::new(9).shuffle(&mut order);
+        let mut b = model(1e-2);
+        let (mut xb, mut yb) = (Tensor::default(), Tensor::default());
+        for _ in 0..2 {
+            for chunk in order.chunks(8) {
+                gather(&x, chunk, &mut xb);
+                gather(&y, chunk, &mut yb);
+                b.train_on_batch(&xb, &yb).unwrap();
+            }
+        }
+        assert_eq!(a.get_weights(), b.get_weights());
+        let mut c = model(1e-2);
+        c.fit(&x, &y, &opts.clone().reshuffle_each_epoch(true))
+            .unwrap();
+        assert_ne!(a.get_weights(), c.get_weights());
     }
 
     #[test]
