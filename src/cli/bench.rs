@@ -1,4 +1,6 @@
-//! `lstmkit bench train --model m1|m2|m3|m4|big [--json]`: training-step speed.
+//! `lstmkit bench train --model m1|m2|m3|m4|big [--json]`: training-step speed;
+//! `lstmkit bench predict --model m1 [--json]`: single-window inference latency
+//! ([`Model::predict_one`]).
 
 use crate::error::{Error, Result};
 use crate::model::{Graph, Model, Sequential};
@@ -12,7 +14,8 @@ use crate::train::{Loss, Optimizer};
 /// Arguments of `lstmkit bench`.
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// What to measure: `train` (forward + backward + Adam step).
+    /// What to measure: `train` (forward + backward + Adam step) or `predict`
+    /// (one window through `Model::predict_one`, µs per call).
     pub what: String,
     /// m1 | m2 | m3 | m4 | big (the seed's models: m3 = Bidirectional(LSTM(50)),
     /// m4 = LSTM(64) → Attention([h, h]) → GlobalAveragePooling1D → Dense(1)).
@@ -89,9 +92,12 @@ pub fn bench_model(name: &str) -> Result<(Model, usize, usize, usize)> {
 
 /// Runs the benchmark.
 pub fn run(a: BenchArgs) -> Result<()> {
+    if a.what == "predict" {
+        return run_predict(&a);
+    }
     if a.what != "train" {
         return Err(Error::Config(format!(
-            "unknown benchmark '{}' (train)",
+            "unknown benchmark '{}' (train, predict)",
             a.what
         )));
     }
@@ -154,6 +160,59 @@ pub fn run(a: BenchArgs) -> Result<()> {
             med,
             a.steps,
             b as f64 / (med / 1e3)
+        );
+    }
+    Ok(())
+}
+
+/// Single-window latency: `steps` × 100 timed calls of `predict_one` on 8
+/// rotating random windows, after a warm-up.
+fn run_predict(a: &BenchArgs) -> Result<()> {
+    let (mut model, t, f, _) = bench_model(&a.model)?;
+    let mut rng = Rng::new(1);
+    let windows: Vec<Vec<f32>> = (0..8)
+        .map(|_| (0..t * f).map(|_| rng.uniform(0.0, 1.0) as f32).collect())
+        .collect();
+    let mut sink = 0.0f32;
+    for k in 0..2000 {
+        sink += model.predict_one(&windows[k % 8])?[0];
+    }
+    // per-call times from batches of 100 calls (the clock's own cost stays negligible)
+    let reps = a.steps.max(10);
+    let mut per_call = Vec::with_capacity(reps);
+    for r in 0..reps {
+        let t0 = std::time::Instant::now();
+        for k in 0..100 {
+            sink += model.predict_one(&windows[(r + k) % 8])?[0];
+        }
+        per_call.push(t0.elapsed().as_secs_f64() * 1e6 / 100.0);
+    }
+    per_call.sort_by(|x, y| x.total_cmp(y));
+    let med = per_call[per_call.len() / 2];
+    let p10 = per_call[per_call.len() / 10];
+    let out = serde_json::json!({
+        "bench": "predict",
+        "model": a.model,
+        "batch": 1,
+        "timesteps": t,
+        "features": f,
+        "calls": reps * 100,
+        "us_per_window": med,
+        "us_per_window_p10": p10,
+        "windows_per_s": 1e6 / med,
+        "threads": rayon::current_num_threads(),
+        "simd": format!("{:?}", crate::nn::activation::simd_level()),
+        "checksum": sink,
+    });
+    if a.json {
+        println!("{out}");
+    } else {
+        println!(
+            "{}: {:.2} µs per window (median of {} batches of 100 calls), {:.0} windows/s",
+            a.model,
+            med,
+            reps,
+            1e6 / med
         );
     }
     Ok(())

@@ -5,6 +5,7 @@
 
 mod bench;
 pub mod evaluate;
+pub mod forecast;
 mod predict;
 pub mod train;
 pub mod tune;
@@ -29,6 +30,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Re-score a model saved by `train` on an experiment's test data.
     Evaluate(evaluate::EvaluateArgs),
+    /// Forecast N steps after the end of a CSV series with a model saved by `train`.
+    Forecast(forecast::ForecastArgs),
     /// Hyper-parameter search over an experiment file (workers share a study in SQLite or PostgreSQL).
     Tune(tune::TuneArgs),
 }
@@ -49,6 +52,7 @@ pub fn main() -> i32 {
         Command::Train(a) => train::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::Tune(a) => tune::run(a),
+        Command::Forecast(a) => forecast::run(a),
     };
     match result {
         Ok(()) => 0,

@@ -1,0 +1,109 @@
+//! `lstmkit forecast --model M --data CSV --steps N [--exog known|hold]
+//! [--out forecast.csv] [--plot forecast.png]`: multi-step forecast after the
+//! end of a CSV series, in original units, with the data pipeline (scalers,
+//! window geometry, differencing) stored in the model file.
+
+use std::path::{Path, PathBuf};
+
+use crate::data::{load_csv, Pipeline};
+use crate::error::{Error, Result};
+use crate::forecast::{forecast, plot_forecast, Exog, ForecastOptions};
+use crate::io::native;
+use crate::model::Model;
+
+/// Arguments of `lstmkit forecast`.
+#[derive(clap::Args, Debug)]
+pub struct ForecastArgs {
+    /// Model file written by `lstmkit train` (native `.lstmkit`, or the JSON model file).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// CSV with the history (the same columns the model was trained on).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Number of steps to forecast.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: u64,
+    /// How input features that are not targets continue: `known` (their future
+    /// values are the CSV's last N rows) or `hold` (last value held). Required
+    /// when the model has such inputs.
+    #[arg(long)]
+    pub exog: Option<Exog>,
+    /// Write the forecast as CSV here (default: print it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Draw the history and the forecast of the first target into this PNG.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// History rows shown in the plot.
+    #[arg(long, default_value_t = 200)]
+    pub plot_history: usize,
+}
+
+impl clap::ValueEnum for Exog {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Exog::Known, Exog::Hold]
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            Exog::Known => "known",
+            Exog::Hold => "hold",
+        }))
+    }
+}
+
+/// Loads a model and its data pipeline from a native file or `lstmkit train`'s JSON model file.
+pub fn load_with_pipeline(path: &Path) -> Result<(Model, Pipeline)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if native::is_native(&bytes) {
+        let (model, extras) = native::from_bytes(&bytes, path)?;
+        let pipeline = extras.pipeline()?.ok_or_else(|| {
+            Error::format(
+                path,
+                "the model file holds no data pipeline (scalers, timesteps, horizon); \
+                 forecasting needs a model saved by `lstmkit train`",
+            )
+        })?;
+        return Ok((model, pipeline));
+    }
+    if bytes.first() == Some(&b'{') {
+        let saved = crate::experiment::SavedModel::load(path)?;
+        return Ok((saved.model()?, saved.pipeline.clone()));
+    }
+    Err(Error::format(
+        path,
+        "not a model saved by `lstmkit train` (a native .lstmkit file or its JSON model file); \
+         Keras files hold no data pipeline to forecast with",
+    ))
+}
+
+/// Runs the command.
+pub fn run(a: ForecastArgs) -> Result<()> {
+    let (mut model, pipeline) = load_with_pipeline(&a.model)?;
+    let frame = load_csv(&a.data, &pipeline.csv_options())?;
+    let mut opts = ForecastOptions::new(a.steps as usize);
+    opts.exog = a.exog;
+    let f = forecast(&mut model, &pipeline, &frame, &opts)?;
+    let csv = f.to_csv();
+    match &a.out {
+        Some(p) => {
+            crate::io::atomic_write(p, |w| std::io::Write::write_all(w, csv.as_bytes()))?;
+            eprintln!(
+                "{}-step {} forecast of {} after {} history rows written to {}",
+                f.steps,
+                serde_json::to_value(f.method)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                f.targets.join(", "),
+                f.history_rows,
+                p.display()
+            );
+        }
+        None => print!("{csv}"),
+    }
+    if let Some(p) = &a.plot {
+        plot_forecast(p, &frame, &f, 0, a.plot_history)?;
+        eprintln!("plot written to {}", p.display());
+    }
+    Ok(())
+}

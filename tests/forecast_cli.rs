@@ -1,0 +1,111 @@
+//! `lstmkit forecast` end to end: a native model file carrying its data
+//! pipeline, a CSV, a forecast CSV and a PNG.
+
+use std::process::Command;
+
+use lstmkit::data::{load_csv, prepare_frame, DataSpec, Frame};
+use lstmkit::forecast::{forecast, Exog, ForecastOptions};
+use lstmkit::io::native::{self, Extras};
+use lstmkit::model::Sequential;
+use lstmkit::nn::{Dense, LSTM};
+
+fn write_csv(path: &std::path::Path, n: usize) {
+    let mut s = String::from("date,temp,hum\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "2020-01-{:03},{},{}\n",
+            i,
+            15.0 + 5.0 * (i as f64 * 0.3).sin(),
+            60.0 + 10.0 * (i as f64 * 0.1).cos()
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn forecast_cli_writes_csv_and_plot_and_needs_an_exog_choice() {
+    let dir = std::env::temp_dir().join(format!("lstmkit-fcli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("weather.csv");
+    write_csv(&csv, 80);
+    let mut spec = DataSpec::new(&csv, &["temp"]);
+    spec.time_column = Some("date".into());
+    spec.features = Some(vec!["temp".into(), "hum".into()]);
+    spec.timesteps = 6;
+    let frame: Frame = spec.load_frame(&dir).unwrap();
+    let p = prepare_frame(&spec, frame).unwrap();
+    let mut model = Sequential::new(&[6, 2])
+        .add(LSTM::new(5))
+        .add(Dense::new(1))
+        .build(3)
+        .unwrap();
+    let mpath = dir.join("m.lstmkit");
+    let extras = Extras {
+        data: Some(Extras::data_blob(Some(&spec), &p.pipeline)),
+        ..Extras::default()
+    };
+    native::save(&model, &mpath, &extras).unwrap();
+    let bin = env!("CARGO_BIN_EXE_lstmkit");
+
+    // a multivariate model without --exog: an error that names the choice
+    let o = Command::new(bin)
+        .args(["forecast", "--model"])
+        .arg(&mpath)
+        .args(["--data"])
+        .arg(&csv)
+        .args(["--steps", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("hum") && err.contains("known") && err.contains("hold"),
+        "{err}"
+    );
+
+    let out = dir.join("f.csv");
+    let png = dir.join("f.png");
+    let o = Command::new(bin)
+        .args(["forecast", "--model"])
+        .arg(&mpath)
+        .args(["--data"])
+        .arg(&csv)
+        .args(["--steps", "5", "--exog", "known", "--out"])
+        .arg(&out)
+        .arg("--plot")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "step,time,temp");
+    assert_eq!(lines.len(), 6);
+    assert!(lines[1].starts_with("1,2020-01-075,"), "{}", lines[1]);
+    // the same numbers as the library call
+    let frame = load_csv(&csv, &p.pipeline.csv_options()).unwrap();
+    let f = forecast(
+        &mut model,
+        &p.pipeline,
+        &frame,
+        &ForecastOptions::new(5).exog(Exog::Known),
+    )
+    .unwrap();
+    assert_eq!(text, f.to_csv());
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+
+    // a model file without a data pipeline is refused with a reason
+    let bare = dir.join("bare.lstmkit");
+    native::save(&model, &bare, &Extras::default()).unwrap();
+    let o = Command::new(bin)
+        .args(["forecast", "--model"])
+        .arg(&bare)
+        .args(["--data"])
+        .arg(&csv)
+        .args(["--steps", "2", "--exog", "hold"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no data pipeline"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
