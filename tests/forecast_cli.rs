@@ -109,3 +109,39 @@ fn forecast_cli_writes_csv_and_plot_and_needs_an_exog_choice() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no data pipeline"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn train_writes_a_native_file_that_forecast_reads() {
+    let dir = std::env::temp_dir().join(format!("lstmkit-train-fc-{}", std::process::id()));
+    let bin = env!("CARGO_BIN_EXE_lstmkit");
+    let o = Command::new(bin)
+        .args(["train", "--epochs", "1", "--quiet", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = dir.join("model.lstmkit");
+    let (model, extras) = native::load(&m).unwrap();
+    assert!(model.optimizer().unwrap().iterations > 0);
+    assert!(extras.pipeline().unwrap().is_some() && extras.history.is_some());
+    let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/co2_weekly.csv");
+    let out = dir.join("f.csv");
+    let o = Command::new(bin)
+        .args(["forecast", "--model"])
+        .arg(&m)
+        .arg("--data")
+        .arg(&csv)
+        .args(["--steps", "4", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 5, "{text}");
+    // CO2 stays in a plausible range (ppm) right after the last observation
+    for line in text.lines().skip(1) {
+        let v: f64 = line.split(',').last().unwrap().parse().unwrap();
+        assert!((300.0..500.0).contains(&v), "{line}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

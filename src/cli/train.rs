@@ -4,7 +4,7 @@
 //! Without `--config`, runs the seed's m1 (LSTM(50, relu) → Dense(1), Adam
 //! 1e-3, EarlyStopping(10, restore best) + ReduceLROnPlateau(0.2, 5)) on the
 //! bundled weekly CO₂ series. Writes, each atomically:
-//! `DIR/model.json`, `DIR/metrics.json`, `DIR/history.csv`,
+//! `DIR/model.json`, `DIR/model.lstmkit` (native file, see `docs/FORMAT.md`), `DIR/metrics.json`, `DIR/history.csv`,
 //! `DIR/predictions.png`, `DIR/loss.png`.
 
 use std::path::{Path, PathBuf};
@@ -132,6 +132,20 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let o = exp.run_prepared(prepared, &a.out, |m| println!("{}", m.summary()))?;
     let model_path = a.out.join("model.json");
     SavedModel::new(&o.model, &exp.layers, &o.prepared.pipeline).save(&model_path)?;
+    // the native file: weights, optimiser state, RNG, data pipeline, history, experiment
+    let extras = crate::io::native::Extras {
+        data: Some(crate::io::native::Extras::data_blob(
+            Some(&exp.data),
+            &o.prepared.pipeline,
+        )),
+        history: serde_json::to_value(&o.history).ok(),
+        train: Some(serde_json::json!({
+            "experiment": serde_json::to_value(&exp).ok(),
+            "epochs_run": o.epochs_run,
+            "best_epoch": o.best_epoch,
+        })),
+    };
+    crate::io::native::save(&o.model, a.out.join("model.lstmkit"), &extras)?;
     let metrics = metrics_json(&o, "model.json")?;
     let js = serde_json::to_string_pretty(&metrics)
         .map_err(|e| Error::Other(format!("cannot serialise the metrics: {e}")))?;
