@@ -140,7 +140,7 @@ fn train_writes_a_native_file_that_forecast_reads() {
     assert_eq!(text.lines().count(), 5, "{text}");
     // CO2 stays in a plausible range (ppm) right after the last observation
     for line in text.lines().skip(1) {
-        let v: f64 = line.split(',').last().unwrap().parse().unwrap();
+        let v: f64 = line.split(',').next_back().unwrap().parse().unwrap();
         assert!((300.0..500.0).contains(&v), "{line}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
