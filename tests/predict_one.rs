@@ -1,11 +1,51 @@
-//! The single-window fast path: same numbers as `predict`.
+//! The single-window fast path: same numbers as `predict`, and no heap
+//! allocation per call once warm (checked with a counting allocator).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lstmkit::model::Sequential;
 use lstmkit::nn::{Activation, Dense, LSTM};
 use lstmkit::Tensor;
 
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        if COUNT_HERE.with(|c| c.get()) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        if COUNT_HERE.with(|c| c.get()) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn counted<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    COUNT_HERE.with(|c| c.set(true));
+    let r = f();
+    COUNT_HERE.with(|c| c.set(false));
+    (r, ALLOCS.load(Ordering::Relaxed) - before)
+}
+
 #[test]
-fn predict_one_matches_predict() {
+fn predict_one_matches_predict_and_does_not_allocate() {
     // the m1 benchmark model and a stacked one
     for (mut m, t, f) in [
         (
@@ -42,6 +82,24 @@ fn predict_one_matches_predict() {
                 .predict(&Tensor::new(&[1, t, f], w.clone()).unwrap())
                 .unwrap();
             assert_eq!(one, batch.data);
+        }
+        m.predict_one(&windows[0]).unwrap();
+        let (sum, n) = counted(|| {
+            let mut s = 0.0f32;
+            for k in 0..1000 {
+                s += m.predict_one(&windows[k % 5]).unwrap()[0];
+            }
+            s
+        });
+        assert!(sum.is_finite());
+        // lstmkit's own GEMM kernel (AVX-512) allocates nothing; the `gemm`
+        // crate used on other CPUs allocates a small bookkeeping vector per call
+        let own_kernel = lstmkit::nn::gemm::backend() == lstmkit::nn::gemm::Backend::Native
+            && lstmkit::nn::activation::simd_level() == lstmkit::nn::activation::SimdLevel::Avx512;
+        if own_kernel {
+            assert_eq!(n, 0, "{n} heap allocations in 1000 warm predict_one calls");
+        } else {
+            println!("allocation check skipped: no AVX-512 here, the gemm crate runs ({n} allocations in 1000 calls)");
         }
     }
 }
