@@ -102,6 +102,49 @@ pub enum LayerSpec {
     Lstm(LstmSpec),
     /// `keras.layers.Dense`.
     Dense(DenseSpec),
+    /// `keras.layers.GRU` (Keras' arguments, e.g. `units`, `reset_after`, `dropout`).
+    Gru(KerasArgs),
+    /// `keras.layers.Bidirectional`: `layer = { type = "lstm", units = 50 }`,
+    /// `merge_mode` = concat | sum | mul | ave | none.
+    Bidirectional(KerasArgs),
+    /// `keras.layers.Attention` on `inputs = [query, value]` or `[query, value, key]`
+    /// (`use_scale`, `score_mode`, `dropout`, `use_causal_mask`, `return_attention_scores`).
+    Attention(KerasArgs),
+    /// `keras.layers.Dropout` (`rate`, `noise_shape` with 0 for None).
+    Dropout(KerasArgs),
+    /// `keras.layers.BatchNormalization` (`momentum`, `epsilon`, `center`, `scale`).
+    BatchNormalization(KerasArgs),
+    /// `keras.layers.LayerNormalization` (`epsilon`, `center`, `scale`).
+    LayerNormalization(KerasArgs),
+    /// `keras.layers.GlobalAveragePooling1D`.
+    #[serde(rename = "global_average_pooling1d")]
+    GlobalAveragePooling1d(KerasArgs),
+    /// `keras.layers.GlobalMaxPooling1D`.
+    #[serde(rename = "global_max_pooling1d")]
+    GlobalMaxPooling1d(KerasArgs),
+    /// `keras.layers.Flatten`.
+    Flatten(KerasArgs),
+    /// `keras.layers.TimeDistributed`: `layer = { type = "dense", units = 1 }`.
+    TimeDistributed(KerasArgs),
+    /// `keras.layers.Concatenate` (`axis`, default −1) over several `inputs`.
+    Concatenate(KerasArgs),
+    /// `keras.layers.Add` over several `inputs`.
+    Add(KerasArgs),
+}
+
+/// The entry of a layer type given by Keras' own arguments (checked by
+/// [`crate::io::registry::layer_from_table`]: unknown keys are errors).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KerasArgs {
+    /// Layer name (default: Keras' automatic name, e.g. `gru`, `gru_1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Input layers by name (`"input"` = the model input); default: the previous layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<String>>,
+    /// The layer's arguments, with Keras' names.
+    #[serde(flatten)]
+    pub args: serde_json::Map<String, serde_json::Value>,
 }
 
 fn d_tanh() -> String {
@@ -153,6 +196,12 @@ pub struct LstmSpec {
     /// Recurrent kernel penalty.
     #[serde(default)]
     pub recurrent_regularizer: Option<RegSpec>,
+    /// Input dropout rate (training only; one mask per sequence, as Keras 3).
+    #[serde(default)]
+    pub dropout: f32,
+    /// Recurrent dropout rate (training only; one mask per sequence and gate).
+    #[serde(default)]
+    pub recurrent_dropout: f32,
     /// Bias penalty.
     #[serde(default)]
     pub bias_regularizer: Option<RegSpec>,
@@ -188,22 +237,50 @@ pub struct DenseSpec {
 }
 
 impl LayerSpec {
+    /// The generic entries: (experiment type, arguments).
+    fn keras_args(&self) -> Option<(&'static str, &KerasArgs)> {
+        Some(match self {
+            LayerSpec::Lstm(_) | LayerSpec::Dense(_) => return None,
+            LayerSpec::Gru(a) => ("gru", a),
+            LayerSpec::Bidirectional(a) => ("bidirectional", a),
+            LayerSpec::Attention(a) => ("attention", a),
+            LayerSpec::Dropout(a) => ("dropout", a),
+            LayerSpec::BatchNormalization(a) => ("batch_normalization", a),
+            LayerSpec::LayerNormalization(a) => ("layer_normalization", a),
+            LayerSpec::GlobalAveragePooling1d(a) => ("global_average_pooling1d", a),
+            LayerSpec::GlobalMaxPooling1d(a) => ("global_max_pooling1d", a),
+            LayerSpec::Flatten(a) => ("flatten", a),
+            LayerSpec::TimeDistributed(a) => ("time_distributed", a),
+            LayerSpec::Concatenate(a) => ("concatenate", a),
+            LayerSpec::Add(a) => ("add", a),
+        })
+    }
     fn name(&self) -> Option<&str> {
         match self {
             LayerSpec::Lstm(s) => s.name.as_deref(),
             LayerSpec::Dense(s) => s.name.as_deref(),
+            other => other.keras_args().and_then(|(_, a)| a.name.as_deref()),
         }
     }
     fn inputs(&self) -> Option<&[String]> {
         match self {
             LayerSpec::Lstm(s) => s.inputs.as_deref(),
             LayerSpec::Dense(s) => s.inputs.as_deref(),
+            other => other.keras_args().and_then(|(_, a)| a.inputs.as_deref()),
         }
     }
     fn class_name(&self) -> &'static str {
         match self {
             LayerSpec::Lstm(_) => "LSTM",
             LayerSpec::Dense(_) => "Dense",
+            other => {
+                let kind = other.keras_args().map(|(k, _)| k).unwrap_or("");
+                crate::io::registry::EXPERIMENT_TYPES
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map(|(_, c)| *c)
+                    .unwrap_or("Layer")
+            }
         }
     }
 
@@ -230,7 +307,9 @@ impl LayerSpec {
                     .return_sequences(s.return_sequences)
                     .go_backwards(s.go_backwards)
                     .use_bias(s.use_bias)
-                    .unit_forget_bias(s.unit_forget_bias);
+                    .unit_forget_bias(s.unit_forget_bias)
+                    .dropout(s.dropout)
+                    .recurrent_dropout(s.recurrent_dropout);
                 if let Some(r) = s.kernel_regularizer {
                     l = l.kernel_regularizer(r.to_reg("kernel_regularizer", label)?);
                 }
@@ -262,6 +341,15 @@ impl LayerSpec {
                 }
                 Box::new(l)
             }
+            other => match other.keras_args() {
+                Some((kind, a)) => crate::io::registry::layer_from_table(kind, &a.args, label)?,
+                None => {
+                    return Err(Error::Other(format!(
+                        "layer '{label}': no builder for {}",
+                        other.class_name()
+                    )))
+                }
+            },
         })
     }
 }
