@@ -91,10 +91,12 @@ fn tune_two_workers_resume_and_status() {
     ] {
         assert!(t.contains(k), "{k}: {t}");
     }
-    let best = dir.join("out/s/best_model.json");
-    let saved = lstmkit::experiment::SavedModel::load(&best).unwrap();
-    let units = saved.weights[1].0[0]; // recurrent kernel: (units, 4 units)
-    assert!(units == 4 || units == 8, "{:?}", saved.weights[1].0);
+    let best = dir.join("out/s/best_model.lstmkit");
+    let (model, extras) = lstmkit::io::native::load(&best).unwrap();
+    let w = model.get_weights();
+    let units = w[1].shape[0]; // recurrent kernel: (units, 4 units)
+    assert!(units == 4 || units == 8, "{:?}", w[1].shape);
+    assert!(extras.pipeline().unwrap().is_some());
     let logs: Vec<_> = std::fs::read_dir(dir.join("out/s"))
         .unwrap()
         .filter_map(|e| e.ok())

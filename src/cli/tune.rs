@@ -13,7 +13,7 @@
 //! binary) and shows a live table; running the same command again resumes
 //! the study, and the same command on other machines with one PostgreSQL
 //! URL adds workers to it. Trial models go to `DIR/NAME/trial-NNNN/`, and
-//! the best one is copied to `DIR/NAME/best_model.json`.
+//! the best one is copied to `DIR/NAME/best_model.lstmkit` (the native model file).
 
 use crate::error::{Error, Result};
 use crate::experiment::{base_dir_of, write_atomic};
@@ -363,7 +363,7 @@ fn summary(
             if src.exists() && !copy_best {
                 println!("best trial's model: {}", src.display());
             } else if src.exists() {
-                let dst = study_dir.join("best_model.json");
+                let dst = study_dir.join("best_model.lstmkit");
                 let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
                 write_atomic(&dst, &bytes)?;
                 println!("best model: {}", dst.display());

@@ -6,15 +6,16 @@
 //! so pruners can stop a trial; Hyperband trials train for `tuner/epochs`
 //! epochs and continue from their parent trial's saved model when it is on
 //! this machine (else they train from scratch for all their epochs).
-//! Every trial's model is saved as `OUT/trial-NNNN/model.json`, the format
-//! `lstmkit train` writes.
+//! Every trial's model is saved as `OUT/trial-NNNN/model.lstmkit` (the
+//! native model file, with the data pipeline, as `lstmkit forecast` reads it).
 
 use super::study::{Metrics, TrialContext};
 use super::toml_space::{self, TomlSpace};
 use super::trial::Direction;
 use crate::data::{prepare, Prepared};
 use crate::error::{Error, Result};
-use crate::experiment::{Experiment, SavedModel};
+use crate::experiment::Experiment;
+use crate::io::native::{self, Extras};
 use crate::train::{Callback, Control, EarlyStopping, FitOptions, Logs};
 use crate::Tensor;
 use std::collections::BTreeMap;
@@ -62,7 +63,7 @@ impl Callback for Reporter<'_, '_> {
 pub fn trial_model_path(out_dir: &Path, number: i64) -> PathBuf {
     out_dir
         .join(format!("trial-{number:04}"))
-        .join("model.json")
+        .join("model.lstmkit")
 }
 
 impl ExperimentObjective {
@@ -146,12 +147,8 @@ impl ExperimentObjective {
             if let Some(parent) = ctx.parent() {
                 let p = trial_model_path(&self.out_dir, parent);
                 if p.exists() {
-                    let saved = SavedModel::load(&p)?;
-                    let w: Vec<Tensor> = saved
-                        .weights
-                        .iter()
-                        .map(|(s, d)| Tensor::new(s, d.clone()))
-                        .collect::<Result<_>>()?;
+                    let (parent_model, _) = native::load(&p)?;
+                    let w: Vec<Tensor> = parent_model.get_weights();
                     model.set_weights(&w)?;
                     initial_epoch = ctx.initial_epoch().min(epochs);
                 }
@@ -200,8 +197,18 @@ impl ExperimentObjective {
         if let Some(e) = rep.error.take() {
             return Err(e);
         }
-        SavedModel::new(&model, &exp.layers, &prepared.pipeline)
-            .save(&trial_model_path(&self.out_dir, rep.ctx.number))?;
+        let extras = Extras {
+            data: Some(Extras::data_blob(Some(&exp.data), &prepared.pipeline)),
+            history: None,
+            train: Some(serde_json::json!({
+                "tune": {"trial": rep.ctx.number, "values": rep.ctx.values()},
+            })),
+        };
+        native::save(
+            &model,
+            trial_model_path(&self.out_dir, rep.ctx.number),
+            &extras,
+        )?;
         // Best value over epochs of every logged metric.
         let mut best: BTreeMap<String, f64> = BTreeMap::new();
         for logs in &rep.logs {
