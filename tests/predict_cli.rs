@@ -63,6 +63,23 @@ fn predicts_keras_and_h5_models_like_keras() {
         println!("predict {file} --batch-size {bs}: max |Δ| = {d:.3e}");
         assert!(d <= 1e-5);
     }
+    // the same model re-saved in lstmkit's native format
+    let native = dir.join("model.lstmkit");
+    let m = lstmkit::io::load_model(case.join("model.keras")).unwrap();
+    lstmkit::io::native::save(&m, &native, &Default::default()).unwrap();
+    let out = dir.join("native.npy");
+    let (code, err) = predict(&[
+        "--model",
+        s(&native),
+        "--input",
+        s(&case.join("x.npy")),
+        "--output",
+        s(&out),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let d = npy::read(&out).unwrap().max_abs_diff(&want);
+    println!("predict model.lstmkit: max |Δ| = {d:.3e}");
+    assert!(d <= 1e-5);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -9,7 +9,8 @@ use crate::io::{load_model, npy};
 /// Arguments of `lstmkit predict`.
 #[derive(clap::Args, Debug)]
 pub struct PredictArgs {
-    /// Model file: Keras `.keras`, legacy Keras `.h5`.
+    /// Model file: lstmkit's native `.lstmkit`, Keras `.keras` or legacy Keras `.h5`
+    /// (recognised by content, not by extension).
     #[arg(long)]
     pub model: PathBuf,
     /// Input array (.npy, float32 or float64), shape (samples, timesteps, features).

@@ -75,18 +75,20 @@ pub fn load_model_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
     let kind = sniff(&bytes);
     // The HDF5 decoder is hardened against malformed input; this is a last line
     // of defence so that a decoder bug still surfaces as an error, not a crash.
-    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match kind {
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match kind {
         FileKind::Zip if native::is_native(&bytes) => native::from_bytes(&bytes, path).map(|r| r.0),
         FileKind::Zip => keras_zip::load_bytes(bytes, path),
         FileKind::Hdf5 => h5_legacy::load_bytes(bytes, path),
         FileKind::Unknown => Err(Error::format(
             path,
             format!(
-                "not a model file: expected a Keras .keras (zip) or .h5 (HDF5) file, \
+                "not a model file: expected an lstmkit model, a Keras .keras (zip) or .h5 (HDF5) file, \
                  the file starts with {}",
                 describe_start(&bytes)
             ),
         )),
+    }
     }));
     match res {
         Ok(r) => r,
