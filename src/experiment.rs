@@ -588,7 +588,7 @@ pub struct ReduceLrSpec {
 }
 
 fn d_ckpt() -> String {
-    "checkpoint-{epoch:03d}.json".into()
+    "checkpoint-{epoch:03d}.lstmkit".into()
 }
 
 /// `[callbacks.model_checkpoint]`: path pattern relative to the output folder.
@@ -696,8 +696,8 @@ pub struct Outcome {
     pub train_seconds: f64,
 }
 
-/// A saved model in the interim JSON format of `lstmkit train`: the layer
-/// specs, the weights and the fitted data pipeline.
+/// A model as JSON: the layer specs, the weights and the fitted data
+/// pipeline (used by `lstmkit tune`; `lstmkit train` writes the native format).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SavedModel {
     /// Always `lstmkit-experiment-model`.
@@ -978,13 +978,12 @@ impl Experiment {
             v.push(Box::new(self.reduce_lr(r)));
         }
         if let Some(k) = &c.model_checkpoint {
-            let layers = self.layers.clone();
-            let pipe = pipeline.clone();
+            let extras = self.extras(pipeline, None);
             let pattern = out_dir.join(&k.filepath).to_string_lossy().to_string();
             v.push(Box::new(
                 ModelCheckpoint::new(
                     &pattern,
-                    Box::new(move |m: &Model, p: &Path| SavedModel::new(m, &layers, &pipe).save(p)),
+                    Box::new(move |m: &Model, p: &Path| crate::io::native::save(m, p, &extras)),
                 )
                 .monitor(&k.monitor)
                 .save_best_only(k.save_best_only)
@@ -999,6 +998,23 @@ impl Experiment {
             ));
         }
         v
+    }
+
+    /// What the native model file stores besides the model: the `[data]`
+    /// spec with the fitted pipeline, the history, and this experiment.
+    pub fn extras(
+        &self,
+        pipeline: &Pipeline,
+        history: Option<&History>,
+    ) -> crate::io::native::Extras {
+        crate::io::native::Extras {
+            data: Some(crate::io::native::Extras::data_blob(
+                Some(&self.data),
+                pipeline,
+            )),
+            history: history.and_then(|h| serde_json::to_value(h).ok()),
+            train: Some(serde_json::json!({ "experiment": serde_json::to_value(self).ok() })),
+        }
     }
 
     fn early_stopping(&self) -> Option<EarlyStopping> {
@@ -1227,7 +1243,7 @@ inputs = ["lstm"]
     }
 
     #[test]
-    fn saved_model_round_trip() {
+    fn native_file_round_trip_with_pipeline() {
         let mut frame_y: Vec<f64> = (0..80).map(|i| (i as f64 * 0.4).sin()).collect();
         frame_y[0] = 0.0;
         let frame =
@@ -1240,19 +1256,14 @@ inputs = ["lstm"]
         let mut m = e.build_model(&p.pipeline).unwrap();
         let dir = std::env::temp_dir().join(format!("lstmkit-saved-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("model.json");
-        SavedModel::new(&m, &e.layers, &p.pipeline)
-            .save(&path)
-            .unwrap();
-        let s = SavedModel::load(&path).unwrap();
-        let mut m2 = s.model().unwrap();
+        let path = dir.join("model.lstmkit");
+        crate::io::native::save(&m, &path, &e.extras(&p.pipeline, None)).unwrap();
+        let (mut m2, extras) = crate::io::native::load(&path).unwrap();
         assert_eq!(
             m.predict(&p.test.x).unwrap(),
             m2.predict(&p.test.x).unwrap()
         );
-        assert_eq!(s.pipeline, p.pipeline);
-        std::fs::write(&path, b"{\"format\": 3}").unwrap();
-        assert!(SavedModel::load(&path).is_err());
+        assert_eq!(extras.pipeline().unwrap().unwrap(), p.pipeline);
         std::fs::remove_dir_all(&dir).unwrap();
         // wrong output width is a clear error
         let wide = text.replace("units = 1", "units = 2");

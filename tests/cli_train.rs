@@ -182,7 +182,7 @@ fn train_writes_every_file_and_evaluate_rescores() {
     let out = run(bin()
         .arg("evaluate")
         .arg("--model")
-        .arg(out_dir.join("model.json"))
+        .arg(out_dir.join("model.lstmkit"))
         .arg("--config")
         .arg(&cfg)
         .arg("--json")
@@ -233,7 +233,7 @@ fn fails_with(cfg_text: &str, rows: usize, tag: &str, expect: &[&str]) {
     for e in expect {
         assert!(err.contains(e), "{tag}: expected '{e}' in: {err}");
     }
-    assert!(!dir.join("out/model.json").exists());
+    assert!(!dir.join("out/model.lstmkit").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,18 +1,20 @@
-//! `lstmkit evaluate --model DIR/model.json [--config EXP.toml]`: re-scores a
+//! `lstmkit evaluate --model DIR/model.lstmkit [--config EXP.toml]`: re-scores a
 //! saved model on the test part of the experiment's data, with the model's
-//! own fitted pipeline (scaler, windows, differencing), next to the baselines.
+//! own fitted pipeline (scaler, windows, differencing) when the file holds one
+//! (native files written by `lstmkit train`), next to the baselines. Keras
+//! files (`.keras`, `.h5`) are scored with the pipeline fitted from the config.
 
 use std::path::PathBuf;
 
 use crate::data::prepare;
 use crate::error::{Error, Result};
 use crate::eval::evaluate;
-use crate::experiment::{write_atomic, SavedModel};
+use crate::experiment::write_atomic;
 
 /// Arguments of `lstmkit evaluate`.
 #[derive(clap::Args, Debug)]
 pub struct EvaluateArgs {
-    /// A model written by `lstmkit train` (`DIR/model.json`).
+    /// A model: `DIR/model.lstmkit` from `lstmkit train`, or a `.keras` / `.h5` file.
     #[arg(long)]
     pub model: PathBuf,
     /// The experiment file it was trained with (default: the built-in m1).
@@ -25,12 +27,17 @@ pub struct EvaluateArgs {
 
 /// Runs the command.
 pub fn run(a: EvaluateArgs) -> Result<()> {
-    let saved = SavedModel::load(&a.model)?;
-    let mut model = saved.model()?;
+    let bytes = std::fs::read(&a.model).map_err(|e| Error::io(&a.model, e))?;
+    let (mut model, saved_pipe) = if crate::io::native::is_native(&bytes) {
+        let (m, extras) = crate::io::native::from_bytes(&bytes, &a.model)?;
+        (m, extras.pipeline()?)
+    } else {
+        (crate::io::load_model_bytes(bytes, &a.model)?, None)
+    };
     let (exp, base) = super::train::load_experiment(a.config.as_deref())?;
     let mut p = prepare(&exp.data, &base)?;
-    // Score with the model's own pipeline: the scaler fitted when it was trained.
-    let pipe = saved.pipeline.clone();
+    // Score with the model's own pipeline (the scaler fitted when it was trained).
+    let pipe = saved_pipe.unwrap_or_else(|| p.pipeline.clone());
     if pipe.input_shape().to_vec() != model.input_shape() {
         return Err(Error::format(
             &a.model,

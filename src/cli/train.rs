@@ -146,7 +146,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         })),
     };
     crate::io::native::save(&o.model, a.out.join("model.lstmkit"), &extras)?;
-    let metrics = metrics_json(&o, "model.json")?;
+    let metrics = metrics_json(&o, "model.lstmkit")?;
     let js = serde_json::to_string_pretty(&metrics)
         .map_err(|e| Error::Other(format!("cannot serialise the metrics: {e}")))?;
     write_atomic(&a.out.join("metrics.json"), js.as_bytes())?;
@@ -174,7 +174,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     println!("\n{}", o.evaluation.table());
     println!("{}", versus_naive(&o.evaluation));
     println!(
-        "\nwrote {}/{{model.json, metrics.json, history.csv, predictions.png, loss.png}}",
+        "\nwrote {}/{{model.lstmkit, model.json, metrics.json, history.csv, predictions.png, loss.png}}",
         a.out.display()
     );
     Ok(())
