@@ -35,7 +35,7 @@
 //! of range are errors naming the key and the allowed range. Defaults are
 //! Keras' (e.g. `epochs = 1`, `batch_size = 32`, callbacks' own defaults).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -45,10 +45,11 @@ use crate::error::{Error, Result};
 use crate::eval::{evaluate, Evaluation};
 use crate::model::{auto_name, Graph, Model, Src};
 use crate::nn::{Activation, Dense, Initializer, Layer, LSTM};
+use crate::resume::ResumePoint;
 use crate::tensor::Tensor;
 use crate::train::{
-    Callback, CsvLogger, EarlyStopping, FitOptions, History, Loss, Mode, ModelCheckpoint,
-    Optimizer, ReduceLROnPlateau, Regularizer, TerminateOnNaN,
+    Callback, CallbackState, CsvLogger, EarlyStopping, FitOptions, History, Loss, Mode,
+    ModelCheckpoint, Optimizer, ReduceLROnPlateau, Regularizer, TerminateOnNaN,
 };
 
 /// A parsed experiment file.
@@ -692,8 +693,13 @@ pub struct Outcome {
     pub epochs_run: usize,
     /// Epoch (1-based) with the lowest monitored loss (`val_loss`, else `loss`).
     pub best_epoch: usize,
-    /// Seconds spent in `fit`.
+    /// Seconds spent in `fit` (all parts of a resumed run).
     pub train_seconds: f64,
+    /// The weights at the end of the last epoch when the model holds others
+    /// (best weights restored): where a resumed run continues from.
+    pub last_weights: Option<Vec<Tensor>>,
+    /// The callbacks' state at the end (by `[callbacks.*]` name), for a resume.
+    pub callback_states: BTreeMap<String, CallbackState>,
 }
 
 /// A model as JSON: the layer specs, the weights and the fitted data
@@ -967,34 +973,57 @@ impl Experiment {
         Ok(m)
     }
 
-    /// The callbacks of `[callbacks.*]`; files go to `out_dir`.
+    /// The callbacks of `[callbacks.*]` except `early_stopping`; files go to `out_dir`.
     pub fn callbacks(&self, out_dir: &Path, pipeline: &Pipeline) -> Vec<Box<dyn Callback>> {
+        self.named_callbacks(out_dir, pipeline, false)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    /// [`Experiment::callbacks`] with their `[callbacks.*]` names; `resuming`
+    /// makes the CSV logger append to the earlier run's file.
+    pub fn named_callbacks(
+        &self,
+        out_dir: &Path,
+        pipeline: &Pipeline,
+        resuming: bool,
+    ) -> Vec<(&'static str, Box<dyn Callback>)> {
         let c = &self.callbacks;
-        let mut v: Vec<Box<dyn Callback>> = Vec::new();
+        let mut v: Vec<(&'static str, Box<dyn Callback>)> = Vec::new();
         if let Some(t) = &c.terminate_on_nan {
-            v.push(Box::new(TerminateOnNaN::new().raise_error(t.raise_error)));
+            v.push((
+                "terminate_on_nan",
+                Box::new(TerminateOnNaN::new().raise_error(t.raise_error)),
+            ));
         }
         if let Some(r) = &c.reduce_lr_on_plateau {
-            v.push(Box::new(self.reduce_lr(r)));
+            v.push(("reduce_lr_on_plateau", Box::new(self.reduce_lr(r))));
         }
         if let Some(k) = &c.model_checkpoint {
             let extras = self.extras(pipeline, None);
             let pattern = out_dir.join(&k.filepath).to_string_lossy().to_string();
-            v.push(Box::new(
-                ModelCheckpoint::new(
-                    &pattern,
-                    Box::new(move |m: &Model, p: &Path| crate::io::native::save(m, p, &extras)),
-                )
-                .monitor(&k.monitor)
-                .save_best_only(k.save_best_only)
-                .mode(k.mode),
+            v.push((
+                "model_checkpoint",
+                Box::new(
+                    ModelCheckpoint::new(
+                        &pattern,
+                        Box::new(move |m: &Model, p: &Path| crate::io::native::save(m, p, &extras)),
+                    )
+                    .monitor(&k.monitor)
+                    .save_best_only(k.save_best_only)
+                    .mode(k.mode),
+                ),
             ));
         }
         if let Some(l) = &c.csv_logger {
-            v.push(Box::new(
-                CsvLogger::new(out_dir.join(&l.filename))
-                    .separator(l.separator)
-                    .append(l.append),
+            v.push((
+                "csv_logger",
+                Box::new(
+                    CsvLogger::new(out_dir.join(&l.filename))
+                        .separator(l.separator)
+                        .append(l.append || resuming),
+                ),
             ));
         }
         v
@@ -1014,6 +1043,7 @@ impl Experiment {
             )),
             history: history.and_then(|h| serde_json::to_value(h).ok()),
             train: Some(serde_json::json!({ "experiment": serde_json::to_value(self).ok() })),
+            tensors: Default::default(),
         }
     }
 
@@ -1045,12 +1075,36 @@ impl Experiment {
         out_dir: &Path,
         before_fit: impl FnOnce(&Model),
     ) -> Result<Outcome> {
+        self.run_from(prepared, out_dir, None, before_fit)
+    }
+
+    /// [`Experiment::run_prepared`], continuing from `resume` when given: its
+    /// model (weights of the last epoch, optimiser state, random stream) trains
+    /// on from epoch `resume.history.len()` to `fit.epochs`, the callbacks pick
+    /// up their saved state, and the histories are joined — so a run cut in two
+    /// ends with the same bits as one run straight through.
+    pub fn run_from(
+        &self,
+        prepared: Prepared,
+        out_dir: &Path,
+        resume: Option<ResumePoint>,
+        before_fit: impl FnOnce(&Model),
+    ) -> Result<Outcome> {
         if prepared.test.is_empty() {
             return Err(Error::Config(
                 "data.test_split = 0 leaves no test windows to score the model on".into(),
             ));
         }
-        let mut model = self.build_model(&prepared.pipeline)?;
+        let resuming = resume.is_some();
+        let (mut model, earlier, mut states, seconds_before) = match resume {
+            Some(r) => (r.model, r.history, r.callbacks, r.train_seconds),
+            None => (
+                self.build_model(&prepared.pipeline)?,
+                History::default(),
+                BTreeMap::new(),
+                0.0,
+            ),
+        };
         before_fit(&model);
         let mut opts = FitOptions::new()
             .epochs(self.fit.epochs)
@@ -1058,24 +1112,48 @@ impl Experiment {
             .shuffle(self.fit.shuffle)
             .reshuffle_each_epoch(self.fit.reshuffle_each_epoch)
             .seed(self.fit.seed)
+            .initial_epoch(earlier.next_epoch())
             .verbose(self.fit.verbose);
         if !prepared.val.is_empty() {
             opts = opts.validation_data(prepared.val.x.clone(), prepared.val.y.clone());
         }
-        let mut cbs = self.callbacks(out_dir, &prepared.pipeline);
+        let mut cbs = self.named_callbacks(out_dir, &prepared.pipeline, resuming);
         let mut es = self.early_stopping();
+        for (name, cb) in cbs.iter_mut() {
+            if let Some(st) = states.remove(*name) {
+                cb.set_resume_state(st)?;
+            }
+        }
+        if let Some(e) = es.as_mut() {
+            if let Some(st) = states.remove("early_stopping") {
+                e.set_resume_state(st)?;
+            }
+        }
+        let mut last = LastWeights(None);
         let t0 = std::time::Instant::now();
-        let history = {
+        let new_history = {
             let mut refs: Vec<&mut dyn Callback> = Vec::new();
-            for b in cbs.iter_mut() {
+            for (_, b) in cbs.iter_mut() {
                 refs.push(b.as_mut());
             }
+            refs.push(&mut last);
             if let Some(e) = es.as_mut() {
                 refs.push(e);
             }
             model.fit_with_callbacks(&prepared.train.x, &prepared.train.y, &opts, &mut refs)?
         };
-        let train_seconds = t0.elapsed().as_secs_f64();
+        let train_seconds = seconds_before + t0.elapsed().as_secs_f64();
+        let mut history = earlier;
+        history.extend(&new_history);
+        let mut callback_states = BTreeMap::new();
+        for (name, cb) in cbs.iter() {
+            if let Some(st) = cb.resume_state() {
+                callback_states.insert(name.to_string(), st);
+            }
+        }
+        if let Some(st) = es.as_ref().and_then(|e| e.resume_state()) {
+            callback_states.insert("early_stopping".to_string(), st);
+        }
         let key = if prepared.val.is_empty() {
             "loss"
         } else {
@@ -1090,6 +1168,8 @@ impl Experiment {
         };
         let test_pred = model.predict(&prepared.test.x)?;
         let evaluation = evaluate(&prepared, &test_pred)?;
+        // the weights training continues from, when they are not the model's own
+        let last_weights = last.0.filter(|w| *w != model.get_weights());
         Ok(Outcome {
             model,
             epochs_run: history.len(),
@@ -1099,7 +1179,24 @@ impl Experiment {
             evaluation,
             best_epoch,
             train_seconds,
+            last_weights,
+            callback_states,
         })
+    }
+}
+
+/// Records the weights at the end of training, before `EarlyStopping` puts the
+/// best epoch's back: a resumed run continues from these.
+struct LastWeights(Option<Vec<Tensor>>);
+
+impl Callback for LastWeights {
+    fn on_train_end(
+        &mut self,
+        _logs: &crate::train::Logs,
+        ctl: &mut crate::train::Control,
+    ) -> Result<()> {
+        self.0 = Some(ctl.model.get_weights());
+        Ok(())
     }
 }
 

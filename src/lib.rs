@@ -32,6 +32,7 @@ pub mod io;
 pub mod model;
 pub mod nn;
 pub mod plot;
+pub mod resume;
 pub mod rng;
 pub mod tensor;
 pub mod train;

@@ -6,6 +6,11 @@
 //! bundled weekly CO₂ series. Writes, each atomically:
 //! `DIR/model.json`, `DIR/model.lstmkit` (native file, see `docs/FORMAT.md`), `DIR/metrics.json`, `DIR/history.csv`,
 //! `DIR/predictions.png`, `DIR/loss.png`.
+//!
+//! `lstmkit train --resume DIR --epochs N` continues the run saved in
+//! `DIR/model.lstmkit` up to epoch N (Keras' `initial_epoch` / `epochs`): the
+//! same data, optimiser state, shuffles, dropout streams and callback state,
+//! so that 10 epochs and a resume to 20 give the bits of 20 epochs straight.
 
 use std::path::{Path, PathBuf};
 
@@ -22,22 +27,27 @@ pub const DEFAULT_EXPERIMENT: &str = include_str!("../../examples/m1_co2.toml");
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
     /// Experiment file (TOML). Default: the seed's m1 on the bundled CO₂ data.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub config: Option<PathBuf>,
-    /// Output folder (created if needed).
-    #[arg(long, default_value = "lstmkit-out")]
-    pub out: PathBuf,
-    /// Override fit.epochs.
+    /// Continue the run saved in DIR (its `model.lstmkit`) up to `--epochs`
+    /// (the total, as Keras' `epochs` with `initial_epoch`).
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Output folder (created if needed). Default: `lstmkit-out`, or the
+    /// resumed folder with `--resume`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override fit.epochs (with `--resume`: the epoch to train up to).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Override fit.batch_size.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub batch_size: Option<usize>,
     /// Override fit.seed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub seed: Option<u64>,
     /// Override compile.learning_rate.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub learning_rate: Option<f32>,
     /// No progress output (summary and metrics are still printed).
     #[arg(long)]
@@ -118,6 +128,9 @@ pub fn write_prediction_plot(
 
 /// Runs the command.
 pub fn run(a: TrainArgs) -> Result<()> {
+    if let Some(dir) = a.resume.clone() {
+        return run_resume(a, &dir);
+    }
     let (mut exp, base) = load_experiment(a.config.as_deref())?;
     exp.apply(&Overrides {
         epochs: a.epochs,
@@ -126,35 +139,100 @@ pub fn run(a: TrainArgs) -> Result<()> {
         learning_rate: a.learning_rate,
         quiet: a.quiet,
     })?;
-    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+    let out = a.out.unwrap_or_else(|| PathBuf::from("lstmkit-out"));
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     let prepared = prepare(&exp.data, &base)?;
     println!("{}", prepared.describe());
-    let o = exp.run_prepared(prepared, &a.out, |m| println!("{}", m.summary()))?;
-    let model_path = a.out.join("model.json");
-    SavedModel::new(&o.model, &exp.layers, &o.prepared.pipeline).save(&model_path)?;
-    // the native file: weights, optimiser state, RNG, data pipeline, history, experiment
-    let extras = crate::io::native::Extras {
-        data: Some(crate::io::native::Extras::data_blob(
-            Some(&exp.data),
-            &o.prepared.pipeline,
-        )),
-        history: serde_json::to_value(&o.history).ok(),
-        train: Some(serde_json::json!({
-            "experiment": serde_json::to_value(&exp).ok(),
-            "epochs_run": o.epochs_run,
-            "best_epoch": o.best_epoch,
-        })),
+    let o = exp.run_prepared(prepared, &out, |m| println!("{}", m.summary()))?;
+    write_outputs(&exp, &o, &base, &out)
+}
+
+/// `--resume DIR`: reads `DIR/model.lstmkit`, prepares the same data, trains on.
+fn run_resume(a: TrainArgs, dir: &Path) -> Result<()> {
+    let file = if dir.is_file() {
+        dir.to_path_buf()
+    } else {
+        dir.join("model.lstmkit")
     };
-    crate::io::native::save(&o.model, a.out.join("model.lstmkit"), &extras)?;
-    let metrics = metrics_json(&o, "model.lstmkit")?;
+    if !file.exists() {
+        return Err(Error::Config(format!(
+            "--resume {}: no model.lstmkit there (the folder a finished `lstmkit train` wrote)",
+            dir.display()
+        )));
+    }
+    let run = crate::resume::SavedRun::load(&file)?;
+    let mut exp = run.experiment;
+    let done = run.point.history.next_epoch();
+    let planned = exp.fit.epochs;
+    if run.point.history.len() < planned {
+        return Err(Error::Config(format!(
+            "{}: that run stopped early, after epoch {done} of {planned} (EarlyStopping or \
+             TerminateOnNaN); a longer run stops there too, so there is nothing to resume — \
+             start a new run with --config to train differently",
+            file.display()
+        )));
+    }
+    let target = a.epochs.unwrap_or(planned);
+    if target <= done {
+        return Err(Error::Config(format!(
+            "{}: {done} epoch(s) already done; pass --epochs N with N > {done} (the total to train up to)",
+            file.display()
+        )));
+    }
+    exp.fit.epochs = target;
+    if a.quiet {
+        exp.fit.verbose = 0;
+    } else if exp.fit.verbose == 0 {
+        exp.fit.verbose = 1;
+    }
+    exp.validate()?;
+    let out = a.out.clone().unwrap_or_else(|| {
+        if dir.is_file() {
+            dir.parent().map(Path::to_path_buf).unwrap_or_default()
+        } else {
+            dir.to_path_buf()
+        }
+    });
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let prepared = prepare(&exp.data, &run.base_dir)?;
+    let same =
+        serde_json::to_value(&prepared.pipeline).ok() == serde_json::to_value(&run.pipeline).ok();
+    if !same {
+        return Err(Error::Data(format!(
+            "{}: the data at {} no longer gives the scalers and windows the model was trained with; \
+             resuming would train on different data",
+            file.display(),
+            run.base_dir.join(&exp.data.path).display()
+        )));
+    }
+    println!("{}", prepared.describe());
+    println!(
+        "resuming {} at epoch {} of {target}",
+        file.display(),
+        done + 1
+    );
+    let o = exp.run_from(prepared, &out, Some(run.point), |_| {})?;
+    write_outputs(&exp, &o, &run.base_dir, &out)
+}
+
+/// Writes the model files, metrics, history and plots of a finished run.
+fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Result<()> {
+    let a_out = out;
+    let model_path = a_out.join("model.json");
+    SavedModel::new(&o.model, &exp.layers, &o.prepared.pipeline).save(&model_path)?;
+    // the native file: weights, optimiser state, RNG, data pipeline, history,
+    // experiment and what a resume needs
+    let extras = crate::resume::extras_for(exp, o, base);
+    crate::io::native::save(&o.model, a_out.join("model.lstmkit"), &extras)?;
+    let metrics = metrics_json(o, "model.lstmkit")?;
     let js = serde_json::to_string_pretty(&metrics)
         .map_err(|e| Error::Other(format!("cannot serialise the metrics: {e}")))?;
-    write_atomic(&a.out.join("metrics.json"), js.as_bytes())?;
-    write_atomic(&a.out.join("history.csv"), o.history.to_csv().as_bytes())?;
+    write_atomic(&a_out.join("metrics.json"), js.as_bytes())?;
+    write_atomic(&a_out.join("history.csv"), o.history.to_csv().as_bytes())?;
     let pred_levels = o.prepared.to_original_units(&o.test_pred)?;
     let naive = crate::eval::baselines::naive_for(&o.prepared)?;
     write_prediction_plot(
-        &a.out.join("predictions.png"),
+        &a_out.join("predictions.png"),
         &pred_levels,
         &o.prepared.test_truth,
         Some(&naive),
@@ -163,7 +241,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         &o.prepared.pipeline.targets[0],
     )?;
     plot_history(
-        &a.out.join("loss.png"),
+        &a_out.join("loss.png"),
         &o.history,
         "Training and validation loss",
     )?;
@@ -175,7 +253,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     println!("{}", versus_naive(&o.evaluation));
     println!(
         "\nwrote {}/{{model.lstmkit, model.json, metrics.json, history.csv, predictions.png, loss.png}}",
-        a.out.display()
+        a_out.display()
     );
     Ok(())
 }

@@ -70,6 +70,10 @@ pub struct Extras {
     pub history: Option<Value>,
     /// Training configuration and progress (e.g. the experiment, epochs done).
     pub train: Option<Value>,
+    /// Tensors that belong to the training state rather than the model (the
+    /// weights at the end of the last epoch when the model holds restored best
+    /// weights, callbacks' saved weights), by name; `extra.safetensors`.
+    pub tensors: BTreeMap<String, Tensor>,
 }
 
 impl Extras {
@@ -219,6 +223,14 @@ fn to_bytes_versioned(model: &Model, extras: &Extras, version: u32) -> Result<Ve
         if let Some(v) = v {
             entries.push((name, serde_json::to_vec_pretty(v).map_err(json_err)?));
         }
+    }
+    if !extras.tensors.is_empty() {
+        let t: Vec<(String, Vec<usize>, Vec<u8>)> = extras
+            .tensors
+            .iter()
+            .map(|(k, t)| (k.clone(), t.shape.clone(), f32_bytes(&t.data)))
+            .collect();
+        entries.push(("extra.safetensors", safetensors_bytes(&t)?));
     }
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -630,6 +642,9 @@ fn from_bytes_inner(bytes: &[u8], path: &Path) -> Result<(Model, Extras)> {
         if let Some(b) = entry(&mut zip, &manifest, name, path)? {
             *slot = Some(json_entry(&b, name, path)?);
         }
+    }
+    if let Some(b) = entry(&mut zip, &manifest, "extra.safetensors", path)? {
+        extras.tensors = read_tensors(&b, "extra.safetensors", path)?;
     }
     Ok((model, extras))
 }

@@ -89,6 +89,39 @@ pub trait Callback {
     fn on_batch_end(&mut self, _batch: usize, _logs: &Logs, _ctl: &mut Control) -> Result<()> {
         Ok(())
     }
+    /// What this callback must carry into a resumed run so that it decides
+    /// as if training had never stopped (`None`: it keeps no such state).
+    fn resume_state(&self) -> Option<CallbackState> {
+        None
+    }
+    /// Hands over a state from [`Callback::resume_state`] of an earlier run;
+    /// the next `on_train_begin` continues from it instead of starting afresh.
+    fn set_resume_state(&mut self, _state: CallbackState) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A callback's state between runs: counters and best values as JSON (floats
+/// by their bits, so that a resumed run compares exactly as an unbroken one), and
+/// tensors (e.g. `EarlyStopping`'s best weights) stored beside it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallbackState {
+    /// Counters, best values.
+    pub values: serde_json::Value,
+    /// Tensors, in the callback's own order.
+    pub tensors: Vec<Tensor>,
+}
+
+fn state_field<T: serde::de::DeserializeOwned>(
+    s: &CallbackState,
+    who: &str,
+    key: &str,
+) -> Result<T> {
+    serde_json::from_value(s.values.get(key).cloned().unwrap_or_default()).map_err(|e| {
+        Error::Config(format!(
+            "{who}: the saved state's '{key}' cannot be read: {e}"
+        ))
+    })
 }
 
 /// Direction of improvement of a monitored quantity.
@@ -240,6 +273,7 @@ pub struct EarlyStopping {
     best: Option<f64>,
     best_weights: Option<Vec<Tensor>>,
     best_epoch: usize,
+    resume: Option<CallbackState>,
 }
 
 impl Default for EarlyStopping {
@@ -266,6 +300,7 @@ impl EarlyStopping {
             best: None,
             best_weights: None,
             best_epoch: 0,
+            resume: None,
         }
     }
     /// Sets `monitor`.
@@ -335,6 +370,33 @@ impl Callback for EarlyStopping {
         self.best = None;
         self.best_weights = None;
         self.best_epoch = 0;
+        if let Some(st) = self.resume.take() {
+            const W: &str = "EarlyStopping";
+            self.wait = state_field(&st, W, "wait")?;
+            self.stopped_epoch = state_field(&st, W, "stopped_epoch")?;
+            self.best = state_field::<Option<u64>>(&st, W, "best_bits")?.map(f64::from_bits);
+            self.best_epoch = state_field(&st, W, "best_epoch")?;
+            let has: bool = state_field(&st, W, "has_best_weights")?;
+            self.best_weights = has.then_some(st.tensors);
+        }
+        Ok(())
+    }
+
+    fn resume_state(&self) -> Option<CallbackState> {
+        Some(CallbackState {
+            values: serde_json::json!({
+                "wait": self.wait,
+                "stopped_epoch": self.stopped_epoch,
+                "best_bits": self.best.map(f64::to_bits),
+                "best_epoch": self.best_epoch,
+                "has_best_weights": self.best_weights.is_some(),
+            }),
+            tensors: self.best_weights.clone().unwrap_or_default(),
+        })
+    }
+
+    fn set_resume_state(&mut self, state: CallbackState) -> Result<()> {
+        self.resume = Some(state);
         Ok(())
     }
 
@@ -426,6 +488,7 @@ pub struct ReduceLROnPlateau {
     best: Option<f64>,
     wait: usize,
     cooldown_counter: usize,
+    resume: Option<CallbackState>,
 }
 
 impl Default for ReduceLROnPlateau {
@@ -450,6 +513,7 @@ impl ReduceLROnPlateau {
             best: None,
             wait: 0,
             cooldown_counter: 0,
+            resume: None,
         }
     }
     /// Sets `monitor`.
@@ -527,6 +591,28 @@ impl Callback for ReduceLROnPlateau {
         self.best = None;
         self.cooldown_counter = 0;
         self.wait = 0;
+        if let Some(st) = self.resume.take() {
+            const W: &str = "ReduceLROnPlateau";
+            self.best = state_field::<Option<u64>>(&st, W, "best_bits")?.map(f64::from_bits);
+            self.wait = state_field(&st, W, "wait")?;
+            self.cooldown_counter = state_field(&st, W, "cooldown_counter")?;
+        }
+        Ok(())
+    }
+
+    fn resume_state(&self) -> Option<CallbackState> {
+        Some(CallbackState {
+            values: serde_json::json!({
+                "best_bits": self.best.map(f64::to_bits),
+                "wait": self.wait,
+                "cooldown_counter": self.cooldown_counter,
+            }),
+            tensors: Vec::new(),
+        })
+    }
+
+    fn set_resume_state(&mut self, state: CallbackState) -> Result<()> {
+        self.resume = Some(state);
         Ok(())
     }
 
@@ -604,6 +690,7 @@ pub struct ModelCheckpoint {
     mon: Monitor,
     best: Option<f64>,
     saved: Vec<PathBuf>,
+    resume: Option<CallbackState>,
 }
 
 impl ModelCheckpoint {
@@ -620,6 +707,7 @@ impl ModelCheckpoint {
             mon: Monitor::new("val_loss", Mode::Auto, 0.0),
             best: None,
             saved: Vec::new(),
+            resume: None,
         }
     }
     /// Sets `monitor`.
@@ -735,6 +823,22 @@ impl Callback for ModelCheckpoint {
         self.mon.resolve("ModelCheckpoint")?;
         self.best = self.initial_value_threshold;
         self.saved.clear();
+        if let Some(st) = self.resume.take() {
+            self.best = state_field::<Option<u64>>(&st, "ModelCheckpoint", "best_bits")?
+                .map(f64::from_bits);
+        }
+        Ok(())
+    }
+
+    fn resume_state(&self) -> Option<CallbackState> {
+        Some(CallbackState {
+            values: serde_json::json!({ "best_bits": self.best.map(f64::to_bits) }),
+            tensors: Vec::new(),
+        })
+    }
+
+    fn set_resume_state(&mut self, state: CallbackState) -> Result<()> {
+        self.resume = Some(state);
         Ok(())
     }
 

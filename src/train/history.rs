@@ -47,6 +47,20 @@ impl History {
         self.seconds.push(seconds);
     }
 
+    /// Appends the epochs of `other` (a later part of the same run).
+    pub fn extend(&mut self, other: &History) {
+        self.epoch.extend_from_slice(&other.epoch);
+        self.loss.extend_from_slice(&other.loss);
+        self.val_loss.extend_from_slice(&other.val_loss);
+        self.learning_rate.extend_from_slice(&other.learning_rate);
+        self.seconds.extend_from_slice(&other.seconds);
+    }
+
+    /// The epoch (0-based) after the last one recorded: where a resumed run starts.
+    pub fn next_epoch(&self) -> usize {
+        self.epoch.last().map_or(0, |e| e + 1)
+    }
+
     /// Number of epochs recorded.
     pub fn len(&self) -> usize {
         self.epoch.len()

@@ -12,8 +12,8 @@ mod step;
 pub mod tbptt;
 
 pub use callbacks::{
-    Callback, Control, CsvLogger, EarlyStopping, Mode, ModelCheckpoint, ReduceLROnPlateau, SaveFn,
-    TerminateOnNaN,
+    Callback, CallbackState, Control, CsvLogger, EarlyStopping, Mode, ModelCheckpoint,
+    ReduceLROnPlateau, SaveFn, TerminateOnNaN,
 };
 pub use fit::FitOptions;
 pub use history::{History, Logs};

@@ -203,6 +203,7 @@ impl ExperimentObjective {
             train: Some(serde_json::json!({
                 "tune": {"trial": rep.ctx.number, "values": rep.ctx.values()},
             })),
+            ..Default::default()
         };
         native::save(
             &model,

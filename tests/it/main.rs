@@ -18,6 +18,20 @@ mod predict_one;
 mod resume;
 mod stateful;
 mod tbptt;
+mod train_resume;
 mod tune_cli;
 mod tune_study;
 mod tune_workers;
+
+/// The name the test harness knows test `f` of the calling module by
+/// (`tune_workers::worker_process`), for tests that re-run this binary
+/// with `--exact` to get a child process.
+#[macro_export]
+macro_rules! test_name {
+    ($f:literal) => {
+        match module_path!().split_once("::") {
+            Some((_, m)) => format!("{m}::{}", $f),
+            None => $f.to_string(),
+        }
+    };
+}

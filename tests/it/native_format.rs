@@ -215,6 +215,7 @@ fn every_layer_and_optimizer_round_trips_bit_for_bit() {
                 ),
                 history: Some(serde_json::json!({"loss": [0.5, 0.25]})),
                 train: Some(serde_json::json!({"epochs_done": 2})),
+                ..Default::default()
             };
             let p = tmp(&format!("{cname}-{oname}.lstmkit"));
             native::save(&m, &p, &extras).unwrap();
@@ -411,7 +412,7 @@ fn a_kill_during_save_leaves_the_previous_file_intact() {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "save_loop_helper",
+                &crate::test_name!("save_loop_helper"),
                 "--nocapture",
                 "--test-threads=1",
             ])
@@ -421,16 +422,17 @@ fn a_kill_during_save_leaves_the_previous_file_intact() {
             .unwrap();
         // wait until a temporary file is being written, then kill the writer
         let t0 = std::time::Instant::now();
-        loop {
+        let writing = loop {
             let writing = std::fs::read_dir(&dir)
                 .unwrap()
                 .flatten()
                 .any(|e| e.file_name().to_string_lossy().contains(".tmp-"));
-            if writing || t0.elapsed().as_secs() > 20 {
-                break;
+            if writing || t0.elapsed().as_secs() > 60 {
+                break writing;
             }
-        }
+        };
         child.kill().unwrap();
+        assert!(writing, "the child process never started a save");
         child.wait().unwrap();
         // the file is a complete model: the old one or a completely written new one
         let (m, _) = native::load(&p).unwrap();

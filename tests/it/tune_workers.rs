@@ -79,7 +79,7 @@ fn worker_process() {
 fn spawn(url: &StorageUrl, study: &str, id: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
-            "worker_process",
+            &crate::test_name!("worker_process"),
             "--exact",
             "--ignored",
             "--nocapture",

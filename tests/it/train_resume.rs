@@ -1,0 +1,254 @@
+//! `lstmkit train --resume DIR`: a run of 6 epochs resumed to 14 ends with the
+//! same bits as 14 epochs straight — weights, optimiser state, history, the
+//! callbacks' state and the CSV log — with dropout, EarlyStopping (restoring
+//! best weights) and ReduceLROnPlateau in play; and the resume's error paths.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use lstmkit::io::native;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lstmkit"))
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lstmkit-resume-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_series(dir: &Path, n: usize) {
+    let mut s = String::from("date,y,x\n");
+    for i in 0..n {
+        let t = i as f64;
+        s.push_str(&format!(
+            "d{i},{},{}\n",
+            10.0 + (t * 0.3).sin() * 2.0 + t * 0.01 + ((t * 7.3).sin() * 0.3),
+            (t * 0.1).cos()
+        ));
+    }
+    std::fs::write(dir.join("tiny.csv"), s).unwrap();
+}
+
+const CONFIG: &str = r#"
+[data]
+path = "tiny.csv"
+time_column = "date"
+target = "y"
+features = ["y", "x"]
+timesteps = 6
+scaler = "minmax"
+test_split = 0.2
+validation_split = 0.2
+
+[[layers]]
+type = "lstm"
+units = 8
+dropout = 0.2
+recurrent_dropout = 0.1
+
+[[layers]]
+type = "dropout"
+rate = 0.1
+
+[[layers]]
+type = "dense"
+units = 1
+
+[compile]
+optimizer = "adam"
+learning_rate = 0.02
+loss = "mse"
+
+[fit]
+epochs = 6
+batch_size = 16
+seed = 5
+
+[callbacks.early_stopping]
+patience = 6
+restore_best_weights = true
+
+[callbacks.reduce_lr_on_plateau]
+factor = 0.5
+patience = 1
+min_delta = 0.0
+
+[callbacks.csv_logger]
+filename = "log.csv"
+"#;
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("the lstmkit binary runs");
+    if !out.status.success() {
+        eprintln!(
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+fn train(cfg: &Path, out: &Path, epochs: &str) -> Output {
+    run(bin()
+        .arg("train")
+        .arg("--config")
+        .arg(cfg)
+        .arg("--out")
+        .arg(out)
+        .args(["--epochs", epochs, "--quiet"]))
+}
+
+/// Everything a run leaves that must not depend on the interruption.
+fn state(dir: &Path) -> (Vec<lstmkit::Tensor>, serde_json::Value, serde_json::Value) {
+    let (m, extras) = native::load(dir.join("model.lstmkit")).unwrap();
+    let mut h = extras.history.clone().unwrap();
+    h.as_object_mut().unwrap().remove("seconds");
+    let mut t = extras.train.clone().unwrap();
+    let t = t.get_mut("resume").unwrap().take();
+    let opt = serde_json::to_value(m.optimizer()).unwrap();
+    let mut w = m.get_weights();
+    w.extend(extras.tensors.values().cloned());
+    (w, serde_json::json!({"history": h, "optimizer": opt}), t)
+}
+
+fn read_text(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap()
+}
+
+#[test]
+fn six_epochs_resumed_to_fourteen_equal_fourteen_straight() {
+    let dir = temp_dir("bits");
+    write_series(&dir, 260);
+    let cfg = dir.join("exp.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+
+    let straight = dir.join("straight");
+    assert!(train(&cfg, &straight, "14").status.success());
+    let parts = dir.join("parts");
+    assert!(train(&cfg, &parts, "6").status.success());
+    let out = run(bin()
+        .arg("train")
+        .arg("--resume")
+        .arg(&parts)
+        .args(["--epochs", "14"]));
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("resuming") && stdout.contains("at epoch 7 of 14"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Epoch 7/14"),
+        "progress goes on from epoch 7: {stdout}"
+    );
+
+    let (ws, ms, rs) = state(&straight);
+    let (wp, mp, rp) = state(&parts);
+    let epochs = ms["history"]["loss"].as_array().unwrap().len();
+    // EarlyStopping ends the run after the resume point, which it only does at
+    // the same epoch when its count of epochs without improvement carried over
+    assert!(
+        epochs > 6 && epochs < 14,
+        "the straight run stopped after {epochs} epochs"
+    );
+    assert_eq!(ms["history"], mp["history"], "the histories differ");
+    assert!(ms == mp, "the optimiser states differ");
+    assert_eq!(rs, rp, "the callback states differ");
+    assert_eq!(ws.len(), wp.len());
+    for (a, b) in ws.iter().zip(&wp) {
+        assert_eq!(a.shape, b.shape);
+        let same = a
+            .data
+            .iter()
+            .zip(&b.data)
+            .all(|(x, y)| x.to_bits() == y.to_bits());
+        assert!(same, "weights differ");
+    }
+    // the learning rate was cut at least once and EarlyStopping holds a best
+    let lrs = ms["history"]["learning_rate"].as_array().unwrap();
+    assert!(
+        lrs.first() != lrs.last(),
+        "ReduceLROnPlateau never acted: {lrs:?}"
+    );
+    assert!(
+        rs["callbacks"]["early_stopping"]["tensors"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // the CSV log holds all epochs once, the same rows as the straight run
+    assert_eq!(
+        read_text(&straight.join("log.csv")),
+        read_text(&parts.join("log.csv"))
+    );
+    let metrics = |d: &Path| -> serde_json::Value {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("metrics.json")).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("train_seconds");
+        v
+    };
+    assert_eq!(metrics(&straight), metrics(&parts));
+}
+
+#[test]
+fn resume_errors_name_the_reason() {
+    let dir = temp_dir("errors");
+    write_series(&dir, 260);
+    let cfg = dir.join("exp.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let a = dir.join("a");
+    assert!(train(&cfg, &a, "3").status.success());
+    let fails = |args: &[&str], expect: &str| {
+        let out = run(bin().arg("train").args(args));
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(expect), "{args:?}: '{expect}' not in: {err}");
+    };
+    let a_s = a.to_str().unwrap();
+    fails(
+        &["--resume", a_s, "--epochs", "3"],
+        "3 epoch(s) already done",
+    );
+    fails(&["--resume", a_s], "already done");
+    let missing = dir.join("nothing");
+    fails(
+        &["--resume", missing.to_str().unwrap(), "--epochs", "5"],
+        "no model.lstmkit",
+    );
+    fails(
+        &["--resume", a_s, "--config", cfg.to_str().unwrap()],
+        "cannot be used with",
+    );
+    fails(&["--resume", a_s, "--seed", "4"], "cannot be used with");
+    // the data changed under the saved run
+    write_series(&dir, 300);
+    fails(&["--resume", a_s, "--epochs", "5"], "no longer gives");
+    write_series(&dir, 260);
+    // a run EarlyStopping ended cannot be resumed
+    let stop_cfg = CONFIG.replace("patience = 6", "patience = 0\nmin_delta = 100.0");
+    let cfg2 = dir.join("stop.toml");
+    std::fs::write(&cfg2, stop_cfg).unwrap();
+    let b = dir.join("b");
+    assert!(train(&cfg2, &b, "8").status.success());
+    fails(
+        &["--resume", b.to_str().unwrap(), "--epochs", "12"],
+        "stopped early",
+    );
+    // a model file not written by `train`
+    let c = dir.join("c");
+    std::fs::create_dir_all(&c).unwrap();
+    let m = lstmkit::model::Sequential::new(&[6, 2])
+        .add(lstmkit::nn::LSTM::new(2))
+        .add(lstmkit::nn::Dense::new(1))
+        .build(1)
+        .unwrap();
+    native::save(&m, c.join("model.lstmkit"), &Default::default()).unwrap();
+    fails(
+        &["--resume", c.to_str().unwrap(), "--epochs", "5"],
+        "no training run to resume",
+    );
+}
