@@ -65,6 +65,8 @@ fn run() -> lstmkit::Result<()> {
         .epochs(100)
         .batch_size(32)
         .seed(seed)
+        // one shuffle reused every epoch, as Keras 3 on TensorFlow does after set_random_seed
+        .reshuffle_each_epoch(false)
         .validation_data(p.val.x.clone(), p.val.y.clone())
         .verbose(if quiet { 0 } else { 1 });
     let mut es = EarlyStopping::new().patience(10).restore_best_weights(true);
