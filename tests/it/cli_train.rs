@@ -2,19 +2,8 @@
 //! on tiny data written to a temporary folder, writes every output file, and
 //! re-scores the saved model; error paths exit 1 naming the file and line.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lstmkit"))
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lstmkit-e2e-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::common::{bin, run, temp_dir};
+use std::path::Path;
 
 fn write_series(dir: &Path, n: usize) {
     let mut s = String::from("date,y,x\n");
@@ -76,18 +65,6 @@ patience = 2
 [callbacks.csv_logger]
 filename = "log.csv"
 "#;
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("the lstmkit binary runs");
-    if !out.status.success() {
-        eprintln!(
-            "stdout:\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
 
 fn num(v: &serde_json::Value, path: &str) -> f64 {
     let mut cur = v;

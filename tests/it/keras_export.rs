@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::{data, fixtures};
 use lstmkit::io::{keras_zip, load_model, npy};
 use lstmkit::model::Graph;
 use lstmkit::nn::{Activation, Dense, Initializer, LSTM};
@@ -12,23 +13,6 @@ use lstmkit::train::regularizer::Regularizer;
 use lstmkit::{Model, Tensor};
 
 const PYTHON: &str = "/root/.cache/lstmkit-bench/bin/python";
-
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("LSTMKIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/fixtures/keras"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| here.join("../shared/fixtures/keras"))
-}
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
 
 /// A model built here (not imported) using many options.
 fn native_model() -> Model {

@@ -2,25 +2,10 @@
 //! both `model.keras` and `model.h5`, reproduces Keras' `y.npy` from `x.npy`;
 //! case h's five Adam steps reproduce Keras' losses and final weights.
 
-use std::path::PathBuf;
-
+use crate::common::fixtures;
 use lstmkit::io::{load_model, npy};
 use lstmkit::train::{Loss, Optimizer};
 use lstmkit::Tensor;
-
-/// `$LSTMKIT_FIXTURES`, else the first `shared/fixtures/keras` found beside the
-/// crate or one of its parents (`../shared/` from the repository, also from a
-/// git worktree).
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("LSTMKIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/fixtures/keras"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| here.join("../shared/fixtures/keras"))
-}
 
 /// (case folder, must pass now). A case not marked required is still run and
 /// asserted; it is only allowed to fail with "unsupported layer class" while

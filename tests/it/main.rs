@@ -2,6 +2,7 @@
 //! build small (CI machines have little disk) and quicker to compile.
 
 mod cli_train;
+mod common;
 mod data_reference;
 mod experiment_layers;
 mod forecast;

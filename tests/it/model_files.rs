@@ -2,28 +2,12 @@
 //! index and `initial_state`, the tf.keras 2 `.h5` layout, and corrupt,
 //! truncated or foreign files (errors, never panics).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::common::{data, fixtures};
 use lstmkit::io::{load_model, load_model_bytes, npy};
 use lstmkit::{Error, Model};
-
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("LSTMKIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/fixtures/keras"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| here.join("../shared/fixtures/keras"))
-}
 
 fn parity(model_path: &Path, x: &Path, y: &Path) -> f32 {
     let mut m = load_model(model_path).unwrap_or_else(|e| panic!("{}: {e}", model_path.display()));

@@ -3,19 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::fixtures;
 use lstmkit::io::npy;
 use lstmkit::Tensor;
-
-fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("LSTMKIT_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/fixtures/keras"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| here.join("../shared/fixtures/keras"))
-}
 
 fn tmpdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("lstmkit-predict-{tag}-{}", std::process::id()));

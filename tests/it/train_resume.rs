@@ -3,21 +3,11 @@
 //! callbacks' state and the CSV log — with dropout, EarlyStopping (restoring
 //! best weights) and ReduceLROnPlateau in play; and the resume's error paths.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
+use crate::common::{bin, run, temp_dir};
 use lstmkit::io::native;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lstmkit"))
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lstmkit-resume-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn write_series(dir: &Path, n: usize) {
     let mut s = String::from("date,y,x\n");
@@ -79,18 +69,6 @@ min_delta = 0.0
 [callbacks.csv_logger]
 filename = "log.csv"
 "#;
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("the lstmkit binary runs");
-    if !out.status.success() {
-        eprintln!(
-            "stdout:\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
 
 fn train(cfg: &Path, out: &Path, epochs: &str) -> Output {
     run(bin()
