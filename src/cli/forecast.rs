@@ -2,6 +2,11 @@
 //! [--out forecast.csv] [--plot forecast.png]`: multi-step forecast after the
 //! end of a CSV series, in original units, with the data pipeline (scalers,
 //! window geometry, differencing) stored in the model file.
+//!
+//! A Keras model (`.keras`, `.h5`) holds no pipeline: `--config EXP.toml`
+//! supplies it, fitted on the training rows of the experiment's `[data]` as
+//! `lstmkit train` and `lstmkit evaluate` fit it (scaler, timesteps, horizon,
+//! differencing).
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +19,15 @@ use crate::model::Model;
 /// Arguments of `lstmkit forecast`.
 #[derive(clap::Args, Debug)]
 pub struct ForecastArgs {
-    /// Model file written by `lstmkit train` (native `.lstmkit`, or the JSON model file).
+    /// Model file written by `lstmkit train` (native `.lstmkit`, or the JSON
+    /// model file), or a Keras `.keras` / `.h5` model together with `--config`.
     #[arg(long)]
     pub model: PathBuf,
+    /// Experiment file whose `[data]` section gives the pipeline of a model
+    /// file that holds none (Keras files): columns, scaler (fitted on the
+    /// training rows), timesteps, horizon, differencing.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// CSV with the history (the same columns the model was trained on).
     #[arg(long)]
     pub data: PathBuf,
@@ -72,13 +83,59 @@ pub fn load_with_pipeline(path: &Path) -> Result<(Model, Pipeline)> {
     Err(Error::format(
         path,
         "not a model saved by `lstmkit train` (a native .lstmkit file or its JSON model file); \
-         Keras files hold no data pipeline to forecast with",
+         a Keras file holds no data pipeline: add --config EXP.toml, whose [data] section gives it",
     ))
+}
+
+/// True for files that are lstmkit's own (native or JSON): their errors stand.
+fn looks_lstmkit(path: &Path) -> bool {
+    std::fs::read(path)
+        .map(|b| native::is_native(&b) || b.first() == Some(&b'{'))
+        .unwrap_or(true)
+}
+
+/// A Keras model with the pipeline of an experiment's `[data]` section.
+fn load_with_config(path: &Path, config: &Path) -> Result<(Model, Pipeline)> {
+    let model = crate::io::load_model(path)?;
+    let (exp, base) = super::train::load_experiment(Some(config))?;
+    let prepared = crate::data::prepare(&exp.data, &base)?;
+    let pipeline = prepared.pipeline;
+    if pipeline.input_shape().to_vec() != model.input_shape() {
+        return Err(Error::format(
+            path,
+            format!(
+                "the model takes windows of shape {:?}, but the [data] section of {} makes {:?} \
+                 (timesteps, features)",
+                model.input_shape(),
+                config.display(),
+                pipeline.input_shape()
+            ),
+        ));
+    }
+    let out: usize = model.output_shape().iter().product();
+    if out != pipeline.output_width() {
+        return Err(Error::format(
+            path,
+            format!(
+                "the model outputs {out} value(s) per window, but the [data] section of {} needs {} \
+                 (horizon x targets)",
+                config.display(),
+                pipeline.output_width()
+            ),
+        ));
+    }
+    Ok((model, pipeline))
 }
 
 /// Runs the command.
 pub fn run(a: ForecastArgs) -> Result<()> {
-    let (mut model, pipeline) = load_with_pipeline(&a.model)?;
+    let (mut model, pipeline) = match load_with_pipeline(&a.model) {
+        Ok(mp) => mp,
+        Err(e) => match &a.config {
+            Some(cfg) if !looks_lstmkit(&a.model) => load_with_config(&a.model, cfg)?,
+            _ => return Err(e),
+        },
+    };
     let frame = load_csv(&a.data, &pipeline.csv_options())?;
     let mut opts = ForecastOptions::new(a.steps as usize);
     opts.exog = a.exog;

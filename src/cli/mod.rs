@@ -5,6 +5,7 @@
 
 mod bench;
 pub mod evaluate;
+pub mod export;
 pub mod forecast;
 mod predict;
 pub mod train;
@@ -30,8 +31,11 @@ enum Command {
     Train(train::TrainArgs),
     /// Re-score a model saved by `train` on an experiment's test data.
     Evaluate(evaluate::EvaluateArgs),
-    /// Forecast N steps after the end of a CSV series with a model saved by `train`.
+    /// Forecast N steps after the end of a CSV series with a model saved by `train`
+    /// (or a Keras model with `--config`).
     Forecast(forecast::ForecastArgs),
+    /// Convert a model to Keras 3 `.keras` or to the native `.lstmkit` format.
+    Export(export::ExportArgs),
     /// Hyper-parameter search over an experiment file (workers share a study in SQLite or PostgreSQL).
     Tune(tune::TuneArgs),
 }
@@ -53,6 +57,7 @@ pub fn main() -> i32 {
         Command::Evaluate(a) => evaluate::run(a),
         Command::Tune(a) => tune::run(a),
         Command::Forecast(a) => forecast::run(a),
+        Command::Export(a) => export::run(a),
     };
     match result {
         Ok(()) => 0,

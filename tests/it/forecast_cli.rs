@@ -145,3 +145,82 @@ fn train_writes_a_native_file_that_forecast_reads() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A model exported to Keras' `.keras` forecasts, with the experiment's
+/// `[data]` section as its pipeline (`--config`), exactly what the native
+/// file forecasts; without `--config` the error says what to add; a config
+/// whose windows do not fit the model is refused naming both shapes.
+#[test]
+fn export_to_keras_then_forecast_with_config_equals_native() {
+    use crate::common::{bin, run, temp_dir};
+    let dir = temp_dir("export-fc");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg = root.join("examples/m1_co2.toml");
+    let csv = root.join("data/co2_weekly.csv");
+    assert!(run(bin()
+        .args(["train", "--epochs", "2", "--quiet", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&dir))
+    .status
+    .success());
+    let native_m = dir.join("model.lstmkit");
+    let keras_m = dir.join("m.keras");
+    let o = run(bin()
+        .args(["export", "--model"])
+        .arg(&native_m)
+        .arg("--out")
+        .arg(&keras_m));
+    assert!(o.status.success());
+    let back = native_m.with_extension("copy.lstmkit");
+    assert!(run(bin()
+        .args(["export", "--model"])
+        .arg(&keras_m)
+        .arg("--out")
+        .arg(&back))
+    .status
+    .success());
+    let fc = |model: &std::path::Path, config: Option<&std::path::Path>| {
+        let mut c = bin();
+        c.args(["forecast", "--steps", "6", "--model"])
+            .arg(model)
+            .arg("--data")
+            .arg(&csv);
+        if let Some(p) = config {
+            c.arg("--config").arg(p);
+        }
+        c.output().unwrap()
+    };
+    let a = fc(&native_m, None);
+    let b = fc(&keras_m, Some(&cfg));
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(String::from_utf8_lossy(&a.stdout).lines().count(), 7);
+    assert_eq!(
+        a.stdout, b.stdout,
+        "the .keras export forecasts differently"
+    );
+    let c = fc(&keras_m, None);
+    assert_eq!(c.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&c.stderr).contains("add --config"));
+    // windows of 12 do not fit a model of 10
+    let wrong = dir.join("wrong.toml");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("timesteps = 10", "timesteps = 12")
+        .replace(
+            "\"co2_weekly.csv\"",
+            &format!("{:?}", csv.to_str().unwrap()),
+        );
+    std::fs::write(&wrong, text).unwrap();
+    let d = fc(&keras_m, Some(&wrong));
+    assert_eq!(d.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&d.stderr);
+    assert!(err.contains("[10, 1]") && err.contains("[12, 1]"), "{err}");
+    let e = run(bin()
+        .args(["export", "--model"])
+        .arg(&keras_m)
+        .arg("--out")
+        .arg(dir.join("m.onnx")));
+    assert_eq!(e.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
