@@ -34,6 +34,9 @@
 //! assert_eq!(f.history_rows, 60);
 //! ```
 
+mod time;
+pub use time::continue_times;
+
 use crate::data::{Frame, Pipeline};
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -108,7 +111,8 @@ pub struct Forecast {
     /// Rows of the data used as history (all rows with `Hold` or no exogenous
     /// inputs; all but the last `steps` with `Known`).
     pub history_rows: usize,
-    /// Time labels of the forecast rows, when known (`Known` with a time column).
+    /// Time labels of the forecast rows: with `Known` the CSV's own; otherwise
+    /// the history's regular spacing continued ([`continue_times`]), if it has one.
     pub times: Option<Vec<String>>,
     /// How the steps were produced.
     pub method: Method,
@@ -313,6 +317,8 @@ pub fn forecast(
     }
     let times = match (exog, &frame.time) {
         (Some(Exog::Known), Some(t)) => Some(t[history_rows..history_rows + steps].to_vec()),
+        // the history's regular spacing continued, written alike
+        (_, Some(t)) => continue_times(&t[..history_rows], steps),
         _ => None,
     };
     Ok(Forecast {
