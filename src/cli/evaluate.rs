@@ -36,6 +36,9 @@ pub fn run(a: EvaluateArgs) -> Result<()> {
     };
     let (exp, base) = super::train::load_experiment(a.config.as_deref())?;
     let mut p = prepare(&exp.data, &base)?;
+    for n in &p.frame.notes {
+        eprintln!("note: {n}");
+    }
     // Score with the model's own pipeline (the scaler fitted when it was trained).
     let pipe = saved_pipe.unwrap_or_else(|| p.pipeline.clone());
     if pipe.input_shape().to_vec() != model.input_shape() {

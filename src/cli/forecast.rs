@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::data::{load_csv, Pipeline};
+use crate::data::{load_csv, OpenTail, Pipeline};
 use crate::error::{Error, Result};
 use crate::forecast::{forecast, plot_forecast, Exog, ForecastOptions};
 use crate::io::native;
@@ -136,7 +136,18 @@ pub fn run(a: ForecastArgs) -> Result<()> {
             _ => return Err(e),
         },
     };
-    let frame = load_csv(&a.data, &pipeline.csv_options())?;
+    let mut csv_opts = pipeline.csv_options();
+    if a.exog == Some(Exog::Known) {
+        // the last `steps` rows are the forecast period: their targets may be empty
+        csv_opts.open_tail = Some(OpenTail {
+            rows: a.steps as usize,
+            columns: pipeline.targets.clone(),
+        });
+    }
+    let frame = load_csv(&a.data, &csv_opts)?;
+    for n in &frame.notes {
+        eprintln!("note: {n}");
+    }
     let mut opts = ForecastOptions::new(a.steps as usize);
     opts.exog = a.exog;
     let f = forecast(&mut model, &pipeline, &frame, &opts)?;

@@ -71,7 +71,15 @@ pub fn versus_naive(ev: &Evaluation) -> String {
     let m = ev.test.overall.rmse;
     let n = ev.baselines.naive.overall.rmse;
     let unit = ev.targets.join(", ");
-    if m < n {
+    if m == n {
+        format!(
+            "test RMSE {m:.4} vs naive {n:.4} ({unit}): the model ties with the naive (last value) forecast"
+        )
+    } else if n == 0.0 {
+        format!(
+            "test RMSE {m:.4} vs naive {n:.4} ({unit}): the naive (last value) forecast is exact on this test part"
+        )
+    } else if m < n {
         format!(
             "test RMSE {m:.4} vs naive {n:.4} ({unit}): the model beats the naive forecast by {:.1}%",
             (1.0 - m / n) * 100.0
@@ -142,6 +150,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let out = a.out.unwrap_or_else(|| PathBuf::from("lstmkit-out"));
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     let prepared = prepare(&exp.data, &base)?;
+    for n in &prepared.frame.notes {
+        eprintln!("note: {n}");
+    }
     println!("{}", prepared.describe());
     let o = exp.run_prepared(prepared, &out, |m| println!("{}", m.summary()))?;
     write_outputs(&exp, &o, &base, &out)

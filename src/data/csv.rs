@@ -2,21 +2,39 @@
 //! column kept as text, and selected numeric columns as `f64`.
 //!
 //! Rules:
-//! * the first line is the header (required); empty lines are skipped;
-//!   fields are trimmed; a UTF-8 byte-order mark is ignored;
-//! * a selected numeric cell must parse as a finite number. A cell that is
-//!   *missing* — empty, `NA`, `N/A`, `NaN`, `nan`, `null`, `None`, `?` — is an
-//!   [`Error::Data`] naming the file, the line (1-based, as an editor counts
-//!   them: the header is line 1) and the column, unless [`Fill`] asks for
-//!   it to be filled. Any other text (`abc`, `inf`, `1.2.3`) is always an error,
-//!   even with a fill method: filling is for gaps, not for typos;
+//! * the first line is the header (required); empty lines, and lines of empty
+//!   fields only (`,,,`) at the end of the file, are skipped; fields are
+//!   trimmed, quoted fields may follow a space (`a; "b"`); CRLF, LF or CR line
+//!   ends; a UTF-8 byte-order mark is ignored;
+//! * the delimiter is detected from the header line (the most frequent of
+//!   `,` `;` tab `|` outside quotes) unless [`CsvOptions::delimiter`] names
+//!   it; with a delimiter other than `,`, a decimal comma (`1,5`) is read too
+//!   ([`CsvOptions::decimal`] fixes the mark). Thousands separators are not
+//!   read (an error says so);
+//! * a selected numeric cell must parse as a finite number (`1`, `-2.5`,
+//!   `+.5`, `1e6`). A cell that is *missing* — empty, or one of pandas'
+//!   missing markers (`NA`, `N/A`, `NaN`, `nan`, `<NA>`, `#N/A`, `null`,
+//!   `None`, ...) or `?` — is an [`Error::Data`] naming the file, the line
+//!   (1-based, as an editor counts them: the header is line 1) and the
+//!   column, unless [`Fill`] asks for it to be filled. Any other text (`abc`,
+//!   `inf`, `1.2.3`) is always an error, even with a fill method: filling is
+//!   for gaps, not for typos;
+//! * with a time column ([`TimeOrder::Auto`], the default), the rows must be
+//!   in increasing time order when the column holds dates, date-times or
+//!   numbers (see [`super::time`]): a file written newest first is reversed
+//!   (with a note in [`Frame::notes`]); rows out of order and repeated times
+//!   are errors naming both lines (`time_order = "sort"` sorts them,
+//!   `"file"` takes the rows as they are). A time column of other text is
+//!   labels only. The order is settled before gaps are filled;
 //! * [`Fill::Interpolate`] fills a gap linearly between its neighbours (by
 //!   row position, like `pandas.Series.interpolate(method="linear")`), a
 //!   trailing gap with the last value; [`Fill::Ffill`] repeats the last value.
 //!   With both, a **leading** gap (before the first value of a column) is
 //!   back-filled with the column's first value. A column with no value at all
 //!   is an error;
-//! * a row with more or fewer fields than the header is an error naming its line.
+//! * a row with more or fewer fields than the header is an error naming its line;
+//! * with no column list, every column but the time column is read, except a
+//!   first column with an empty name (the index pandas' `to_csv` writes).
 //!
 //! ```
 //! use lstmkit::data::{parse_csv, CsvOptions, Fill};
@@ -25,6 +43,7 @@
 //!     time_column: Some("date".into()),
 //!     columns: vec!["co2".into()],
 //!     fill: Fill::Interpolate,
+//!     ..Default::default()
 //! };
 //! let frame = parse_csv(text, "inline.csv", &opts).unwrap();
 //! assert_eq!(frame.column("co2").unwrap(), &[1.0, 2.0, 3.0]);
@@ -53,16 +72,60 @@ pub enum Fill {
     Ffill,
 }
 
+/// What is done with the order of the rows when a time column is read
+/// (see the module documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeOrder {
+    /// Rows must be in increasing time order; a file written newest first is
+    /// reversed (with a note); rows out of order or a repeated time are errors
+    /// naming the lines. Time columns that are text labels are not checked.
+    #[default]
+    Auto,
+    /// Rows are sorted by time (stable); a repeated time is still an error.
+    Sort,
+    /// Rows are used in file order, unchecked (the time column is labels only).
+    File,
+}
+
+impl TimeOrder {
+    /// True for the default (used to keep saved files unchanged).
+    pub fn is_auto(&self) -> bool {
+        *self == TimeOrder::Auto
+    }
+}
+
+/// The last rows of a file whose cells in some columns may be missing: the
+/// forecast period of `lstmkit forecast --exog known`, where the targets are
+/// what is being forecast. Missing cells there are read as NaN and not filled.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OpenTail {
+    /// Number of rows at the end (after ordering).
+    pub rows: usize,
+    /// Columns whose cells may be missing there.
+    pub columns: Vec<String>,
+}
+
 /// What [`load_csv`] reads.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CsvOptions {
     /// Name of a column kept as text (dates for plots). `None`: no time column.
     pub time_column: Option<String>,
     /// Numeric columns to read, in this order. Empty: every column except the
-    /// time column.
+    /// time column (and a first column with an empty name, pandas' index).
     pub columns: Vec<String>,
     /// Missing-cell policy.
     pub fill: Fill,
+    /// Field delimiter; `None`: detected from the header line (the most
+    /// frequent of `,` `;` tab `|` outside quotes; `,` when none appears).
+    pub delimiter: Option<char>,
+    /// Decimal mark of numeric cells; `None`: `.`, and also `,` when the
+    /// delimiter is not a comma (`1,5;2,25` files).
+    pub decimal: Option<char>,
+    /// Row-order policy for the time column.
+    pub time_order: TimeOrder,
+    /// Trailing rows where some columns may be missing (forecast periods).
+    pub open_tail: Option<OpenTail>,
 }
 
 /// A table of numeric columns read from a CSV file, stored column by column.
@@ -80,6 +143,9 @@ pub struct Frame {
     pub data: Vec<Vec<f64>>,
     /// Number of cells filled per column (all zero without a fill method).
     pub filled: Vec<usize>,
+    /// What was done to the rows that a user should hear about (rows
+    /// reversed or sorted by time); the command line prints them.
+    pub notes: Vec<String>,
 }
 
 impl Frame {
@@ -112,6 +178,7 @@ impl Frame {
             columns: names,
             data,
             filled,
+            notes: Vec::new(),
         })
     }
 
@@ -150,21 +217,98 @@ pub fn load_csv(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Frame> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
         Error::Data(format!(
-            "{}: not UTF-8 text (invalid byte at offset {})",
+            "{}: line {line}: not UTF-8 text (invalid byte at offset {at}; save the file as UTF-8)",
             path.display(),
-            e.utf8_error().valid_up_to()
         ))
     })?;
     parse_csv(&text, &path.display().to_string(), opts)
 }
 
-/// True for the spellings of a missing value that [`Fill`] may fill.
+/// True for the spellings of a missing value that [`Fill`] may fill:
+/// pandas' default `na_values`, plus `?`.
 fn is_missing_marker(s: &str) -> bool {
     matches!(
         s,
-        "" | "NA" | "N/A" | "n/a" | "na" | "NaN" | "nan" | "NAN" | "null" | "NULL" | "None" | "?"
+        "" | "NA"
+            | "N/A"
+            | "n/a"
+            | "na"
+            | "NaN"
+            | "nan"
+            | "NAN"
+            | "-NaN"
+            | "-nan"
+            | "<NA>"
+            | "#N/A"
+            | "#N/A N/A"
+            | "#NA"
+            | "-1.#IND"
+            | "-1.#QNAN"
+            | "1.#IND"
+            | "1.#QNAN"
+            | "null"
+            | "NULL"
+            | "None"
+            | "?"
     )
+}
+
+/// The delimiter of a CSV text: the most frequent of `,` `;` tab `|` outside
+/// quotes on its first non-empty line (`,` on ties or when none appears).
+pub fn detect_delimiter(text: &str) -> char {
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let mut counts = [0usize; 4];
+    let cands = [',', ';', '\t', '|'];
+    let mut quoted = false;
+    for ch in header.chars() {
+        if ch == '"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if let Some(i) = cands.iter().position(|&c| c == ch) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let mut best = 0;
+    for i in 1..cands.len() {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    cands[best]
+}
+
+/// A numeric cell: `Ok(Some(v))`, `Ok(None)` for a missing marker, `Err(())` for other text.
+fn parse_cell(cell: &str, comma: bool, dot: bool) -> std::result::Result<Option<f64>, ()> {
+    let v = if dot { cell.parse::<f64>().ok() } else { None };
+    let v = match v {
+        Some(v) => Some(v),
+        None if comma && cell.matches(',').count() == 1 && !cell.contains('.') => {
+            cell.replacen(',', ".", 1).parse::<f64>().ok()
+        }
+        None if !dot && !cell.contains([',', '.']) => cell.parse::<f64>().ok(),
+        None => None,
+    };
+    match v {
+        Some(v) if v.is_finite() => Ok(Some(v)),
+        _ if is_missing_marker(cell) => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// A field that was quoted after a space (`a; "b"`): the CSV reader keeps
+/// its quotes (quoting starts at a field's first byte); they are removed here,
+/// with `""` read as `"`, then the inside is trimmed.
+fn unquote(field: &str) -> std::borrow::Cow<'_, str> {
+    let f = field.trim();
+    if f.len() >= 2 && f.starts_with('"') && f.ends_with('"') {
+        std::borrow::Cow::Owned(f[1..f.len() - 1].replace("\"\"", "\"").trim().to_string())
+    } else {
+        std::borrow::Cow::Borrowed(f)
+    }
 }
 
 /// Parses CSV `text`; `source` names it in error messages (a path, or e.g. `bundled:co2`).
@@ -175,34 +319,72 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
             "{source}: the file is empty (a header line naming the columns is required)"
         )));
     }
+    let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(text));
+    if !delimiter.is_ascii() || delimiter == '"' || delimiter == '\n' || delimiter == '\r' {
+        return Err(Error::Config(format!(
+            "data.delimiter: {delimiter:?} cannot separate fields (use one ASCII character such as ',', ';' or '\\t')"
+        )));
+    }
+    let (comma, dot) =
+        match opts.decimal {
+            None => (delimiter != ',', true),
+            Some('.') => (false, true),
+            Some(',') if delimiter == ',' => return Err(Error::Config(
+                "data.decimal = \",\" needs another delimiter than ',' (e.g. delimiter = \";\")"
+                    .into(),
+            )),
+            Some(',') => (true, false),
+            Some(c) => {
+                return Err(Error::Config(format!(
+                    "data.decimal must be \".\" or \",\", got {c:?}"
+                )))
+            }
+        };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(delimiter as u8)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| Error::Data(format!("{source}: line 1 (header): {e}")))?
         .iter()
-        .map(|s| s.to_string())
+        .map(|s| unquote(s).into_owned())
         .collect();
-    let find = |name: &str| -> Result<usize> {
+    let delim_name = match delimiter {
+        '\t' => "tab".to_string(),
+        c => format!("'{c}'"),
+    };
+    let find = |name: &str, what: &str| -> Result<usize> {
         header.iter().position(|h| h == name).ok_or_else(|| {
+            let close = header
+                .iter()
+                .find(|h| h.trim().eq_ignore_ascii_case(name.trim()))
+                .map(|h| format!("; did you mean '{h}'?"))
+                .unwrap_or_default();
+            let hint = if header.len() == 1 {
+                format!(
+                    " (the header has a single field when split on {delim_name}; set data.delimiter if the file uses another one)"
+                )
+            } else {
+                String::new()
+            };
             Error::Data(format!(
-                "{source}: no column '{name}' in the header (available columns: {})",
+                "{source}: no {what} '{name}' in the header (available columns: {}){close}{hint}",
                 header.join(", ")
             ))
         })
     };
     let time_idx = match &opts.time_column {
-        Some(t) => Some(find(t)?),
+        Some(t) => Some(find(t, "time column")?),
         None => None,
     };
     let names: Vec<String> = if opts.columns.is_empty() {
         header
             .iter()
             .enumerate()
-            .filter(|(i, _)| Some(*i) != time_idx)
+            .filter(|(i, h)| Some(*i) != time_idx && !(*i == 0 && h.is_empty()))
             .map(|(_, h)| h.clone())
             .collect()
     } else {
@@ -216,7 +398,7 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
     }
     let mut idx = Vec::with_capacity(names.len());
     for name in &names {
-        let i = find(name)?;
+        let i = find(name, "column")?;
         if header.iter().filter(|h| *h == name).count() > 1 {
             return Err(Error::Data(format!(
                 "{source}: column '{name}' appears more than once in the header"
@@ -226,9 +408,12 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
     }
 
     let mut data: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
+    // (row, column, text) of every missing cell, in file order
+    let mut missing: Vec<(usize, usize, String)> = Vec::new();
     let mut lines: Vec<u64> = Vec::new();
     let mut time: Vec<String> = Vec::new();
     let mut record = csv::StringRecord::new();
+    let mut blank_rows: Vec<u64> = Vec::new();
     loop {
         let more = rdr.read_record(&mut record).map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -238,40 +423,57 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
             break;
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
+        // A line of empty fields only (",,,") at the end of the file is a
+        // trailing blank line (spreadsheet exports); before a data row it is
+        // a row of missing cells.
+        if record.len() > 1 && record.iter().all(|f| f.is_empty()) {
+            blank_rows.push(line);
+            continue;
+        }
+        for blank in blank_rows.drain(..) {
+            if time_idx.is_some() {
+                time.push(String::new());
+            }
+            let row = lines.len();
+            for (c, col) in data.iter_mut().enumerate() {
+                missing.push((row, c, String::new()));
+                col.push(None);
+            }
+            lines.push(blank);
+        }
         if record.len() != header.len() {
             return Err(Error::Data(format!(
-                "{source}: line {line}: {} fields, but the header has {}",
+                "{source}: line {line}: {} fields, but the header has {} (fields split on {delim_name})",
                 record.len(),
                 header.len()
             )));
         }
         if let Some(t) = time_idx {
-            time.push(record[t].to_string());
+            time.push(unquote(&record[t]).into_owned());
         }
+        let row = lines.len();
         for (c, &i) in idx.iter().enumerate() {
-            let cell = &record[i];
-            let value = match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => Some(v),
-                _ if is_missing_marker(cell) && opts.fill != Fill::None => None,
-                _ => {
-                    let what = if cell.is_empty() {
-                        "missing value".to_string()
-                    } else if is_missing_marker(cell) {
-                        format!("missing value '{cell}'")
-                    } else {
-                        format!("'{cell}' is not a finite number")
-                    };
-                    let hint = if is_missing_marker(cell) {
-                        " (set fill = \"interpolate\" or \"ffill\" to fill gaps)"
+            let cell = unquote(&record[i]);
+            let cell = cell.as_ref();
+            let value = match parse_cell(cell, comma, dot) {
+                Ok(v) => v,
+                Err(()) => {
+                    let hint = if cell.contains(',') && !comma {
+                        " (thousands separators are not read; a decimal comma needs delimiter \";\" or decimal = \",\")"
+                    } else if cell.contains('.') && !dot {
+                        " (decimal = \",\": '.' is not a decimal mark here; thousands separators are not read)"
                     } else {
                         ""
                     };
                     return Err(Error::Data(format!(
-                        "{source}: line {line}, column '{}': {what}{hint}",
+                        "{source}: line {line}, column '{}': '{cell}' is not a finite number{hint}",
                         names[c]
                     )));
                 }
             };
+            if value.is_none() {
+                missing.push((row, c, cell.to_string()));
+            }
             data[c].push(value);
         }
         lines.push(line);
@@ -282,29 +484,157 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
             header.join(", ")
         )));
     }
+    let n = lines.len();
+
+    // row order: `order[k]` is the file row that becomes row k
+    let mut notes = Vec::new();
+    let order: Option<Vec<usize>> = match (time_idx, opts.time_order) {
+        (Some(_), TimeOrder::Auto | TimeOrder::Sort) => {
+            let tname = opts.time_column.as_deref().unwrap_or_default();
+            time_order(&time, &lines, source, tname, opts.time_order, &mut notes)?
+        }
+        _ => None,
+    };
+
+    // the open tail (rows after ordering), as file rows
+    let mut open = vec![false; names.len()];
+    let mut tail_start = n;
+    if let Some(t) = &opts.open_tail {
+        tail_start = n.saturating_sub(t.rows);
+        for (c, name) in names.iter().enumerate() {
+            open[c] = t.columns.contains(name);
+        }
+    }
+    let mut position = vec![0usize; n];
+    if let Some(o) = &order {
+        for (k, &r) in o.iter().enumerate() {
+            position[r] = k;
+        }
+    } else {
+        position.iter_mut().enumerate().for_each(|(k, p)| *p = k);
+    }
+    let in_tail = |row: usize, c: usize| open[c] && position[row] >= tail_start;
+    if opts.fill == Fill::None {
+        if let Some((row, c, cell)) = missing.iter().find(|(r, c, _)| !in_tail(*r, *c)) {
+            let what = if cell.is_empty() {
+                "missing value".to_string()
+            } else {
+                format!("missing value '{cell}'")
+            };
+            return Err(Error::Data(format!(
+                "{source}: line {}, column '{}': {what} (set fill = \"interpolate\" or \"ffill\" to fill gaps)",
+                lines[*row], names[*c]
+            )));
+        }
+    }
+
+    let reorder = |v: Vec<Option<f64>>| -> Vec<Option<f64>> {
+        match &order {
+            Some(o) => o.iter().map(|&r| v[r]).collect(),
+            None => v,
+        }
+    };
+    let time = time_idx.map(|_| match &order {
+        Some(o) => o.iter().map(|&r| std::mem::take(&mut time[r])).collect(),
+        None => std::mem::take(&mut time),
+    });
+    let lines: Vec<u64> = match &order {
+        Some(o) => o.iter().map(|&r| lines[r]).collect(),
+        None => lines,
+    };
     let mut out = Vec::with_capacity(names.len());
     let mut filled = Vec::with_capacity(names.len());
     for (c, col) in data.into_iter().enumerate() {
-        let n_missing = col.iter().filter(|v| v.is_none()).count();
-        if n_missing == col.len() {
+        let col = reorder(col);
+        let end = if open[c] { tail_start } else { n };
+        let (body, tail) = col.split_at(end);
+        let n_missing = body.iter().filter(|v| v.is_none()).count();
+        if n_missing == body.len() {
             return Err(Error::Data(format!(
                 "{source}: column '{}' has no value at all (lines {}..{})",
                 names[c],
-                lines[0],
-                lines[lines.len() - 1]
+                lines.iter().min().copied().unwrap_or(0),
+                lines.iter().max().copied().unwrap_or(0)
             )));
         }
         filled.push(n_missing);
-        out.push(fill_column(&col, opts.fill));
+        let mut v = fill_column(body, opts.fill);
+        v.extend(tail.iter().map(|x| x.unwrap_or(f64::NAN)));
+        out.push(v);
     }
     Ok(Frame {
         source: source.to_string(),
         time_column: opts.time_column.clone(),
-        time: time_idx.map(|_| time),
+        time,
         columns: names,
         data: out,
         filled,
+        notes,
     })
+}
+
+/// Checks (or restores) the time order of the rows; returns the new order
+/// (file rows) when it changes.
+fn time_order(
+    time: &[String],
+    lines: &[u64],
+    source: &str,
+    tname: &str,
+    policy: TimeOrder,
+    notes: &mut Vec<String>,
+) -> Result<Option<Vec<usize>>> {
+    let keys = match super::time::parse_time_column(time) {
+        Ok(Some(k)) => k,
+        Ok(None) => return Ok(None),
+        Err(i) => {
+            return Err(Error::Data(format!(
+                "{source}: line {}, column '{tname}': '{}' is not {} ('{}'); fix the cell, or set \
+                 time_order = \"file\" to use the time column as labels only",
+                lines[i],
+                time[i],
+                super::time::describe(time),
+                time[0]
+            )))
+        }
+    };
+    let n = keys.len();
+    let increasing = keys.windows(2).all(|w| w[0] < w[1]);
+    if increasing {
+        return Ok(None);
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    let decreasing = keys.windows(2).all(|w| w[0] >= w[1]) && keys[0] > keys[n - 1];
+    if policy == TimeOrder::Sort {
+        order.sort_by_key(|&r| keys[r]);
+        notes.push(format!(
+            "{source}: rows sorted by '{tname}' (time_order = \"sort\")"
+        ));
+    } else if decreasing {
+        order.reverse();
+        notes.push(format!(
+            "{source}: the rows are newest first (by '{tname}'); they are read oldest first"
+        ));
+    } else if let Some(i) = (1..n).find(|&i| keys[i] < keys[i - 1]) {
+        return Err(Error::Data(format!(
+            "{source}: line {}, column '{tname}': time '{}' comes before line {}'s '{}': the rows \
+             are not in time order; sort the file, or set time_order = \"sort\" (sort the rows by \
+             time) or \"file\" (use the rows as they are)",
+            lines[i],
+            time[i],
+            lines[i - 1],
+            time[i - 1]
+        )));
+    }
+    if let Some(k) = (1..n).find(|&k| keys[order[k]] == keys[order[k - 1]]) {
+        let (a, b) = (order[k - 1].min(order[k]), order[k - 1].max(order[k]));
+        return Err(Error::Data(format!(
+            "{source}: line {}, column '{tname}': time '{}' repeats line {}'s '{}' (several series \
+             in one file, or a daylight-saving repeat?); remove the duplicates, or set \
+             time_order = \"file\" to use the rows as they are",
+            lines[b], time[b], lines[a], time[a]
+        )));
+    }
+    Ok(Some(order))
 }
 
 /// Fills the `None` cells of a column that has at least one value.
@@ -354,6 +684,7 @@ mod tests {
             time_column: Some("t".into()),
             columns: cols.iter().map(|s| s.to_string()).collect(),
             fill,
+            ..Default::default()
         }
     }
 
@@ -496,5 +827,265 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("/nonexistent/x.csv"), "{e}");
+    }
+
+    fn all(text: &str, o: CsvOptions) -> Result<Frame> {
+        parse_csv(text, "f.csv", &o)
+    }
+
+    fn cols(cols: &[&str]) -> CsvOptions {
+        CsvOptions {
+            columns: cols.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn delimiters_are_detected_or_given() {
+        assert_eq!(detect_delimiter("a;b;c\n1;2;3\n"), ';');
+        assert_eq!(detect_delimiter("a\tb\n"), '\t');
+        assert_eq!(detect_delimiter("a|b\n"), '|');
+        assert_eq!(detect_delimiter("\"x,y\";b\n"), ';');
+        assert_eq!(detect_delimiter("value\n1\n"), ',');
+        for text in [
+            "t;a;b\nx;1;2\ny;3;4\n",
+            "t\ta\tb\nx\t1\t2\ny\t3\t4\n",
+            "t|a|b\nx|1|2\ny|3|4\n",
+        ] {
+            let f = parse_csv(text, "f.csv", &opts(&["a", "b"], Fill::None)).unwrap();
+            assert_eq!(f.data, vec![vec![1.0, 3.0], vec![2.0, 4.0]], "{text:?}");
+        }
+        // an explicit delimiter wins over detection
+        let mut o = opts(&["a;b"], Fill::None);
+        o.delimiter = Some(',');
+        let f = parse_csv("t,a;b\nx,1\n", "f.csv", &o).unwrap();
+        assert_eq!(f.data[0], vec![1.0]);
+        // a wrong delimiter says what the header looked like
+        let mut o = opts(&["a"], Fill::None);
+        o.delimiter = Some(',');
+        let e = parse_csv("t;a\nx;1\n", "f.csv", &o)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("single field") && e.contains("delimiter"), "{e}");
+    }
+
+    #[test]
+    fn decimal_comma_with_semicolons() {
+        let f = parse_csv(
+            "t;a\nx;1,5\ny;-2,25e1\nz;3\n",
+            "f.csv",
+            &opts(&["a"], Fill::None),
+        )
+        .unwrap();
+        assert_eq!(f.data[0], vec![1.5, -22.5, 3.0]);
+        // explicit decimal = "," refuses dots (thousands separators)
+        let mut o = opts(&["a"], Fill::None);
+        o.decimal = Some(',');
+        let e = parse_csv("t;a\nx;1,5\ny;1.234,5\n", "f.csv", &o)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3, column 'a'") && e.contains("'1.234,5'"),
+            "{e}"
+        );
+        o.delimiter = Some(',');
+        assert!(parse_csv("t,a\nx,1\n", "f.csv", &o).is_err());
+        // a quoted thousands separator in a comma file is an error with a hint
+        let e = parse_csv("t,a\nx,\"1,234.5\"\n", "f.csv", &opts(&["a"], Fill::None))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2, column 'a'") && e.contains("thousands"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn quotes_spaces_crlf_and_number_spellings() {
+        let text = "\u{feff}\"t\" ; \"Price \"\"USD\"\"\" ; \"n\"\r\n 1 ; \" 1.5e3 \" ; 1\r\n2;+2;\"2\"\r\n3 ; .5 ; 3\r\n\r\n";
+        let f = parse_csv(text, "f.csv", &opts(&["Price \"USD\"", "n"], Fill::None)).unwrap();
+        assert_eq!(f.data[0], vec![1500.0, 2.0, 0.5]);
+        assert_eq!(f.data[1], vec![1.0, 2.0, 3.0]);
+        assert_eq!(f.time.unwrap(), vec!["1", "2", "3"]);
+        // a name differing in case is suggested
+        let e = parse_csv("t,Close\n1,2\n", "f.csv", &opts(&["close"], Fill::None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean 'Close'"), "{e}");
+    }
+
+    #[test]
+    fn pandas_missing_markers_and_index_column() {
+        for m in [
+            "", "NA", "NaN", "nan", "<NA>", "#N/A", "null", "None", "-nan",
+        ] {
+            let text = format!("t,a\n1,1\n2,{m}\n3,3\n");
+            let e = parse_csv(&text, "f.csv", &opts(&["a"], Fill::None))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("line 3, column 'a'") && e.contains("missing value"),
+                "{m:?}: {e}"
+            );
+            let f = parse_csv(&text, "f.csv", &opts(&["a"], Fill::Interpolate)).unwrap();
+            assert_eq!(f.data[0], vec![1.0, 2.0, 3.0], "{m:?}");
+        }
+        // pandas' to_csv index column (empty name) is not a data column
+        let f = all(
+            ",t,a\n0,1,5\n1,2,6\n",
+            CsvOptions {
+                time_column: Some("t".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(f.columns, vec!["a"]);
+    }
+
+    #[test]
+    fn trailing_empty_field_rows_are_blank_lines() {
+        let f = all("t,a,b\n1,1,2\n2,3,4\n,,\n, ,\n", cols(&["a", "b"])).unwrap();
+        assert_eq!(f.n_rows(), 2);
+        // between data rows they are rows of missing cells
+        let e = all("t,a\n1,1\n,\n3,3\n", cols(&["a"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3, column 'a'") && e.contains("missing"),
+            "{e}"
+        );
+        let mut o = cols(&["a"]);
+        o.fill = Fill::Interpolate;
+        assert_eq!(
+            all("t,a\n1,1\n,\n3,3\n", o).unwrap().data[0],
+            vec![1.0, 2.0, 3.0]
+        );
+    }
+
+    #[test]
+    fn time_order_newest_first_is_reversed() {
+        let text = "date,a\n2021-01-03,3\n2021-01-02,\n2021-01-01,1\n";
+        let f = parse_csv(text, "f.csv", &opts(&["a"], Fill::Ffill).with_time("date")).unwrap();
+        assert_eq!(f.data[0], vec![1.0, 1.0, 3.0], "filled after reversing");
+        assert_eq!(f.time.as_ref().unwrap()[0], "2021-01-01");
+        assert_eq!(f.notes.len(), 1);
+        assert!(f.notes[0].contains("newest first"), "{:?}", f.notes);
+        // in order: nothing to say
+        let f = parse_csv(
+            "date,a\n2021-01-01,1\n2021-01-02,2\n",
+            "f.csv",
+            &opts(&["a"], Fill::None).with_time("date"),
+        )
+        .unwrap();
+        assert!(f.notes.is_empty());
+    }
+
+    #[test]
+    fn time_order_errors_name_lines() {
+        let o = opts(&["a"], Fill::None).with_time("date");
+        let e = parse_csv(
+            "date,a\n2021-01-01,1\n2021-01-03,3\n2021-01-02,2\n2021-01-04,4\n",
+            "f.csv",
+            &o,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("f.csv: line 4, column 'date'") && e.contains("line 3's '2021-01-03'"),
+            "{e}"
+        );
+        assert!(e.contains("time_order = \"sort\""), "{e}");
+        let e = parse_csv("date,a\n1,1\n2,2\n2,3\n3,4\n", "f.csv", &o)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 4, column 'date'") && e.contains("repeats line 3"),
+            "{e}"
+        );
+        let e = parse_csv("date,a\n2021-01-01,1\n2021-01-32,2\n", "f.csv", &o)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3, column 'date'") && e.contains("'2021-01-32'"),
+            "{e}"
+        );
+        // sort: stable sort by time; file: rows as they are
+        let text = "date,a\n2021-01-01,1\n2021-01-03,3\n2021-01-02,2\n";
+        let mut s = o.clone();
+        s.time_order = TimeOrder::Sort;
+        let f = parse_csv(text, "f.csv", &s).unwrap();
+        assert_eq!(f.data[0], vec![1.0, 2.0, 3.0]);
+        assert_eq!(f.notes.len(), 1);
+        s.time_order = TimeOrder::File;
+        let f = parse_csv(text, "f.csv", &s).unwrap();
+        assert_eq!(f.data[0], vec![1.0, 3.0, 2.0]);
+        // text labels are not checked
+        let f = parse_csv("date,a\nb,1\na,2\n", "f.csv", &o).unwrap();
+        assert_eq!(f.data[0], vec![1.0, 2.0]);
+        // offsets: the same wall time in two offsets is not a repeat
+        let f = parse_csv(
+            "date,a\n2021-10-31T02:30:00+02:00,1\n2021-10-31T02:30:00+01:00,2\n",
+            "f.csv",
+            &o,
+        )
+        .unwrap();
+        assert_eq!(f.n_rows(), 2);
+    }
+
+    #[test]
+    fn open_tail_allows_missing_future_targets() {
+        let text = "t,y,x\n1,1,10\n2,2,20\n3,3,30\n4,,40\n5,,50\n";
+        let mut o = opts(&["y", "x"], Fill::None);
+        assert!(parse_csv(text, "f.csv", &o).is_err());
+        o.open_tail = Some(OpenTail {
+            rows: 2,
+            columns: vec!["y".into()],
+        });
+        let f = parse_csv(text, "f.csv", &o).unwrap();
+        assert_eq!(&f.data[0][..3], &[1.0, 2.0, 3.0]);
+        assert!(f.data[0][3].is_nan() && f.data[0][4].is_nan());
+        assert_eq!(f.data[1], vec![10.0, 20.0, 30.0, 40.0, 50.0]);
+        // only the tail: a gap before it is still an error
+        o.open_tail = Some(OpenTail {
+            rows: 1,
+            columns: vec!["y".into()],
+        });
+        let e = parse_csv(text, "f.csv", &o).unwrap_err().to_string();
+        assert!(e.contains("line 5, column 'y'"), "{e}");
+        // exogenous columns are not open
+        let e = parse_csv(
+            "t,y,x\n1,1,10\n2,2,\n",
+            "f.csv",
+            &CsvOptions {
+                open_tail: Some(OpenTail {
+                    rows: 1,
+                    columns: vec!["y".into()],
+                }),
+                ..opts(&["y", "x"], Fill::None)
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3, column 'x'"), "{e}");
+    }
+
+    #[test]
+    fn not_utf8_names_the_line() {
+        let dir = std::env::temp_dir().join(format!("lstmkit-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("latin1.csv");
+        std::fs::write(&p, b"t,a\n1,2\n2,caf\xe9\n").unwrap();
+        let e = load_csv(&p, &opts(&["a"], Fill::None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3") && e.contains("UTF-8"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    impl CsvOptions {
+        fn with_time(mut self, t: &str) -> Self {
+            self.time_column = Some(t.into());
+            self
+        }
     }
 }

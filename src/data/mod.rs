@@ -53,13 +53,16 @@
 
 pub mod csv;
 pub mod scaler;
+pub mod time;
 pub mod window;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub use self::csv::{load_csv, parse_csv, CsvOptions, Fill, Frame};
+pub use self::csv::{
+    detect_delimiter, load_csv, parse_csv, CsvOptions, Fill, Frame, OpenTail, TimeOrder,
+};
 pub use self::scaler::{Scaler, ScalerKind};
 pub use self::window::{make_windows, too_short, WindowSpec, Windows};
 
@@ -188,6 +191,19 @@ pub struct DataSpec {
     /// Season length for the seasonal-naive baseline and MASE's scale (e.g. 52 for weekly data).
     #[serde(default)]
     pub season: Option<usize>,
+    /// Field delimiter (`","`, `";"`, `"\t"`, `"|"`); default: detected from the header line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<char>,
+    /// Decimal mark (`"."` or `","`); default: `.`, and also `,` when the
+    /// delimiter is not a comma.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal: Option<char>,
+    /// Row order by the time column: `auto` (default: increasing; a file
+    /// written newest first is reversed; rows out of order or a repeated time
+    /// are errors naming the lines), `sort` (sort the rows by time) or `file`
+    /// (rows as they are, time as labels only).
+    #[serde(default, skip_serializing_if = "TimeOrder::is_auto")]
+    pub time_order: TimeOrder,
 }
 
 impl DataSpec {
@@ -208,6 +224,9 @@ impl DataSpec {
             fill: Fill::None,
             difference: 0,
             season: None,
+            delimiter: None,
+            decimal: None,
+            time_order: TimeOrder::Auto,
         }
     }
 
@@ -315,6 +334,10 @@ impl DataSpec {
             time_column: self.time_column.clone(),
             columns: self.columns(),
             fill: self.fill,
+            delimiter: self.delimiter,
+            decimal: self.decimal,
+            time_order: self.time_order,
+            open_tail: None,
         }
     }
 
@@ -361,6 +384,15 @@ pub struct Pipeline {
     /// Fitted scaler over `features` then the targets that are not features
     /// (fitted on differences when `difference = 1`).
     pub scaler: Scaler,
+    /// Field delimiter used for training data (`None`: detected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<char>,
+    /// Decimal mark used for training data (`None`: see [`CsvOptions::decimal`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal: Option<char>,
+    /// Row-order policy used for training data.
+    #[serde(default, skip_serializing_if = "TimeOrder::is_auto")]
+    pub time_order: TimeOrder,
 }
 
 impl Pipeline {
@@ -402,6 +434,10 @@ impl Pipeline {
             time_column: self.time_column.clone(),
             columns: self.scaler.columns.clone(),
             fill: self.fill,
+            delimiter: self.delimiter,
+            decimal: self.decimal,
+            time_order: self.time_order,
+            open_tail: None,
         }
     }
 
@@ -750,6 +786,9 @@ pub fn prepare_frame(spec: &DataSpec, frame: Frame) -> Result<Prepared> {
         difference: d,
         fill: spec.fill,
         scaler: Scaler::fit(ScalerKind::None, &[], &[])?,
+        delimiter: spec.delimiter,
+        decimal: spec.decimal,
+        time_order: spec.time_order,
     };
     // Fit the scaler on the (differenced) training rows only.
     pipeline.scaler.columns = columns.clone();

@@ -112,7 +112,9 @@ pub struct Forecast {
     /// inputs; all but the last `steps` with `Known`).
     pub history_rows: usize,
     /// Time labels of the forecast rows: with `Known` the CSV's own; otherwise
-    /// the history's regular spacing continued ([`continue_times`]), if it has one.
+    /// the history's regular spacing continued ([`continue_times`]), if it has one
+    /// (or, for formats it does not read such as `31.01.2021`,
+    /// [`crate::data::time::future_labels`]).
     pub times: Option<Vec<String>>,
     /// How the steps were produced.
     pub method: Method,
@@ -318,7 +320,8 @@ pub fn forecast(
     let times = match (exog, &frame.time) {
         (Some(Exog::Known), Some(t)) => Some(t[history_rows..history_rows + steps].to_vec()),
         // the history's regular spacing continued, written alike
-        (_, Some(t)) => continue_times(&t[..history_rows], steps),
+        (_, Some(t)) => continue_times(&t[..history_rows], steps)
+            .or_else(|| crate::data::time::future_labels(&t[..history_rows], steps)),
         _ => None,
     };
     Ok(Forecast {

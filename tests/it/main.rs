@@ -16,6 +16,7 @@ mod model_files;
 mod native_format;
 mod predict_cli;
 mod predict_one;
+mod real_csv;
 mod resume;
 mod stateful;
 mod tbptt;
