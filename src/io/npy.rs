@@ -65,11 +65,11 @@ pub fn from_bytes(b: &[u8], name: &str) -> Result<Tensor> {
     let shape_s =
         dict_value(header, "shape").ok_or_else(|| bad(name, "the header has no 'shape'"))?;
     let shape = parse_shape(shape_s).ok_or_else(|| bad(name, format!("bad shape {shape_s}")))?;
-    if fortran.trim() != "False" {
-        return Err(Error::Data(format!(
-            "{name}: the array is stored in Fortran order; save it in C order (np.ascontiguousarray)"
-        )));
-    }
+    let fortran = match fortran.trim() {
+        "False" => false,
+        "True" => true,
+        other => return Err(bad(name, format!("bad fortran_order {other}"))),
+    };
     let elem = match descr {
         "<f4" => 4,
         "<f8" => 8,
@@ -106,7 +106,32 @@ pub fn from_bytes(b: &[u8], name: &str) -> Result<Tensor> {
             .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
             .collect()
     };
+    let v = if fortran { fortran_to_c(v, &shape) } else { v };
     Tensor::new(&shape, v)
+}
+
+/// Reorders column-major (Fortran, first index fastest) values into row-major.
+fn fortran_to_c(v: Vec<f32>, shape: &[usize]) -> Vec<f32> {
+    if shape.len() < 2 || v.is_empty() {
+        return v;
+    }
+    let mut fstride = vec![1usize; shape.len()];
+    for k in 1..shape.len() {
+        fstride[k] = fstride[k - 1] * shape[k - 1];
+    }
+    let mut idx = vec![0usize; shape.len()];
+    let mut out = Vec::with_capacity(v.len());
+    for _ in 0..v.len() {
+        out.push(v[idx.iter().zip(&fstride).map(|(i, s)| i * s).sum::<usize>()]);
+        for k in (0..shape.len()).rev() {
+            idx[k] += 1;
+            if idx[k] < shape[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    out
 }
 
 /// The raw text of `'key': value` in a NumPy header dict.
@@ -223,12 +248,26 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains(">f4"));
-        let mut b = header("<f4", "True", "(1, 1)");
-        b.extend_from_slice(&[0; 4]);
-        assert!(from_bytes(&b, "f")
-            .unwrap_err()
-            .to_string()
-            .contains("Fortran"));
+    }
+
+    /// `np.save` of a Fortran-ordered array (e.g. `np.asfortranarray(x)`):
+    /// the values come back in C order, as NumPy itself reads them.
+    #[test]
+    fn fortran_order_is_read_as_numpy_does() {
+        // x = np.arange(24).reshape(2, 3, 4); stored column-major
+        let (a, b, c) = (2, 3, 4);
+        let mut b_ = header("<f4", "True", "(2, 3, 4)");
+        for k in 0..c {
+            for j in 0..b {
+                for i in 0..a {
+                    b_.extend_from_slice(&(((i * b + j) * c + k) as f32).to_le_bytes());
+                }
+            }
+        }
+        let t = from_bytes(&b_, "f").unwrap();
+        assert_eq!(t.shape, vec![2, 3, 4]);
+        let want: Vec<f32> = (0..24).map(|v| v as f32).collect();
+        assert_eq!(t.data, want);
     }
 
     #[test]
