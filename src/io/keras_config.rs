@@ -485,9 +485,25 @@ pub(crate) fn build(p: &ParsedConfig, seed: u64) -> Result<Model> {
     let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut nodes = Vec::with_capacity(order.len());
     let mut frozen = Vec::new();
+    // (node, axis): normalisation layers whose axis is written as a
+    // non-negative index (tf.keras 2 writes `[2]` for the last axis of a
+    // sequence); checked against the input rank once shapes are known.
+    let mut fixed_axes: Vec<(usize, i64)> = Vec::new();
     for &i in &order {
         let spec = &p.layers[i];
-        let layer = registry::layer_from_config(&spec.class, &spec.config).map_err(|e| {
+        let mut config = std::borrow::Cow::Borrowed(&spec.config);
+        if matches!(
+            spec.class.as_str(),
+            "BatchNormalization" | "LayerNormalization"
+        ) {
+            if let Some(k) = non_negative_axis(spec.config.get("axis")) {
+                fixed_axes.push((nodes.len(), k));
+                if let Value::Object(o) = config.to_mut() {
+                    o.insert("axis".into(), json!(-1));
+                }
+            }
+        }
+        let layer = registry::layer_from_config(&spec.class, &config).map_err(|e| {
             // make sure the layer's name is in the message
             match e {
                 Error::Config(s) if !s.contains(&format!("'{}'", spec.name)) => {
@@ -545,6 +561,23 @@ pub(crate) fn build(p: &ParsedConfig, seed: u64) -> Result<Model> {
         }
     };
     let mut m = Model::from_nodes(p.name.clone(), p.input_shape.clone(), nodes, output, seed)?;
+    for (j, k) in fixed_axes {
+        let n = &m.nodes()[j];
+        let rank = match n.inputs.first() {
+            Some(Src::Node(s, o)) => m.nodes()[*s].output_shapes[*o].len(),
+            _ => m.input_shape().len(),
+        };
+        // axis 0 is the batch; the last axis of a (batch, d1, .., dr) tensor is r
+        if k != rank as i64 {
+            return Err(cfg_err(format!(
+                "layer '{}' ({}): option 'axis' = {k} is not supported: its input has {} axes \
+                 and only the last one ({rank}, or -1) is",
+                n.name,
+                n.layer.class_name(),
+                rank + 1
+            )));
+        }
+    }
     m.input_name = p.input_name.clone();
     for j in frozen {
         for prm in m.nodes_mut()[j].layer.params_mut() {
@@ -552,6 +585,15 @@ pub(crate) fn build(p: &ParsedConfig, seed: u64) -> Result<Model> {
         }
     }
     Ok(m)
+}
+
+/// `2` or `[2]` → `Some(2)`; -1, lists of several axes or anything else → `None`.
+fn non_negative_axis(v: Option<&Value>) -> Option<i64> {
+    let k = match v? {
+        Value::Array(a) if a.len() == 1 => a[0].as_i64()?,
+        x => x.as_i64()?,
+    };
+    (k >= 0).then_some(k)
 }
 
 fn shape_json(s: &[usize]) -> Value {

@@ -490,18 +490,6 @@ fn lstm_from_config(c: &Cfg) -> Result<LSTM> {
     }
     l.activation = c.activation("activation", Activation::Tanh)?;
     l.recurrent_activation = c.activation("recurrent_activation", Activation::Sigmoid)?;
-    if !matches!(
-        l.recurrent_activation,
-        Activation::Sigmoid | Activation::HardSigmoid
-    ) {
-        return Err(c.err(
-            "recurrent_activation",
-            format!(
-                "= '{}' is not supported (sigmoid or hard_sigmoid)",
-                l.recurrent_activation.name()
-            ),
-        ));
-    }
     l.use_bias = c.bool_or("use_bias", true)?;
     l.unit_forget_bias = c.bool_or("unit_forget_bias", true)?;
     l.kernel_initializer = c.initializer("kernel_initializer", Initializer::GlorotUniform)?;
@@ -896,10 +884,15 @@ mod tests {
             "{e}"
         );
         let e = err(
-            "LSTM",
+            "GRU",
             json!({"name": "l4", "units": 4, "recurrent_activation": "tanh"}),
         );
-        assert!(e.contains("recurrent_activation"), "{e}");
+        assert!(e.contains("'l4'") && e.contains("recurrent_activation"), "{e}");
+        let e = err(
+            "LSTM",
+            json!({"name": "l4", "units": 4, "recurrent_activation": "mish"}),
+        );
+        assert!(e.contains("'l4'") && e.contains("recurrent_activation"), "{e}");
         let e = err(
             "LSTM",
             json!({"name": "l5", "units": 4, "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 2.0}}}),

@@ -34,7 +34,7 @@ pub struct LSTM {
     pub units: usize,
     /// Activation of the candidate and of the cell output (tanh by default).
     pub activation: Activation,
-    /// Activation of the i, f, o gates (sigmoid or hard_sigmoid).
+    /// Activation of the i, f, o gates (Keras: any activation; sigmoid by default).
     pub recurrent_activation: Activation,
     /// Whether a bias is used.
     pub use_bias: bool,
@@ -89,6 +89,7 @@ struct Cache {
     xs: Vec<f32>,    // (T, B, F) inputs in processing order
     gates: Vec<f32>, // (T, B, 4u) activated gates i, f, g, o
     zg: Vec<f32>,    // (T, B, u) candidate pre-activation
+    zr: Vec<f32>, // (T, B, 3u) pre-activations of i, f, o (only for gate activations other than (hard) sigmoid)
     cs: Vec<f32>,    // (T+1, B, u)
     acs: Vec<f32>,   // (T, B, u) act(c)
     hs: Vec<f32>,    // (T+1, B, u)
@@ -156,6 +157,8 @@ impl Cache {
         self.xs.resize(t * b * f, 0.0);
         self.gates.resize(t * b * g4, 0.0);
         self.zg.resize(t * bu, 0.0);
+        let zr_len = if keeps_gate_inputs(cfg.rec) { 3 * t * bu } else { 0 };
+        self.zr.resize(zr_len, 0.0);
         self.cs.resize((t + 1) * bu, 0.0);
         self.acs.resize(t * bu, 0.0);
         self.hs.resize((t + 1) * bu, 0.0);
@@ -235,6 +238,11 @@ impl Cache {
                 cfg.rec,
                 z,
                 &mut self.zg[s * bu..(s + 1) * bu],
+                if zr_len > 0 {
+                    &mut self.zr[3 * s * bu..3 * (s + 1) * bu]
+                } else {
+                    &mut []
+                },
                 &cprev[s * bu..],
                 &mut cnext[..bu],
                 &mut self.acs[s * bu..(s + 1) * bu],
@@ -303,6 +311,11 @@ impl Cache {
                 cfg.rec,
                 &self.gates[s * b * g4..(s + 1) * b * g4],
                 &self.zg[s * bu..(s + 1) * bu],
+                if self.zr.is_empty() {
+                    &[]
+                } else {
+                    &self.zr[3 * s * bu..3 * (s + 1) * bu]
+                },
                 &self.cs[(s + 1) * bu..(s + 2) * bu],
                 &self.acs[s * bu..(s + 1) * bu],
                 &self.cs[s * bu..(s + 1) * bu],
@@ -432,7 +445,7 @@ impl LSTM {
         self.activation = a;
         self
     }
-    /// Sets the gate activation (sigmoid or hard_sigmoid).
+    /// Sets the gate activation (any activation; Keras defaults to sigmoid).
     pub fn recurrent_activation(mut self, a: Activation) -> Self {
         self.recurrent_activation = a;
         self
@@ -548,15 +561,13 @@ impl LSTM {
         }
     }
 
-    fn check_gate_activation(&self) -> Result<()> {
-        match self.recurrent_activation {
-            Activation::Sigmoid | Activation::HardSigmoid => Ok(()),
-            a => Err(Error::Config(format!(
-                "LSTM recurrent_activation must be sigmoid or hard_sigmoid, got {}",
-                a.name()
-            ))),
-        }
-    }
+}
+
+/// Whether the backward pass needs the gates' pre-activations: the derivative
+/// of sigmoid and hard_sigmoid follows from their output, other gate
+/// activations (Keras accepts any) need their input.
+fn keeps_gate_inputs(rec: Activation) -> bool {
+    !matches!(rec, Activation::Sigmoid | Activation::HardSigmoid)
 }
 
 // ---------------------------------------------------------------------------
@@ -573,6 +584,7 @@ fn step_fwd_impl(
     rec: Activation,
     z: &mut [f32],
     zg: &mut [f32],
+    zr: &mut [f32],
     c_prev: &[f32],
     c: &mut [f32],
     ac: &mut [f32],
@@ -581,6 +593,11 @@ fn step_fwd_impl(
     for (b, row) in z.chunks_exact_mut(4 * u).enumerate() {
         let r = b * u..(b + 1) * u;
         zg[r.clone()].copy_from_slice(&row[2 * u..3 * u]);
+        if !zr.is_empty() {
+            let zb = &mut zr[3 * b * u..3 * (b + 1) * u];
+            zb[..2 * u].copy_from_slice(&row[..2 * u]);
+            zb[2 * u..].copy_from_slice(&row[3 * u..]);
+        }
         apply_loop(rec, &mut row[..2 * u]);
         apply_loop(act, &mut row[2 * u..3 * u]);
         apply_loop(rec, &mut row[3 * u..]);
@@ -610,6 +627,7 @@ fn step_bwd_impl(
     rec: Activation,
     gates: &[f32],
     zg: &[f32],
+    zr: &[f32],
     c: &[f32],
     ac: &[f32],
     c_prev: &[f32],
@@ -659,12 +677,19 @@ fn step_bwd_impl(
                     dzo[j] *= s(o[j]);
                 }
             }
-            _ => {
+            Activation::Sigmoid => {
                 for j in 0..u {
                     dzi[j] *= i[j] * (1.0 - i[j]);
                     dzf[j] *= f[j] * (1.0 - f[j]);
                     dzo[j] *= o[j] * (1.0 - o[j]);
                 }
+            }
+            other => {
+                // any other gate activation: f'(x) from the kept pre-activations
+                let zb = &zr[3 * b * u..3 * (b + 1) * u];
+                deriv_loop(other, &zb[..u], i, dzi);
+                deriv_loop(other, &zb[u..2 * u], f, dzf);
+                deriv_loop(other, &zb[2 * u..], o, dzo);
             }
         }
         deriv_loop(act, &zg[r], g, dzg);
@@ -672,9 +697,9 @@ fn step_bwd_impl(
 }
 
 simd_variants!(step_fwd_impl, step_fwd_avx512, step_fwd_avx2, step_fwd,
-    (u: usize, act: Activation, rec: Activation, z: &mut [f32], zg: &mut [f32], c_prev: &[f32], c: &mut [f32], ac: &mut [f32], h: &mut [f32]));
+    (u: usize, act: Activation, rec: Activation, z: &mut [f32], zg: &mut [f32], zr: &mut [f32], c_prev: &[f32], c: &mut [f32], ac: &mut [f32], h: &mut [f32]));
 simd_variants!(step_bwd_impl, step_bwd_avx512, step_bwd_avx2, step_bwd,
-    (u: usize, act: Activation, rec: Activation, gates: &[f32], zg: &[f32], c: &[f32], ac: &[f32], c_prev: &[f32], dh: &[f32], dc: &mut [f32], tmp: &mut [f32], dz: &mut [f32]));
+    (u: usize, act: Activation, rec: Activation, gates: &[f32], zg: &[f32], zr: &[f32], c: &[f32], ac: &[f32], c_prev: &[f32], dh: &[f32], dc: &mut [f32], tmp: &mut [f32], dz: &mut [f32]));
 
 impl Layer for LSTM {
     fn class_name(&self) -> &'static str {
@@ -682,7 +707,6 @@ impl Layer for LSTM {
     }
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        self.check_gate_activation()?;
         check_rate("LSTM", "dropout", self.dropout)?;
         check_rate("LSTM", "recurrent_dropout", self.recurrent_dropout)?;
         if input_shapes.is_empty() || (input_shapes.len() != 1 && input_shapes.len() != 3) {
