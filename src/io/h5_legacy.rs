@@ -4,6 +4,7 @@
 //! order is given by the group's `weight_names` attribute (HDF5's own listing
 //! is alphabetical, so it is not used). tf.keras 2's `:0` suffixes are accepted.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use hdf5_reader::Hdf5File;
@@ -24,7 +25,7 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
              (a weights-only file from save_weights cannot be loaded alone; save the whole model)",
         )
     })?;
-    let cfg: Value = serde_json::from_str(&cfg)
+    let mut cfg: Value = serde_json::from_str(&cfg)
         .map_err(|e| Error::format(path, format!("model_config is not valid JSON: {e}")))?;
     let version = h5util::attr_string(&root, "keras_version", path)?.unwrap_or_default();
     if version.starts_with("1.") {
@@ -33,14 +34,8 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
             format!("Keras {version} files are not supported (Keras 2 or 3 only)"),
         ));
     }
-    if version.starts_with("2.") && mentions(&cfg, "hard_sigmoid") {
-        return Err(Error::format(
-            path,
-            format!(
-                "the model uses hard_sigmoid, which Keras {version} computes as clip(0.2·x + 0.5) \
-                 while lstmkit follows Keras 3 (relu6(x + 3) / 6): refusing to load it silently changed"
-            ),
-        ));
+    if version.starts_with("2.") {
+        keras_config::keras2_activations(&mut cfg);
     }
     let parsed = keras_config::parse(&cfg)
         .map_err(|e| Error::format(path, format!("model_config: {}", strip(&e))))?;
@@ -52,28 +47,39 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
             "no 'model_weights' group: the file holds no weights",
         ));
     }
-    load_weights(&mut model, &h5, path)?;
+    load_weights(&mut model, &parsed, &h5, path)?;
     Ok(model)
 }
 
-/// Whether any string in the JSON equals `s`.
-fn mentions(v: &Value, s: &str) -> bool {
-    match v {
-        Value::String(x) => x == s,
-        Value::Array(a) => a.iter().any(|x| mentions(x, s)),
-        Value::Object(o) => o.values().any(|x| mentions(x, s)),
-        _ => false,
+fn load_weights(
+    model: &mut Model,
+    parsed: &keras_config::ParsedConfig,
+    h5: &Hdf5File,
+    path: &Path,
+) -> Result<()> {
+    let specs: HashMap<&str, &keras_config::LayerSpec> =
+        parsed.layers.iter().map(|s| (s.name.as_str(), s)).collect();
+    // the file names of the layers inlined from each nested model, by its top-level group
+    let mut nested: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for s in &parsed.layers {
+        if !s.loc.scope.is_empty() {
+            nested
+                .entry(s.loc.h5_group())
+                .or_default()
+                .insert(s.loc.name.as_str());
+        }
     }
-}
-
-fn load_weights(model: &mut Model, h5: &Hdf5File, path: &Path) -> Result<()> {
     for i in 0..model.nodes().len() {
         let node = &model.nodes()[i];
         if node.layer.params().is_empty() {
             continue;
         }
         let name = node.name.clone();
-        let gpath = format!("model_weights/{name}");
+        let loc = specs
+            .get(name.as_str())
+            .map(|s| &s.loc)
+            .ok_or_else(|| Error::format(path, format!("no weights for layer '{name}'")))?;
+        let gpath = format!("model_weights/{}", loc.h5_group());
         if !h5util::has_group(h5, &gpath) {
             return Err(Error::format(
                 path,
@@ -81,12 +87,18 @@ fn load_weights(model: &mut Model, h5: &Hdf5File, path: &Path) -> Result<()> {
             ));
         }
         let g = h5util::group(h5, &gpath, path)?;
-        let names = h5util::attr_strings(&g, "weight_names", path)?.ok_or_else(|| {
+        let mut names = h5util::attr_strings(&g, "weight_names", path)?.ok_or_else(|| {
             Error::format(
                 path,
                 format!("group '{gpath}' has no 'weight_names' attribute"),
             )
         })?;
+        if let Some(inner) = nested.get(loc.h5_group()) {
+            // a nested model's group lists the variables of all its layers
+            // (trainable ones first): a variable belongs to the first layer
+            // named in its path, e.g. `inner/lstm_3/lstm_cell/kernel`.
+            names.retain(|wn| wn.split('/').find(|c| inner.contains(c)) == Some(loc.name.as_str()));
+        }
         let mut tensors = Vec::with_capacity(names.len());
         for wn in &names {
             tensors.push(read_weight(h5, &gpath, wn, path)?);

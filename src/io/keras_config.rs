@@ -30,6 +30,36 @@ pub(crate) struct LayerSpec {
     pub config: Value,
     /// (layer name, tensor index) of each input, in call order.
     pub inputs: Vec<(String, usize)>,
+    /// Where the layer's variables are in the saved file.
+    pub loc: WeightLoc,
+}
+
+/// Where a layer's variables are in a saved Keras file. Layers of nested
+/// models (a `Sequential` inside a functional model, ...) are inlined into one
+/// graph; their variables stay under the nested model's group.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WeightLoc {
+    /// The layer's name in the file (the model may rename an inlined layer
+    /// whose name clashes with another).
+    pub name: String,
+    /// The enclosing nested models, outermost first: (model name, its
+    /// `.keras` group by order in its parent).
+    pub scope: Vec<(String, String)>,
+    /// The layer's `.keras` group under `layers/` by order in its own
+    /// (innermost) model: Keras 3's snake_case class name made unique in
+    /// `model.layers` order.
+    pub group: String,
+}
+
+impl WeightLoc {
+    /// The top-level group of a legacy `.h5` file (`model_weights/<this>`)
+    /// that holds the layer's variables.
+    pub fn h5_group(&self) -> &str {
+        self.scope
+            .first()
+            .map(|s| s.0.as_str())
+            .unwrap_or(&self.name)
+    }
 }
 
 /// A Keras model config, parsed.
@@ -42,9 +72,6 @@ pub(crate) struct ParsedConfig {
     pub layers: Vec<LayerSpec>,
     /// The model output: (layer name, tensor index).
     pub output: (String, usize),
-    /// (layer name, class) in the order Keras saves layer state (`model.layers`):
-    /// the key to the group names inside `model.weights.h5`.
-    pub saving_order: Vec<(String, String)>,
 }
 
 fn cfg_err(msg: impl Into<String>) -> Error {
@@ -222,14 +249,33 @@ fn layer_name(layer: &Value) -> Option<String> {
 }
 
 /// Parses a Keras model config (`Sequential` or `Functional`/`Model`).
+/// Nested models are inlined (their layers become layers of the graph).
 pub(crate) fn parse(v: &Value) -> Result<ParsedConfig> {
+    parse_model(v, 0)
+}
+
+/// How deep models may nest.
+const MAX_NESTING: usize = 16;
+
+fn is_model_class(class: &str) -> bool {
+    matches!(class, "Sequential" | "Functional" | "Model")
+}
+
+/// Parses a model config; `depth` > 0 for a nested model (whose input shape
+/// comes from its caller and may be absent).
+fn parse_model(v: &Value, depth: usize) -> Result<ParsedConfig> {
+    if depth > MAX_NESTING {
+        return Err(cfg_err(format!(
+            "models are nested more than {MAX_NESTING} deep"
+        )));
+    }
     let class =
         str_field(v, "class_name").ok_or_else(|| cfg_err("the model config has no class_name"))?;
     let config = v
         .get("config")
         .filter(|c| c.is_object())
         .ok_or_else(|| cfg_err("the model config has no 'config' object"))?;
-    if !matches!(class, "Sequential" | "Functional" | "Model") {
+    if !is_model_class(class) {
         return Err(cfg_err(format!(
             "unsupported model class '{class}' (Sequential or Functional)"
         )));
@@ -239,26 +285,117 @@ pub(crate) fn parse(v: &Value) -> Result<ParsedConfig> {
         .get("layers")
         .and_then(Value::as_array)
         .ok_or_else(|| cfg_err("the model config has no 'layers' list"))?;
-    for l in layers {
-        if let Some(c @ ("Sequential" | "Functional" | "Model")) = str_field(l, "class_name") {
-            return Err(cfg_err(format!(
-                "layer '{}' is a nested {c} model, which is not supported: flatten it into one model",
-                layer_name(l).unwrap_or_default()
-            )));
-        }
-    }
     match class {
-        "Sequential" => parse_sequential(config, model_name, layers),
-        _ => parse_functional(config, model_name, layers),
+        "Sequential" => parse_sequential(config, model_name, layers, depth),
+        _ => parse_functional(config, model_name, layers, depth),
     }
 }
 
-fn parse_sequential(config: &Value, name: String, layers: &[Value]) -> Result<ParsedConfig> {
+/// Inlines the nested model `l` (a layer of the model being parsed, called on
+/// `call_in`, its `.keras` group by order `group`) into `specs`; returns the
+/// tensor that stands for the nested model's output. Inner layers whose names
+/// clash with `taken` are renamed `<model>/<layer>`.
+fn inline_nested(
+    l: &Value,
+    group: String,
+    call_in: Vec<(String, usize)>,
+    taken: &mut std::collections::HashSet<String>,
+    specs: &mut Vec<LayerSpec>,
+    depth: usize,
+) -> Result<(String, usize)> {
+    let inner = parse_model(l, depth + 1)?;
+    let mname = inner.name.clone();
+    let call_in = match call_in.as_slice() {
+        [one] => one.clone(),
+        _ => {
+            return Err(cfg_err(format!(
+                "nested model '{mname}' is called with {} inputs; lstmkit supports one",
+                call_in.len()
+            )))
+        }
+    };
+    let frozen = l
+        .get("config")
+        .and_then(|c| c.get("trainable"))
+        .and_then(Value::as_bool)
+        == Some(false);
+    let mut rename: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for sp in &inner.layers {
+        let mut n = sp.name.clone();
+        if taken.contains(&n) {
+            n = format!("{mname}/{}", sp.name);
+            let mut k = 1;
+            while taken.contains(&n) {
+                n = format!("{mname}/{}_{k}", sp.name);
+                k += 1;
+            }
+        }
+        taken.insert(n.clone());
+        rename.insert(sp.name.clone(), n);
+    }
+    let map_ref = |(src, k): &(String, usize)| -> (String, usize) {
+        if src == &inner.input_name {
+            call_in.clone()
+        } else {
+            (rename.get(src).cloned().unwrap_or_else(|| src.clone()), *k)
+        }
+    };
+    for mut sp in inner.layers.iter().cloned() {
+        sp.name = rename[&sp.name].clone();
+        sp.inputs = sp.inputs.iter().map(map_ref).collect();
+        sp.loc.scope.insert(0, (mname.clone(), group.clone()));
+        if frozen {
+            if let Value::Object(o) = &mut sp.config {
+                o.insert("trainable".into(), Value::Bool(false));
+            }
+        }
+        specs.push(sp);
+    }
+    Ok(map_ref(&inner.output))
+}
+
+/// Replaces references to inlined nested models by their outputs.
+fn resolve_aliases(
+    specs: &mut [LayerSpec],
+    output: &mut (String, usize),
+    alias: &std::collections::HashMap<String, (String, usize)>,
+) -> Result<()> {
+    let fix = |r: &mut (String, usize), user: &str| -> Result<()> {
+        if let Some(target) = alias.get(&r.0) {
+            if r.1 != 0 {
+                return Err(cfg_err(format!(
+                    "{user} uses output {} of nested model '{}', which has one output",
+                    r.1, r.0
+                )));
+            }
+            *r = target.clone();
+        }
+        Ok(())
+    };
+    for sp in specs.iter_mut() {
+        let user = format!("layer '{}'", sp.name);
+        for r in sp.inputs.iter_mut() {
+            fix(r, &user)?;
+        }
+    }
+    fix(output, "the model output")
+}
+
+fn parse_sequential(
+    config: &Value,
+    name: String,
+    layers: &[Value],
+    depth: usize,
+) -> Result<ParsedConfig> {
     let mut specs = Vec::new();
     let mut input_shape = None;
     let mut input_name = "input_layer".to_string();
-    let mut prev: Option<String> = None;
+    let mut prev: Option<(String, usize)> = None;
     let mut taken: Vec<String> = Vec::new();
+    // `.keras` groups: Keras 3 leaves the InputLayer out of a Sequential's `layers`
+    let mut groups: Vec<String> = Vec::new();
+    let mut names: std::collections::HashSet<String> =
+        layers.iter().filter_map(layer_name).collect();
     for (i, l) in layers.iter().enumerate() {
         let class = str_field(l, "class_name").ok_or_else(|| {
             cfg_err(format!(
@@ -286,16 +423,29 @@ fn parse_sequential(config: &Value, name: String, layers: &[Value]) -> Result<Pa
         }
         let lname = layer_name(l).unwrap_or_else(|| crate::model::auto_name(class, &taken));
         taken.push(lname.clone());
+        names.insert(lname.clone());
+        let group = crate::model::auto_name(class, &groups);
+        groups.push(group.clone());
         let inputs = match &prev {
             None => vec![(input_name.clone(), 0)],
-            Some(p) => vec![(p.clone(), 0)],
+            Some(p) => vec![p.clone()],
         };
-        prev = Some(lname.clone());
+        if is_model_class(class) {
+            let out = inline_nested(l, group, inputs, &mut names, &mut specs, depth)?;
+            prev = Some(out);
+            continue;
+        }
+        prev = Some((lname.clone(), 0));
         specs.push(LayerSpec {
-            name: lname,
+            name: lname.clone(),
             class: class.to_string(),
             config: lc,
             inputs,
+            loc: WeightLoc {
+                name: lname,
+                scope: Vec::new(),
+                group,
+            },
         });
     }
     if input_shape.is_none() {
@@ -314,33 +464,86 @@ fn parse_sequential(config: &Value, name: String, layers: &[Value]) -> Result<Pa
             input_shape = Some(batch_shape(s, "the first layer's build_config")?);
         }
     }
-    let input_shape = input_shape.ok_or_else(|| {
-        cfg_err("the Sequential model has no input shape (no InputLayer, batch_input_shape or build_input_shape)")
-    })?;
+    let input_shape = match input_shape {
+        Some(s) => s,
+        // a nested model gets its input from its caller
+        None if depth > 0 => Vec::new(),
+        None => return Err(cfg_err("the Sequential model has no input shape (no InputLayer, batch_input_shape or build_input_shape)")),
+    };
     let last = prev.ok_or_else(|| cfg_err("the Sequential model has no layers"))?;
-    let saving_order = specs
-        .iter()
-        .map(|s| (s.name.clone(), s.class.clone()))
-        .collect();
-    // the input gets a name distinct from every layer
     Ok(ParsedConfig {
         name,
         input_name,
         input_shape,
         layers: specs,
-        output: (last, 0),
-        saving_order,
+        output: last,
     })
 }
 
-fn parse_functional(config: &Value, name: String, layers: &[Value]) -> Result<ParsedConfig> {
+/// tf.keras 2 numbers the calls of a nested model from 1 when its first
+/// node (made when the nested model was built on its own Input) is not
+/// saved; with one call per layer, `[model, 1, k]` means that call. Rewrites
+/// those references (in `inbound_nodes` and `output_layers`) to call 0.
+fn renumber_nested_calls(config: &Value, layers: &[Value]) -> (Value, Vec<Value>) {
+    let models: std::collections::HashSet<String> = layers
+        .iter()
+        .filter(|l| str_field(l, "class_name").is_some_and(is_model_class))
+        .filter(|l| {
+            l.get("inbound_nodes")
+                .and_then(Value::as_array)
+                .is_some_and(|n| n.len() == 1)
+        })
+        .filter_map(layer_name)
+        .collect();
+    let fix = |r: &mut Value| {
+        if let Some(a) = r.as_array_mut() {
+            if a.len() >= 3
+                && a[0].as_str().is_some_and(|n| models.contains(n))
+                && a[1].as_u64() == Some(1)
+            {
+                a[1] = json!(0);
+            }
+        }
+    };
+    let mut config = config.clone();
+    if let Some(o) = config
+        .get_mut("output_layers")
+        .and_then(Value::as_array_mut)
+    {
+        if o.first().is_some_and(Value::is_string) {
+            fix(config.get_mut("output_layers").unwrap_or(&mut Value::Null));
+        } else {
+            o.iter_mut().for_each(fix);
+        }
+    }
+    let mut layers = layers.to_vec();
+    for l in layers.iter_mut() {
+        if let Some(nodes) = l.get_mut("inbound_nodes").and_then(Value::as_array_mut) {
+            for node in nodes.iter_mut() {
+                if let Some(entries) = node.as_array_mut() {
+                    entries.iter_mut().for_each(fix);
+                }
+            }
+        }
+    }
+    (config, layers)
+}
+
+fn parse_functional(
+    config: &Value,
+    name: String,
+    layers: &[Value],
+    depth: usize,
+) -> Result<ParsedConfig> {
+    let (config, layers) = renumber_nested_calls(config, layers);
+    let (config, layers) = (&config, layers.as_slice());
     let (in_name, _) = single_ref(
         config
             .get("input_layers")
             .ok_or_else(|| cfg_err("the functional config has no input_layers"))?,
         "inputs",
     )?;
-    let output = single_ref(
+    let mut output = single_ref(
         config
             .get("output_layers")
             .ok_or_else(|| cfg_err("the functional config has no output_layers"))?,
@@ -348,13 +551,18 @@ fn parse_functional(config: &Value, name: String, layers: &[Value]) -> Result<Pa
     )?;
     let mut specs = Vec::new();
     let mut input_shape = None;
-    let mut saving_order = Vec::new();
+    // `.keras` groups: a functional model's `layers` include its InputLayer
+    let mut groups: Vec<String> = Vec::new();
+    let mut names: std::collections::HashSet<String> =
+        layers.iter().filter_map(layer_name).collect();
+    let mut alias = std::collections::HashMap::new();
     for (i, l) in layers.iter().enumerate() {
         let class = str_field(l, "class_name")
             .ok_or_else(|| cfg_err(format!("layer {i} of the model has no class_name")))?;
         let lname =
             layer_name(l).ok_or_else(|| cfg_err(format!("layer {i} ({class}) has no name")))?;
-        saving_order.push((lname.clone(), class.to_string()));
+        let group = crate::model::auto_name(class, &groups);
+        groups.push(group.clone());
         if class == "InputLayer" {
             if lname == in_name {
                 input_shape = Some(input_layer_shape(l, &lname)?);
@@ -406,13 +614,24 @@ fn parse_functional(config: &Value, name: String, layers: &[Value]) -> Result<Pa
         if inputs.is_empty() {
             return Err(cfg_err(format!("layer '{lname}' has no inputs")));
         }
+        if is_model_class(class) {
+            let out = inline_nested(l, group, inputs, &mut names, &mut specs, depth)?;
+            alias.insert(lname, out);
+            continue;
+        }
         specs.push(LayerSpec {
-            name: lname,
+            name: lname.clone(),
             class: class.to_string(),
             config,
             inputs,
+            loc: WeightLoc {
+                name: lname,
+                scope: Vec::new(),
+                group,
+            },
         });
     }
+    resolve_aliases(&mut specs, &mut output, &alias)?;
     let input_shape = input_shape.ok_or_else(|| {
         cfg_err(format!(
             "the model input '{in_name}' is not among the layers"
@@ -424,7 +643,6 @@ fn parse_functional(config: &Value, name: String, layers: &[Value]) -> Result<Pa
         input_shape,
         layers: specs,
         output,
-        saving_order,
     })
 }
 
@@ -585,6 +803,28 @@ pub(crate) fn build(p: &ParsedConfig, seed: u64) -> Result<Model> {
         }
     }
     Ok(m)
+}
+
+/// Keras 2 (and tf.keras 2) compute `hard_sigmoid` as clip(0.2·x + 0.5, 0, 1),
+/// Keras 3 as relu6(x + 3) / 6: in a config read from a Keras 2 file, every
+/// `activation` / `recurrent_activation` named `hard_sigmoid` (nested wrapped
+/// layers included) becomes [`Activation::HardSigmoidKeras2`](crate::nn::Activation::HardSigmoidKeras2).
+pub(crate) fn keras2_activations(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                let is_act = k == "activation" || k == "recurrent_activation";
+                match x {
+                    Value::String(s) if is_act && s == "hard_sigmoid" => {
+                        *s = "hard_sigmoid_keras2".into();
+                    }
+                    _ => keras2_activations(x),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(keras2_activations),
+        _ => {}
+    }
 }
 
 /// `2` or `[2]` → `Some(2)`; -1, lists of several axes or anything else → `None`.
@@ -812,6 +1052,100 @@ mod tests {
         assert_eq!(m.input_shape(), &[5, 1]);
         assert_eq!(m.output_shape(), vec![1]);
         assert_eq!(m.input_name, "input_1");
+    }
+
+    #[test]
+    fn nested_models_are_inlined() {
+        let lstm = |name: &str, rs: bool| json!({"class_name": "LSTM", "config": {"name": name, "units": 3, "return_sequences": rs}});
+        // Keras 3: a Sequential (no InputLayer) inside a functional model, its
+        // inner layer 'dense' clashing with an outer one
+        let cfg = json!({"class_name": "Functional", "config": {"name": "outer", "layers": [
+            {"class_name": "InputLayer", "name": "x", "config": {"batch_shape": [null, 5, 2], "name": "x"}, "inbound_nodes": []},
+            {"class_name": "Sequential", "name": "inner", "config": {"name": "inner", "trainable": false, "layers": [
+                lstm("lstm_a", true), lstm("lstm_b", false),
+                {"class_name": "Dense", "config": {"name": "dense", "units": 2}}]},
+             "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}], "kwargs": {}}]},
+            {"class_name": "Dense", "name": "dense", "config": {"name": "dense", "units": 1},
+             "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["inner", 0, 0]}}], "kwargs": {}}]}
+        ], "input_layers": [["x", 0, 0]], "output_layers": [["dense", 0, 0]]}});
+        let p = parse(&cfg).unwrap();
+        let names: Vec<&str> = p.layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["lstm_a", "lstm_b", "inner/dense", "dense"]);
+        assert_eq!(p.layers[0].inputs, vec![("x".to_string(), 0)]);
+        assert_eq!(p.layers[3].inputs, vec![("inner/dense".to_string(), 0)]);
+        let l = &p.layers[2].loc;
+        assert_eq!(
+            (l.name.as_str(), l.group.as_str(), l.h5_group()),
+            ("dense", "dense", "inner")
+        );
+        assert_eq!(
+            l.scope,
+            vec![("inner".to_string(), "sequential".to_string())]
+        );
+        assert_eq!(p.layers[1].loc.group, "lstm_1");
+        assert_eq!(p.layers[3].loc.group, "dense");
+        let m = build(&p, 0).unwrap();
+        assert_eq!(m.output_shape(), vec![1]);
+        // the nested model was frozen: so are its layers
+        assert!(m.nodes()[0].layer.params().iter().all(|p| !p.trainable));
+        assert!(m.nodes()[3].layer.params().iter().all(|p| p.trainable));
+        // tf.keras 2: list-style nodes, the nested model's call numbered 1
+        let cfg2 = json!({"class_name": "Sequential", "config": {"name": "s", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 2], "name": "in"}},
+            {"class_name": "Functional", "config": {"name": "enc", "layers": [
+                {"class_name": "InputLayer", "name": "i2", "config": {"batch_input_shape": [null, 4, 2], "name": "i2"}, "inbound_nodes": []},
+                {"class_name": "LSTM", "name": "l", "config": {"name": "l", "units": 3}, "inbound_nodes": [[["i2", 0, 0, {}]]]}],
+              "input_layers": [["i2", 0, 0]], "output_layers": [["l", 0, 0]]}},
+            {"class_name": "Dense", "config": {"name": "d", "units": 1}}]}});
+        let p2 = parse(&cfg2).unwrap();
+        assert_eq!(p2.layers[0].loc.group, "lstm");
+        assert_eq!(p2.layers[0].loc.scope[0].1, "functional");
+        assert_eq!(p2.layers[1].inputs, vec![("l".to_string(), 0)]);
+        let cfg3 = json!({"class_name": "Functional", "config": {"name": "m", "layers": [
+            {"class_name": "InputLayer", "name": "in", "config": {"batch_input_shape": [null, 4, 2], "name": "in"}, "inbound_nodes": []},
+            {"class_name": "Sequential", "name": "body", "config": {"name": "body", "layers": [
+                {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 2], "name": "b_in"}}, lstm("l", false)]},
+             "inbound_nodes": [[["in", 0, 0, {}]]]},
+            {"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 1}, "inbound_nodes": [[["body", 1, 0, {}]]]}],
+          "input_layers": [["in", 0, 0]], "output_layers": [["d", 0, 0]]}});
+        let p3 = parse(&cfg3).unwrap();
+        assert_eq!(p3.layers[1].inputs, vec![("l".to_string(), 0)]);
+        assert_eq!(p3.layers[0].inputs, vec![("in".to_string(), 0)]);
+    }
+
+    #[test]
+    fn normalisation_axis_as_an_index() {
+        let cfg = |axis: Value| {
+            json!({"class_name": "Sequential", "config": {"name": "s", "layers": [
+                {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 2], "name": "in"}},
+                {"class_name": "LayerNormalization", "config": {"name": "ln", "axis": axis}},
+                {"class_name": "LSTM", "config": {"name": "l", "units": 3}},
+                {"class_name": "BatchNormalization", "config": {"name": "bn", "axis": [1]}}]}})
+        };
+        // tf.keras 2 writes the last axis as its index: [2] for (batch, T, F)
+        assert!(Model::from_keras_config(&cfg(json!([2])), 0).is_ok());
+        assert!(Model::from_keras_config(&cfg(json!(2)), 0).is_ok());
+        assert!(Model::from_keras_config(&cfg(json!(-1)), 0).is_ok());
+        let e = Model::from_keras_config(&cfg(json!([1])), 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("'ln'") && e.contains("axis"), "{e}");
+    }
+
+    #[test]
+    fn keras2_hard_sigmoid_is_renamed_everywhere() {
+        let mut v = json!({"layers": [{"config": {"activation": "hard_sigmoid", "name": "hard_sigmoid",
+            "layer": {"config": {"recurrent_activation": "hard_sigmoid", "activation": "tanh"}}}}]});
+        keras2_activations(&mut v);
+        let c = &v["layers"][0]["config"];
+        assert_eq!(c["activation"], "hard_sigmoid_keras2");
+        assert_eq!(c["name"], "hard_sigmoid", "only activations change");
+        assert_eq!(
+            c["layer"]["config"]["recurrent_activation"],
+            "hard_sigmoid_keras2"
+        );
+        assert_eq!(c["layer"]["config"]["activation"], "tanh");
     }
 
     #[test]

@@ -69,8 +69,19 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
         read_member(&mut zip, "config.json", MAX_CONFIG_BYTES, path)?.ok_or_else(|| {
             Error::format(path, "the zip has no config.json: not a Keras .keras model")
         })?;
-    let config: Value = serde_json::from_slice(&config)
+    let mut config: Value = serde_json::from_slice(&config)
         .map_err(|e| Error::format(path, format!("config.json is not valid JSON: {e}")))?;
+    // tf.keras 2 (2.13+) writes .keras files too; its metadata names its version
+    let metadata = read_member(&mut zip, "metadata.json", MAX_CONFIG_BYTES, path)?
+        .and_then(|m| serde_json::from_slice::<Value>(&m).ok());
+    let version = metadata
+        .as_ref()
+        .and_then(|m| m.get("keras_version"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if version.starts_with("2.") {
+        keras_config::keras2_activations(&mut config);
+    }
     let weights =
         read_member(&mut zip, "model.weights.h5", u64::MAX / 2, path)?.ok_or_else(|| {
             Error::format(
@@ -85,7 +96,7 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
     let wpath = format!("{}:model.weights.h5", path.display());
     let wpath = Path::new(&wpath);
     let h5 = h5util::open(weights, wpath, "model.weights.h5")?;
-    load_weights(&mut model, &parsed.saving_order, &h5, wpath)?;
+    load_weights(&mut model, &parsed, &h5, wpath)?;
     Ok(model)
 }
 
@@ -101,28 +112,50 @@ pub(crate) fn order_group_names(saving_order: &[(String, String)]) -> HashMap<St
     map
 }
 
+/// Records, for every `<prefix><g>/vars` group carrying a `name` attribute,
+/// `(prefix, name) → <prefix><g>`, walking into nested models' `layers/`.
+fn groups_by_name(
+    h5: &Hdf5File,
+    prefix: &str,
+    depth: usize,
+    out: &mut HashMap<(String, String), String>,
+    path: &Path,
+) -> Result<()> {
+    let dir = prefix.trim_end_matches('/');
+    if depth > 16 || !h5util::has_group(h5, dir) {
+        return Ok(());
+    }
+    let g = h5util::group(h5, dir, path)?;
+    for name in h5util::group_names(&g, path)? {
+        let full = format!("{prefix}{name}");
+        let vpath = format!("{full}/vars");
+        if h5util::has_group(h5, &vpath) {
+            let vg = h5util::group(h5, &vpath, path)?;
+            if let Some(n) = h5util::attr_string(&vg, "name", path)? {
+                out.entry((prefix.to_string(), n)).or_insert(full.clone());
+            }
+        }
+        let nested = format!("{full}/layers");
+        if h5util::has_group(h5, &nested) {
+            groups_by_name(h5, &format!("{nested}/"), depth + 1, out, path)?;
+        }
+    }
+    Ok(())
+}
+
 /// Sets every layer's variables from a Keras 3 `model.weights.h5`.
 fn load_weights(
     model: &mut Model,
-    saving_order: &[(String, String)],
+    parsed: &keras_config::ParsedConfig,
     h5: &Hdf5File,
     path: &Path,
 ) -> Result<()> {
-    let by_order = order_group_names(saving_order);
-    // `layers/<g>/vars` carries the user's layer name (Keras ≥ 3.x); prefer it.
-    let mut by_attr: HashMap<String, String> = HashMap::new();
-    if h5util::has_group(h5, "layers") {
-        let layers = h5util::group(h5, "layers", path)?;
-        for g in h5util::group_names(&layers, path)? {
-            let vpath = format!("layers/{g}/vars");
-            if h5util::has_group(h5, &vpath) {
-                let vg = h5util::group(h5, &vpath, path)?;
-                if let Some(n) = h5util::attr_string(&vg, "name", path)? {
-                    by_attr.insert(n, g);
-                }
-            }
-        }
-    }
+    let specs: HashMap<&str, &keras_config::LayerSpec> =
+        parsed.layers.iter().map(|s| (s.name.as_str(), s)).collect();
+    // `<group>/vars` carries the user's layer name (Keras ≥ 3.x); prefer it
+    // to the group name by order.
+    let mut by_attr = HashMap::new();
+    groups_by_name(h5, "layers/", 0, &mut by_attr, path)?;
     for i in 0..model.nodes().len() {
         let node = &model.nodes()[i];
         let n_params = node.layer.params().len();
@@ -131,15 +164,26 @@ fn load_weights(
         }
         let name = node.name.clone();
         let class = node.layer.class_name();
-        let group = by_attr
-            .get(&name)
-            .or_else(|| by_order.get(&name))
-            .cloned()
+        let loc = specs
+            .get(name.as_str())
+            .map(|s| &s.loc)
             .ok_or_else(|| Error::format(path, format!("no weights for layer '{name}'")))?;
+        let mut prefix = "layers/".to_string();
+        for (mname, mgroup) in &loc.scope {
+            let g = by_attr
+                .get(&(prefix.clone(), mname.clone()))
+                .cloned()
+                .unwrap_or_else(|| format!("{prefix}{mgroup}"));
+            prefix = format!("{g}/layers/");
+        }
+        let group = by_attr
+            .get(&(prefix.clone(), loc.name.clone()))
+            .cloned()
+            .unwrap_or_else(|| format!("{prefix}{}", loc.group));
         let config = node.layer.config();
         let mut tensors = Vec::with_capacity(n_params);
         for (sub, _) in registry::keras_var_layout(class, &config, n_params) {
-            let gpath = format!("layers/{group}/{sub}");
+            let gpath = format!("{group}/{sub}");
             if !h5util::has_group(h5, &gpath) {
                 return Err(Error::format(
                     path,
@@ -164,8 +208,7 @@ fn load_weights(
                 tensors.push(h5util::read_tensor(h5, &format!("{gpath}/{k}"), path)?);
             }
         }
-        let where_ = format!("layers/{group}");
-        set_layer_weights(model, i, tensors, path, &where_)?;
+        set_layer_weights(model, i, tensors, path, &group)?;
     }
     Ok(())
 }

@@ -588,7 +588,7 @@ fn gru_from_config(c: &Cfg) -> Result<GRU> {
     l.recurrent_activation = c.activation("recurrent_activation", Activation::Sigmoid)?;
     if !matches!(
         l.recurrent_activation,
-        Activation::Sigmoid | Activation::HardSigmoid
+        Activation::Sigmoid | Activation::HardSigmoid | Activation::HardSigmoidKeras2
     ) {
         return Err(c.err(
             "recurrent_activation",
@@ -887,12 +887,18 @@ mod tests {
             "GRU",
             json!({"name": "l4", "units": 4, "recurrent_activation": "tanh"}),
         );
-        assert!(e.contains("'l4'") && e.contains("recurrent_activation"), "{e}");
+        assert!(
+            e.contains("'l4'") && e.contains("recurrent_activation"),
+            "{e}"
+        );
         let e = err(
             "LSTM",
             json!({"name": "l4", "units": 4, "recurrent_activation": "mish"}),
         );
-        assert!(e.contains("'l4'") && e.contains("recurrent_activation"), "{e}");
+        assert!(
+            e.contains("'l4'") && e.contains("recurrent_activation"),
+            "{e}"
+        );
         let e = err(
             "LSTM",
             json!({"name": "l5", "units": 4, "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 2.0}}}),

@@ -17,6 +17,10 @@ pub enum Activation {
     Sigmoid,
     /// `hard_sigmoid` (Keras 3): relu6(x + 3) / 6.
     HardSigmoid,
+    /// `hard_sigmoid` as Keras 2 / tf.keras 2 compute it: clip(0.2·x + 0.5, 0, 1).
+    /// Models read from Keras 2 files get it where they name `hard_sigmoid`;
+    /// lstmkit calls it `hard_sigmoid_keras2` (Keras 3 has no such function).
+    HardSigmoidKeras2,
     /// `elu` with alpha 1.
     Elu,
     /// `selu`.
@@ -43,6 +47,7 @@ impl Activation {
             "relu" => Activation::Relu,
             "sigmoid" => Activation::Sigmoid,
             "hard_sigmoid" => Activation::HardSigmoid,
+            "hard_sigmoid_keras2" => Activation::HardSigmoidKeras2,
             "elu" => Activation::Elu,
             "selu" => Activation::Selu,
             "softsign" => Activation::Softsign,
@@ -51,7 +56,7 @@ impl Activation {
             "gelu" => Activation::Gelu,
             other => {
                 return Err(Error::Config(format!(
-                    "unknown activation '{other}' (known: linear, tanh, relu, sigmoid, hard_sigmoid, elu, selu, softsign, softplus, swish, silu, gelu)"
+                    "unknown activation '{other}' (known: linear, tanh, relu, sigmoid, hard_sigmoid, hard_sigmoid_keras2, elu, selu, softsign, softplus, swish, silu, gelu)"
                 )))
             }
         })
@@ -65,6 +70,7 @@ impl Activation {
             Activation::Relu => "relu",
             Activation::Sigmoid => "sigmoid",
             Activation::HardSigmoid => "hard_sigmoid",
+            Activation::HardSigmoidKeras2 => "hard_sigmoid_keras2",
             Activation::Elu => "elu",
             Activation::Selu => "selu",
             Activation::Softsign => "softsign",
@@ -83,6 +89,7 @@ impl Activation {
             Activation::Relu => x.max(0.0),
             Activation::Sigmoid => sigmoid_f32(x),
             Activation::HardSigmoid => ((x + 3.0) * (1.0 / 6.0)).clamp(0.0, 1.0),
+            Activation::HardSigmoidKeras2 => (x * 0.2 + 0.5).clamp(0.0, 1.0),
             Activation::Elu => {
                 if x > 0.0 {
                     x
@@ -124,6 +131,13 @@ impl Activation {
             Activation::HardSigmoid => {
                 if x > -3.0 && x < 3.0 {
                     1.0 / 6.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::HardSigmoidKeras2 => {
+                if x > -2.5 && x < 2.5 {
+                    0.2
                 } else {
                     0.0
                 }
@@ -346,12 +360,13 @@ pub fn erf_f32(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    const ALL: [Activation; 11] = [
+    const ALL: [Activation; 12] = [
         Activation::Linear,
         Activation::Tanh,
         Activation::Relu,
         Activation::Sigmoid,
         Activation::HardSigmoid,
+        Activation::HardSigmoidKeras2,
         Activation::Elu,
         Activation::Selu,
         Activation::Softsign,
@@ -367,6 +382,7 @@ mod tests {
             Activation::Relu => x.max(0.0),
             Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             Activation::HardSigmoid => ((x + 3.0) / 6.0).clamp(0.0, 1.0),
+            Activation::HardSigmoidKeras2 => (0.2 * x + 0.5).clamp(0.0, 1.0),
             Activation::Elu => {
                 if x > 0.0 {
                     x
@@ -433,7 +449,9 @@ mod tests {
         for a in ALL {
             for k in -40..=40 {
                 let x = k as f64 * 0.15 + 0.013;
-                if a == Activation::HardSigmoid && (x.abs() - 3.0).abs() < 0.01 {
+                if (a == Activation::HardSigmoid && (x.abs() - 3.0).abs() < 0.01)
+                    || (a == Activation::HardSigmoidKeras2 && (x.abs() - 2.5).abs() < 0.01)
+                {
                     continue;
                 }
                 let h = 1e-5;

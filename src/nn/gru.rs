@@ -44,7 +44,7 @@ pub struct GRU {
     pub units: usize,
     /// Candidate activation (tanh).
     pub activation: Activation,
-    /// Gate activation (sigmoid or hard_sigmoid).
+    /// Gate activation (sigmoid, hard_sigmoid or Keras 2's hard_sigmoid).
     pub recurrent_activation: Activation,
     /// Whether biases are used.
     pub use_bias: bool,
@@ -257,6 +257,11 @@ fn rec_deriv(rec: Activation, y: &[f32], g: &mut [f32]) {
                 *g *= if y > 0.0 && y < 1.0 { 1.0 / 6.0 } else { 0.0 };
             }
         }
+        Activation::HardSigmoidKeras2 => {
+            for (g, &y) in g.iter_mut().zip(y) {
+                *g *= if y > 0.0 && y < 1.0 { 0.2 } else { 0.0 };
+            }
+        }
         _ => {
             for (g, &y) in g.iter_mut().zip(y) {
                 *g *= y * (1.0 - y);
@@ -418,7 +423,7 @@ impl Layer for GRU {
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
         match self.recurrent_activation {
-            Activation::Sigmoid | Activation::HardSigmoid => {}
+            Activation::Sigmoid | Activation::HardSigmoid | Activation::HardSigmoidKeras2 => {}
             a => {
                 return Err(Error::Config(format!(
                     "GRU recurrent_activation must be sigmoid or hard_sigmoid, got {}",

@@ -90,21 +90,21 @@ struct Cache {
     gates: Vec<f32>, // (T, B, 4u) activated gates i, f, g, o
     zg: Vec<f32>,    // (T, B, u) candidate pre-activation
     zr: Vec<f32>, // (T, B, 3u) pre-activations of i, f, o (only for gate activations other than (hard) sigmoid)
-    cs: Vec<f32>,    // (T+1, B, u)
-    acs: Vec<f32>,   // (T, B, u) act(c)
-    hs: Vec<f32>,    // (T+1, B, u)
-    dz: Vec<f32>,    // (T, B, 4u)
-    dh: Vec<f32>,    // (B, u)
-    dc: Vec<f32>,    // (B, u)
-    tmp: Vec<f32>,   // (B, u)
-    tmp2: Vec<f32>,  // (B, u)
-    dxs: Vec<f32>,   // (T, B, F)
-    dxs2: Vec<f32>,  // (T, B, F)
-    xin: Vec<f32>,   // n_in × (T, B, F) inputs times their dropout masks
-    hms: Vec<f32>,   // 4 × (T, B, u) h_{t-1} times each gate's recurrent mask
-    gw: Vec<f32>,    // partial dL/dkernel
-    gu: Vec<f32>,    // partial dL/drecurrent_kernel
-    gb: Vec<f32>,    // partial dL/dbias
+    cs: Vec<f32>, // (T+1, B, u)
+    acs: Vec<f32>, // (T, B, u) act(c)
+    hs: Vec<f32>, // (T+1, B, u)
+    dz: Vec<f32>, // (T, B, 4u)
+    dh: Vec<f32>, // (B, u)
+    dc: Vec<f32>, // (B, u)
+    tmp: Vec<f32>, // (B, u)
+    tmp2: Vec<f32>, // (B, u)
+    dxs: Vec<f32>, // (T, B, F)
+    dxs2: Vec<f32>, // (T, B, F)
+    xin: Vec<f32>, // n_in × (T, B, F) inputs times their dropout masks
+    hms: Vec<f32>, // 4 × (T, B, u) h_{t-1} times each gate's recurrent mask
+    gw: Vec<f32>, // partial dL/dkernel
+    gu: Vec<f32>, // partial dL/drecurrent_kernel
+    gb: Vec<f32>, // partial dL/dbias
 }
 
 /// What a shard needs to know about the layer.
@@ -157,7 +157,11 @@ impl Cache {
         self.xs.resize(t * b * f, 0.0);
         self.gates.resize(t * b * g4, 0.0);
         self.zg.resize(t * bu, 0.0);
-        let zr_len = if keeps_gate_inputs(cfg.rec) { 3 * t * bu } else { 0 };
+        let zr_len = if keeps_gate_inputs(cfg.rec) {
+            3 * t * bu
+        } else {
+            0
+        };
         self.zr.resize(zr_len, 0.0);
         self.cs.resize((t + 1) * bu, 0.0);
         self.acs.resize(t * bu, 0.0);
@@ -560,14 +564,16 @@ impl LSTM {
             level: simd_level(),
         }
     }
-
 }
 
 /// Whether the backward pass needs the gates' pre-activations: the derivative
 /// of sigmoid and hard_sigmoid follows from their output, other gate
 /// activations (Keras accepts any) need their input.
 fn keeps_gate_inputs(rec: Activation) -> bool {
-    !matches!(rec, Activation::Sigmoid | Activation::HardSigmoid)
+    !matches!(
+        rec,
+        Activation::Sigmoid | Activation::HardSigmoid | Activation::HardSigmoidKeras2
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -668,10 +674,15 @@ fn step_bwd_impl(
         }
         // gate derivatives
         match rec {
-            Activation::HardSigmoid => {
-                // y strictly inside (0, 1) ⇔ x inside (−3, 3)
+            Activation::HardSigmoid | Activation::HardSigmoidKeras2 => {
+                // y strictly inside (0, 1) ⇔ x inside (−3, 3) (Keras 2: (−2.5, 2.5))
+                let slope = if rec == Activation::HardSigmoid {
+                    1.0 / 6.0
+                } else {
+                    0.2
+                };
                 for j in 0..u {
-                    let s = |y: f32| if y > 0.0 && y < 1.0 { 1.0 / 6.0 } else { 0.0 };
+                    let s = |y: f32| if y > 0.0 && y < 1.0 { slope } else { 0.0 };
                     dzi[j] *= s(i[j]);
                     dzf[j] *= s(f[j]);
                     dzo[j] *= s(o[j]);

@@ -12,6 +12,7 @@ mod gradcheck_layers;
 mod keras_export;
 mod keras_layers_parity;
 mod keras_parity;
+mod keras_sweep;
 mod model_files;
 mod native_format;
 mod predict_cli;
