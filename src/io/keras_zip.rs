@@ -228,6 +228,17 @@ pub fn save(model: &Model, path: impl AsRef<Path>) -> Result<()> {
 /// The bytes of [`save`]'s `.keras` file.
 pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
     use std::io::Write;
+    // Keras 3 has no function for Keras 2's hard_sigmoid (clip(0.2·x + 0.5)):
+    // a file naming it would not load, and "hard_sigmoid" would change the numbers
+    for n in model.nodes() {
+        if mentions(&n.layer.config(), "hard_sigmoid_keras2") {
+            return Err(Error::Config(format!(
+                "layer '{}' uses Keras 2's hard_sigmoid (clip(0.2·x + 0.5), read from a Keras 2 \
+                 file), which Keras 3 cannot express: save it as an lstmkit model instead",
+                n.name
+            )));
+        }
+    }
     let config = serde_json::to_vec(&model.to_keras_config())
         .map_err(|e| Error::Other(format!("cannot serialise the model config: {e}")))?;
     let metadata = serde_json::to_vec(&serde_json::json!({
@@ -320,6 +331,16 @@ fn weights_h5(model: &Model, with_names: bool) -> Result<Vec<u8>> {
         .map_err(h5err)
 }
 
+/// Whether any string in the JSON equals `s`.
+fn mentions(v: &Value, s: &str) -> bool {
+    match v {
+        Value::String(x) => x == s,
+        Value::Array(a) => a.iter().any(|x| mentions(x, s)),
+        Value::Object(o) => o.values().any(|x| mentions(x, s)),
+        _ => false,
+    }
+}
+
 /// Keras' `date_saved` format: `2026-01-31@12:34:56` (UTC).
 fn date_saved() -> String {
     let secs = std::time::SystemTime::now()
@@ -402,6 +423,21 @@ mod tests {
                 "with_names={with_names}"
             );
         }
+    }
+
+    #[test]
+    fn keras2_hard_sigmoid_is_not_exported() {
+        use crate::nn::Activation;
+        let m = Sequential::new(&[5, 2])
+            .add_named(
+                "gates2",
+                LSTM::new(3).recurrent_activation(Activation::HardSigmoidKeras2),
+            )
+            .add(Dense::new(1))
+            .build(3)
+            .unwrap();
+        let e = to_bytes(&m).err().unwrap().to_string();
+        assert!(e.contains("'gates2'") && e.contains("hard_sigmoid"), "{e}");
     }
 
     #[test]
