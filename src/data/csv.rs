@@ -10,9 +10,9 @@
 //!   `,` `;` tab `|` outside quotes) unless [`CsvOptions::delimiter`] names
 //!   it; with a delimiter other than `,`, a decimal comma (`1,5`) is read too
 //!   ([`CsvOptions::decimal`] fixes the mark). Thousands separators are not
-//!   read (an error says so);
+//!   read (an error says so). Excel's `sep=;` first line is understood;
 //! * a selected numeric cell must parse as a finite number (`1`, `-2.5`,
-//!   `+.5`, `1e6`). A cell that is *missing* — empty, or one of pandas'
+//!   `+.5`, `1e6`; `True` / `False`, as pandas writes booleans, read as 1 / 0). A cell that is *missing* — empty, or one of pandas'
 //!   missing markers (`NA`, `N/A`, `NaN`, `nan`, `<NA>`, `#N/A`, `null`,
 //!   `None`, ...) or `?` — is an [`Error::Data`] naming the file, the line
 //!   (1-based, as an editor counts them: the header is line 1) and the
@@ -257,7 +257,8 @@ fn is_missing_marker(s: &str) -> bool {
 }
 
 /// The delimiter of a CSV text: the most frequent of `,` `;` tab `|` outside
-/// quotes on its first non-empty line (`,` on ties or when none appears).
+/// quotes on its first non-empty line (`,` on ties; with none of them, the
+/// file has one column and `;` is returned so that `1,5` reads as 1.5).
 pub fn detect_delimiter(text: &str) -> char {
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut counts = [0usize; 4];
@@ -272,6 +273,11 @@ pub fn detect_delimiter(text: &str) -> char {
             }
         }
     }
+    if counts.iter().all(|&c| c == 0) {
+        // One column: no delimiter splits the rows; `;` lets a decimal
+        // comma through (`value\n1,5`) unless the text uses `;`.
+        return if text.contains(';') { ',' } else { ';' };
+    }
     let mut best = 0;
     for i in 1..cands.len() {
         if counts[i] > counts[best] {
@@ -279,6 +285,47 @@ pub fn detect_delimiter(text: &str) -> char {
         }
     }
     cands[best]
+}
+
+/// Excel's `sep=;` first line: the delimiter and the text after that line.
+fn excel_sep_line(text: &str) -> Option<(char, &str)> {
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let d = first.trim_end_matches('\r').strip_prefix("sep=")?;
+    let mut chars = d.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some((c, rest)),
+        _ => None,
+    }
+}
+
+/// Line numbers from byte offsets (the CSV reader's own count misses the
+/// blank lines before a record, and counts CRLF line ends late): line breaks
+/// are `\n`, `\r\n` or a lone `\r`.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// The 1-based line of byte `pos` (positions must not decrease).
+    fn line_of(&mut self, pos: usize) -> u64 {
+        // the reader's position is where it started reading the record:
+        // before the blank lines it skipped (and the `\n` of a `\r\n`)
+        let mut end = pos.min(self.bytes.len());
+        while end < self.bytes.len() && matches!(self.bytes[end], b'\n' | b'\r') {
+            end += 1;
+        }
+        while self.at < end {
+            match self.bytes[self.at] {
+                b'\n' => self.line += 1,
+                b'\r' if self.bytes.get(self.at + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.at += 1;
+        }
+        self.line
+    }
 }
 
 /// A numeric cell: `Ok(Some(v))`, `Ok(None)` for a missing marker, `Err(())` for other text.
@@ -292,6 +339,12 @@ fn parse_cell(cell: &str, comma: bool, dot: bool) -> std::result::Result<Option<
         None if !dot && !cell.contains([',', '.']) => cell.parse::<f64>().ok(),
         None => None,
     };
+    let v = v.or(match cell {
+        // pandas writes boolean columns as True / False; numpy reads them as 1 / 0
+        "True" | "TRUE" | "true" => Some(1.0),
+        "False" | "FALSE" | "false" => Some(0.0),
+        _ => None,
+    });
     match v {
         Some(v) if v.is_finite() => Ok(Some(v)),
         _ if is_missing_marker(cell) => Ok(None),
@@ -319,7 +372,15 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
             "{source}: the file is empty (a header line naming the columns is required)"
         )));
     }
-    let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(text));
+    // Excel's `sep=;` line names the delimiter; line numbers still count it
+    let (text, line_offset, excel_sep) = match excel_sep_line(text) {
+        Some((c, rest)) => (rest, 1u64, Some(c)),
+        None => (text, 0u64, None),
+    };
+    let delimiter = opts
+        .delimiter
+        .or(excel_sep)
+        .unwrap_or_else(|| detect_delimiter(text));
     if !delimiter.is_ascii() || delimiter == '"' || delimiter == '\n' || delimiter == '\r' {
         return Err(Error::Config(format!(
             "data.delimiter: {delimiter:?} cannot separate fields (use one ASCII character such as ',', ';' or '\\t')"
@@ -348,7 +409,7 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
         .from_reader(text.as_bytes());
     let header: Vec<String> = rdr
         .headers()
-        .map_err(|e| Error::Data(format!("{source}: line 1 (header): {e}")))?
+        .map_err(|e| Error::Data(format!("{source}: line {} (header): {e}", 1 + line_offset)))?
         .iter()
         .map(|s| unquote(s).into_owned())
         .collect();
@@ -414,20 +475,37 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
     let mut time: Vec<String> = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut blank_rows: Vec<u64> = Vec::new();
+    let mut counter = LineCounter {
+        bytes: text.as_bytes(),
+        at: 0,
+        line: 1 + line_offset,
+    };
     loop {
-        let more = rdr.read_record(&mut record).map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            Error::Data(format!("{source}: line {line}: {e}"))
-        })?;
+        let more = match rdr.read_record(&mut record) {
+            Ok(m) => m,
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map(|p| counter.line_of(p.byte() as usize))
+                    .unwrap_or(0);
+                return Err(Error::Data(format!("{source}: line {line}: {e}")));
+            }
+        };
         if !more {
             break;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| counter.line_of(p.byte() as usize))
+            .unwrap_or(0);
         // A line of empty fields only (",,,") at the end of the file is a
         // trailing blank line (spreadsheet exports); before a data row it is
         // a row of missing cells.
-        if record.len() > 1 && record.iter().all(|f| f.is_empty()) {
-            blank_rows.push(line);
+        if record.iter().all(|f| f.is_empty()) {
+            // a line of spaces is a blank line too
+            if record.len() > 1 {
+                blank_rows.push(line);
+            }
             continue;
         }
         for blank in blank_rows.drain(..) {
@@ -846,7 +924,8 @@ mod tests {
         assert_eq!(detect_delimiter("a\tb\n"), '\t');
         assert_eq!(detect_delimiter("a|b\n"), '|');
         assert_eq!(detect_delimiter("\"x,y\";b\n"), ';');
-        assert_eq!(detect_delimiter("value\n1\n"), ',');
+        assert_eq!(detect_delimiter("value\n1\n"), ';');
+        assert_eq!(detect_delimiter("value\n1;\n"), ',');
         for text in [
             "t;a;b\nx;1;2\ny;3;4\n",
             "t\ta\tb\nx\t1\t2\ny\t3\t4\n",
@@ -867,6 +946,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("single field") && e.contains("delimiter"), "{e}");
+    }
+
+    #[test]
+    fn excel_sep_line_one_column_and_booleans() {
+        let e = parse_csv(
+            "sep=;\r\nt;a\r\n1;1,5\r\n2;x\r\n",
+            "f.csv",
+            &opts(&["a"], Fill::None),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 4, column 'a'"), "{e}");
+        let e = all("t,a\r\n1,1\r\n2,x\r\n", cols(&["a"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3, column 'a'"), "CRLF: {e}");
+        let e = all("t,a\n1,1\n\n   \n2,x\n", cols(&["a"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 5, column 'a'"), "blank lines: {e}");
+        let e = all("t,a\r\n1,1\r\n\r\n\r\n2,x\r\n", cols(&["a"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 5, column 'a'"),
+            "CRLF and blank lines: {e}"
+        );
+        let e = all("t,a\r1,1\r2,x\r", cols(&["a"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3, column 'a'"), "CR: {e}");
+        let e = all("t,a\r\n1,1\r\n2,1,2\r\n", cols(&["a"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3: 3 fields"), "CRLF ragged: {e}");
+        let f = parse_csv("sep=;\nt;a\n1;1,5\n", "f.csv", &opts(&["a"], Fill::None)).unwrap();
+        assert_eq!(f.data[0], vec![1.5]);
+        let f = all("value\n1,5\n2\n", cols(&["value"])).unwrap();
+        assert_eq!(f.data[0], vec![1.5, 2.0]);
+        let f = all("a,flag\n1,True\n2,False\n", cols(&["flag"])).unwrap();
+        assert_eq!(f.data[0], vec![1.0, 0.0]);
     }
 
     #[test]

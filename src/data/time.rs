@@ -402,9 +402,19 @@ fn date_labels(
                 .collect(),
         );
     }
-    let c = clock?.trim();
-    // only clocks without an offset are rewritten
-    if !regular || c.contains(['Z', 'z', '+', '-']) || c.contains("UTC") || c.contains("GMT") {
+    let full = clock?.trim_end();
+    // the clock, then an offset written after it (kept as written: the
+    // future is labelled in the last row's offset)
+    let core = full
+        .find(|ch: char| !(ch.is_ascii_digit() || ch == ':' || ch == '.'))
+        .unwrap_or(full.len());
+    let (c, suffix) = full.split_at(core);
+    let offset_ns = if suffix.is_empty() {
+        0
+    } else {
+        parse_clock(&format!("00:00{suffix}"))?.1 as i128 * 1_000_000_000
+    };
+    if !regular {
         return None;
     }
     let parts: Vec<&str> = c.split(':').collect();
@@ -412,7 +422,7 @@ fn date_labels(
         .get(2)
         .and_then(|s| s.split_once('.'))
         .map(|(_, f)| f.len());
-    let tsep = last.get(date.len()..last.len() - c.len())?;
+    let tsep = last.get(date.len()..last.len() - full.len())?;
     // the precision written must hold the step
     let written = match (parts.len(), frac) {
         (1, _) => 3_600_000_000_000,
@@ -420,13 +430,13 @@ fn date_labels(
         (_, None) => 1_000_000_000,
         (_, Some(p)) => 10i128.pow(9 - p.min(9) as u32),
     };
-    if step % written != 0 || keys[n - 1].0 % written != 0 {
+    if step % written != 0 || (keys[n - 1].0 + offset_ns) % written != 0 {
         return None;
     }
     Some(
         (1..=steps as i128)
             .map(|k| {
-                let ns = keys[n - 1].0 + step * k;
+                let ns = keys[n - 1].0 + offset_ns + step * k;
                 let (y, m, d) = ymd_of(TimeKey(ns));
                 let in_day = ns.rem_euclid(DAY_NS);
                 let secs = in_day / 1_000_000_000;
@@ -443,6 +453,7 @@ fn date_labels(
                     s.push('.');
                     s.push_str(&digits[..p.min(9)]);
                 }
+                s.push_str(suffix);
                 s
             })
             .collect(),
@@ -539,6 +550,31 @@ mod tests {
         assert_eq!(
             f(&["2020-11", "2020-12", "2021-01"], 1),
             Some(col(&["2021-02"]))
+        );
+        assert_eq!(
+            f(
+                &[
+                    "2021-01-01 22:00:00+01:00",
+                    "2021-01-01 23:00:00+01:00",
+                    "2021-01-02 00:00:00+01:00"
+                ],
+                2
+            ),
+            Some(col(&[
+                "2021-01-02 01:00:00+01:00",
+                "2021-01-02 02:00:00+01:00"
+            ]))
+        );
+        assert_eq!(
+            f(
+                &[
+                    "2021-01-01T23:30Z",
+                    "2021-01-01T23:45Z",
+                    "2021-01-02T00:00Z"
+                ],
+                1
+            ),
+            Some(col(&["2021-01-02T00:15Z"]))
         );
         assert_eq!(
             f(&["2020-01-01T22", "2020-01-01T23", "2020-01-02T00"], 1),
