@@ -20,12 +20,15 @@
 //!   `inf`, `1.2.3`) is always an error, even with a fill method: filling is
 //!   for gaps, not for typos;
 //! * with a time column ([`TimeOrder::Auto`], the default), the rows must be
-//!   in increasing time order when the column holds dates, date-times or
-//!   numbers (see [`super::time`]): a file written newest first is reversed
-//!   (with a note in [`Frame::notes`]); rows out of order and repeated times
-//!   are errors naming both lines (`time_order = "sort"` sorts them,
-//!   `"file"` takes the rows as they are). A time column of other text is
-//!   labels only. The order is settled before gaps are filled;
+//!   in time order when the column holds dates, date-times or numbers (see
+//!   [`super::time`]): a file written newest first is reversed, and rows out
+//!   of order are an error naming both lines (`time_order = "sort"` sorts
+//!   them, `"file"` takes the rows as they are). Repeated times are kept in
+//!   file order (a daylight-saving hour written twice in local time is two
+//!   measurements). What was done, and a time cell that is no date like the
+//!   others (the order is then not checked), is said in [`Frame::notes`]. A
+//!   time column of other text is labels only. The order is settled before
+//!   gaps are filled;
 //! * [`Fill::Interpolate`] fills a gap linearly between its neighbours (by
 //!   row position, like `pandas.Series.interpolate(method="linear")`), a
 //!   trailing gap with the last value; [`Fill::Ffill`] repeats the last value.
@@ -77,12 +80,13 @@ pub enum Fill {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeOrder {
-    /// Rows must be in increasing time order; a file written newest first is
-    /// reversed (with a note); rows out of order or a repeated time are errors
-    /// naming the lines. Time columns that are text labels are not checked.
+    /// Rows must be in time order; a file written newest first is reversed
+    /// (with a note); rows out of order are an error naming the lines;
+    /// repeated times are kept (with a note). Time columns that are text
+    /// labels are not checked.
     #[default]
     Auto,
-    /// Rows are sorted by time (stable); a repeated time is still an error.
+    /// Rows are sorted by time (stable: repeated times keep their file order).
     Sort,
     /// Rows are used in file order, unchecked (the time column is labels only).
     File,
@@ -665,34 +669,40 @@ fn time_order(
         Ok(Some(k)) => k,
         Ok(None) => return Ok(None),
         Err(i) => {
-            return Err(Error::Data(format!(
-                "{source}: line {}, column '{tname}': '{}' is not {} ('{}'); fix the cell, or set \
-                 time_order = \"file\" to use the time column as labels only",
+            notes.push(format!(
+                "{source}: line {}, column '{tname}': '{}' is not {} ('{}'), so the rows' time \
+                 order is not checked (the column labels plots only)",
                 lines[i],
                 time[i],
                 super::time::describe(time),
                 time[0]
-            )))
+            ));
+            return Ok(None);
         }
     };
     let n = keys.len();
-    let increasing = keys.windows(2).all(|w| w[0] < w[1]);
-    if increasing {
+    if keys.windows(2).all(|w| w[0] < w[1]) {
         return Ok(None);
     }
     let mut order: Vec<usize> = (0..n).collect();
+    let non_decreasing = keys.windows(2).all(|w| w[0] <= w[1]);
     let decreasing = keys.windows(2).all(|w| w[0] >= w[1]) && keys[0] > keys[n - 1];
-    if policy == TimeOrder::Sort {
+    let order = if non_decreasing {
+        None
+    } else if policy == TimeOrder::Sort {
         order.sort_by_key(|&r| keys[r]);
         notes.push(format!(
             "{source}: rows sorted by '{tname}' (time_order = \"sort\")"
         ));
+        Some(order)
     } else if decreasing {
         order.reverse();
         notes.push(format!(
             "{source}: the rows are newest first (by '{tname}'); they are read oldest first"
         ));
-    } else if let Some(i) = (1..n).find(|&i| keys[i] < keys[i - 1]) {
+        Some(order)
+    } else {
+        let i = (1..n).find(|&i| keys[i] < keys[i - 1]).unwrap_or(1);
         return Err(Error::Data(format!(
             "{source}: line {}, column '{tname}': time '{}' comes before line {}'s '{}': the rows \
              are not in time order; sort the file, or set time_order = \"sort\" (sort the rows by \
@@ -702,17 +712,24 @@ fn time_order(
             lines[i - 1],
             time[i - 1]
         )));
+    };
+    // repeated times are kept (a daylight-saving hour written twice in local
+    // time is two measurements), but said
+    let at = |k: usize| order.as_ref().map_or(k, |o| o[k]);
+    let repeats: Vec<usize> = (1..n).filter(|&k| keys[at(k)] == keys[at(k - 1)]).collect();
+    if let Some(&k) = repeats.first() {
+        let (a, b) = (at(k - 1).min(at(k)), at(k - 1).max(at(k)));
+        notes.push(format!(
+            "{source}: {} row(s) repeat the time of the row before them (first: line {} repeats \
+             line {}'s '{}' in column '{tname}'); they are kept in file order — several series in \
+             one file, or a daylight-saving hour written twice?",
+            repeats.len(),
+            lines[b],
+            lines[a],
+            time[a]
+        ));
     }
-    if let Some(k) = (1..n).find(|&k| keys[order[k]] == keys[order[k - 1]]) {
-        let (a, b) = (order[k - 1].min(order[k]), order[k - 1].max(order[k]));
-        return Err(Error::Data(format!(
-            "{source}: line {}, column '{tname}': time '{}' repeats line {}'s '{}' (several series \
-             in one file, or a daylight-saving repeat?); remove the duplicates, or set \
-             time_order = \"file\" to use the rows as they are",
-            lines[b], time[b], lines[a], time[a]
-        )));
-    }
-    Ok(Some(order))
+    Ok(order)
 }
 
 /// Fills the `None` cells of a column that has at least one value.
@@ -1115,19 +1132,26 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("time_order = \"sort\""), "{e}");
-        let e = parse_csv("date,a\n1,1\n2,2\n2,3\n3,4\n", "f.csv", &o)
-            .unwrap_err()
-            .to_string();
+        // repeated times are kept, with a note naming the lines
+        let f = parse_csv("date,a\n1,1\n2,2\n2,3\n3,4\n", "f.csv", &o).unwrap();
+        assert_eq!(f.data[0], vec![1.0, 2.0, 3.0, 4.0]);
         assert!(
-            e.contains("line 4, column 'date'") && e.contains("repeats line 3"),
-            "{e}"
+            f.notes.len() == 1 && f.notes[0].contains("line 4 repeats line 3's '2'"),
+            "{:?}",
+            f.notes
         );
-        let e = parse_csv("date,a\n2021-01-01,1\n2021-01-32,2\n", "f.csv", &o)
-            .unwrap_err()
-            .to_string();
+        // a cell that is not a date: the order is not checked, a note names it
+        let f = parse_csv(
+            "date,a\n2021-01-02,1\n2021-01-32,2\n2021-01-01,3\n",
+            "f.csv",
+            &o,
+        )
+        .unwrap();
+        assert_eq!(f.data[0], vec![1.0, 2.0, 3.0]);
         assert!(
-            e.contains("line 3, column 'date'") && e.contains("'2021-01-32'"),
-            "{e}"
+            f.notes.len() == 1 && f.notes[0].contains("line 3, column 'date': '2021-01-32'"),
+            "{:?}",
+            f.notes
         );
         // sort: stable sort by time; file: rows as they are
         let text = "date,a\n2021-01-01,1\n2021-01-03,3\n2021-01-02,2\n";

@@ -198,10 +198,10 @@ pub struct DataSpec {
     /// delimiter is not a comma.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimal: Option<char>,
-    /// Row order by the time column: `auto` (default: increasing; a file
-    /// written newest first is reversed; rows out of order or a repeated time
-    /// are errors naming the lines), `sort` (sort the rows by time) or `file`
-    /// (rows as they are, time as labels only).
+    /// Row order by the time column: `auto` (default: in time order; a file
+    /// written newest first is reversed; rows out of order are an error naming
+    /// the lines; repeated times are kept, with a note), `sort` (sort the rows
+    /// by time) or `file` (rows as they are, time as labels only).
     #[serde(default, skip_serializing_if = "TimeOrder::is_auto")]
     pub time_order: TimeOrder,
 }

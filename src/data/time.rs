@@ -34,6 +34,9 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimeKey(pub i128);
 
+/// Numeric time values are kept below this magnitude (keys stay far from `i128`'s range).
+const MAX_NUMBER: f64 = 1e18;
+
 /// The family of a time cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Family {
@@ -208,7 +211,7 @@ fn family_of(s: &str) -> Option<Family> {
         }
     }
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() => Some(Family::Number),
+        Ok(v) if v.abs() < MAX_NUMBER => Some(Family::Number),
         _ => None,
     }
 }
@@ -216,7 +219,7 @@ fn family_of(s: &str) -> Option<Family> {
 fn parse_with(s: &str, fam: Family, day_first: bool) -> Option<TimeKey> {
     match fam {
         Family::Number => {
-            let v: f64 = s.parse().ok().filter(|v: &f64| v.is_finite())?;
+            let v: f64 = s.parse().ok().filter(|v: &f64| v.abs() < MAX_NUMBER)?;
             Some(TimeKey((v * 1e9).round() as i128))
         }
         Family::YearFirst(sep) => {
@@ -512,6 +515,8 @@ mod tests {
         assert_eq!(k(&["2021-01-01", "2021-02-30"]), Err(1));
         assert_eq!(k(&["2021-01-01", "2021-01-01 25:00"]), Err(1));
         assert_eq!(k(&["1", "2021-01-01"]), Err(1));
+        assert_eq!(k(&["1", "1e300"]), Err(1));
+        assert_eq!(k(&["-1e300", "1"]), Ok(None));
     }
 
     #[test]

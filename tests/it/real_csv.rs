@@ -173,7 +173,7 @@ fn messy_csv_trains_and_forecasts_like_the_plain_one() {
 }
 
 #[test]
-fn unsorted_and_duplicated_times_are_errors_naming_lines() {
+fn unsorted_times_are_an_error_naming_lines_repeats_a_note() {
     let dir = temp_dir("real-csv-order");
     let all = rows(60);
     let mut text = plain(&all, 60);
@@ -197,6 +197,15 @@ fn unsorted_and_duplicated_times_are_errors_naming_lines() {
         "{err}"
     );
     assert!(!dir.join("o/model.lstmkit").exists());
+    // a repeated time (line 12 repeats line 11) trains, with a note
+    let mut lines: Vec<String> = plain(&all, 60).lines().map(String::from).collect();
+    let t10 = lines[10].split(',').next().unwrap().to_string();
+    let rest = lines[11].split_once(',').unwrap().1.to_string();
+    lines[11] = format!("{t10},{rest}");
+    std::fs::write(dir.join("swapped.csv"), lines.join("\n") + "\n").unwrap();
+    let notes = train(&dir, &cfg, "dup");
+    assert!(notes.contains("line 12 repeats line 11's"), "{notes}");
+    std::fs::write(dir.join("swapped.csv"), &text).unwrap();
     // time_order = "sort" trains on the sorted rows
     let toml = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(
