@@ -721,8 +721,9 @@ fn time_order(
         let (a, b) = (at(k - 1).min(at(k)), at(k - 1).max(at(k)));
         notes.push(format!(
             "{source}: {} row(s) repeat the time of the row before them (first: line {} repeats \
-             line {}'s '{}' in column '{tname}'); they are kept in file order — several series in \
-             one file, or a daylight-saving hour written twice?",
+             line {}'s '{}' in column '{tname}'); they are kept in file order (a date column beside \
+             a time-of-day column, several series in one file, or a daylight-saving hour written \
+             twice?)",
             repeats.len(),
             lines[b],
             lines[a],

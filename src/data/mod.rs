@@ -117,6 +117,25 @@ fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<Strin
     })
 }
 
+/// `delimiter`: one character, or `"tab"`, `"comma"`, `"semicolon"`, `"pipe"`, `"space"`.
+fn delimiter_char<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<char>, D::Error> {
+    let s = String::deserialize(d)?;
+    let mut chars = s.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return Ok(Some(c));
+    }
+    match s.to_ascii_lowercase().as_str() {
+        "tab" | "\\t" => Ok(Some('\t')),
+        "comma" => Ok(Some(',')),
+        "semicolon" => Ok(Some(';')),
+        "pipe" => Ok(Some('|')),
+        "space" => Ok(Some(' ')),
+        _ => Err(serde::de::Error::custom(format!(
+            "delimiter {s:?}: one character (\",\", \";\", \"\\t\", \"|\") or tab, comma, semicolon, pipe, space"
+        ))),
+    }
+}
+
 fn d_timesteps() -> usize {
     10
 }
@@ -191,8 +210,13 @@ pub struct DataSpec {
     /// Season length for the seasonal-naive baseline and MASE's scale (e.g. 52 for weekly data).
     #[serde(default)]
     pub season: Option<usize>,
-    /// Field delimiter (`","`, `";"`, `"\t"`, `"|"`); default: detected from the header line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Field delimiter (`","`, `";"`, `"\t"` or `"tab"`, `"|"`); default:
+    /// detected from the header line.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "delimiter_char"
+    )]
     pub delimiter: Option<char>,
     /// Decimal mark (`"."` or `","`); default: `.`, and also `,` when the
     /// delimiter is not a comma.

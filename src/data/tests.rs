@@ -417,3 +417,82 @@ fn pipeline_serde_round_trip() {
     let spec_back: DataSpec = serde_json::from_str(&spec_json).unwrap();
     assert_eq!(spec_back, p.spec);
 }
+
+#[test]
+fn csv_format_keys_parse_and_old_files_still_load() {
+    let spec: DataSpec = toml::from_str(
+        r#"path = "x.csv"
+           target = "y"
+           delimiter = "tab"
+           decimal = ","
+           time_order = "sort""#,
+    )
+    .unwrap();
+    assert_eq!(spec.delimiter, Some('\t'));
+    assert_eq!(spec.decimal, Some(','));
+    assert_eq!(spec.time_order, TimeOrder::Sort);
+    let o = spec.csv_options();
+    assert_eq!(
+        (o.delimiter, o.decimal, o.time_order),
+        (Some('\t'), Some(','), TimeOrder::Sort)
+    );
+    for (text, want) in [
+        ("\";\"", ';'),
+        ("\"\\t\"", '\t'),
+        ("'\\t'", '\t'),
+        ("\"semicolon\"", ';'),
+        ("\"|\"", '|'),
+    ] {
+        let s: DataSpec =
+            toml::from_str(&format!("path = \"x\"\ntarget = \"y\"\ndelimiter = {text}")).unwrap();
+        assert_eq!(s.delimiter, Some(want), "{text}");
+    }
+    let e = toml::from_str::<DataSpec>("path = \"x\"\ntarget = \"y\"\ndelimiter = \"tabs\"")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("delimiter") && e.contains("semicolon"), "{e}");
+    // defaults are not written: files saved before these keys existed compare equal
+    let plain = DataSpec::new("x.csv", &["y"]);
+    let js = serde_json::to_value(&plain).unwrap();
+    for k in ["delimiter", "decimal", "time_order"] {
+        assert!(js.get(k).is_none(), "{k} written: {js}");
+    }
+    let p = prepare(&co2_spec(), Path::new(".")).unwrap();
+    let js = serde_json::to_value(&p.pipeline).unwrap();
+    assert!(js.get("time_order").is_none() && js.get("delimiter").is_none());
+    let back: Pipeline = serde_json::from_value(js).unwrap();
+    assert_eq!(back, p.pipeline);
+}
+
+#[test]
+fn prepare_reads_a_semicolon_file_newest_first_like_the_plain_one() {
+    let dir = std::env::temp_dir().join(format!("lstmkit-data-semi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut plain = String::from("date,co2\n");
+    let mut semi = Vec::new();
+    for line in bundled_co2().lines().skip(1).take(200) {
+        let (d, v) = line.split_once(',').unwrap();
+        plain.push_str(&format!("{d},{v}\n"));
+        semi.push(format!("{d};{}", v.replace('.', ",")));
+    }
+    semi.reverse();
+    std::fs::write(dir.join("plain.csv"), &plain).unwrap();
+    std::fs::write(
+        dir.join("semi.csv"),
+        format!("\u{feff}date;co2\r\n{}\r\n", semi.join("\r\n")),
+    )
+    .unwrap();
+    let mut spec = co2_spec();
+    spec.timesteps = 5;
+    spec.path = "plain.csv".into();
+    let a = prepare(&spec, &dir).unwrap();
+    spec.path = "semi.csv".into();
+    let b = prepare(&spec, &dir).unwrap();
+    assert_eq!(a.pipeline.scaler, b.pipeline.scaler);
+    assert_eq!(a.train.x, b.train.x);
+    assert_eq!(a.test.y, b.test.y);
+    assert_eq!(a.test_times, b.test_times);
+    assert!(a.frame.notes.is_empty());
+    assert_eq!(b.frame.notes.len(), 1, "{:?}", b.frame.notes);
+    let _ = std::fs::remove_dir_all(&dir);
+}
