@@ -582,7 +582,14 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
     let mut open = vec![false; names.len()];
     let mut tail_start = n;
     if let Some(t) = &opts.open_tail {
-        tail_start = n.saturating_sub(t.rows);
+        if t.rows >= n {
+            return Err(Error::Data(format!(
+                "{source}: {n} data rows, but the last {} are to be the forecast period (future \
+                 inputs known, targets not): no history row is left",
+                t.rows
+            )));
+        }
+        tail_start = n - t.rows;
         for (c, name) in names.iter().enumerate() {
             open[c] = t.columns.contains(name);
         }
@@ -1197,6 +1204,13 @@ mod tests {
         });
         let e = parse_csv(text, "f.csv", &o).unwrap_err().to_string();
         assert!(e.contains("line 5, column 'y'"), "{e}");
+        // a tail as long as the file leaves no history
+        o.open_tail = Some(OpenTail {
+            rows: 5,
+            columns: vec!["y".into()],
+        });
+        let e = parse_csv(text, "f.csv", &o).unwrap_err().to_string();
+        assert!(e.contains("5 data rows, but the last 5"), "{e}");
         // exogenous columns are not open
         let e = parse_csv(
             "t,y,x\n1,1,10\n2,2,\n",
