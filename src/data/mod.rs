@@ -504,7 +504,13 @@ impl Pipeline {
             ..self.window
         };
         if n < spec.span() {
-            return Err(too_short(n, &spec));
+            return Err(match too_short(n, &spec) {
+                Error::Data(m) => Error::Data(format!(
+                    "{}: rows {}..{}: {m}",
+                    frame.source, rows.start, rows.end
+                )),
+                e => e,
+            });
         }
         let cols = self.processed(frame, rows.clone())?;
         let feats: Vec<&[f64]> = (0..self.features.len())

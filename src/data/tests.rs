@@ -326,6 +326,16 @@ fn too_short_errors_state_the_numbers() {
     let p = prepare_frame(&spec, frame.clone()).unwrap();
     assert_eq!(p.test.x.shape, vec![0, 5, 1]);
     assert_eq!(p.train.len(), 20 - 7 + 1);
+    // windows over too few rows (evaluate on a short test part): the file and rows
+    let e = p
+        .pipeline
+        .windows(&p.frame, 14..20, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("tiny: rows 14..20") && e.contains("6 rows"),
+        "{e}"
+    );
     assert!(evaluate(&p, &Tensor::zeros(&[0, 2])).is_err());
     // validation_split leaving an empty side is an error (Keras' rule).
     spec.validation_split = 0.95; // floor(14 * 0.05) = 0 training windows
