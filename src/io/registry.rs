@@ -586,14 +586,11 @@ fn gru_from_config(c: &Cfg) -> Result<GRU> {
     }
     l.activation = c.activation("activation", Activation::Tanh)?;
     l.recurrent_activation = c.activation("recurrent_activation", Activation::Sigmoid)?;
-    if !matches!(
-        l.recurrent_activation,
-        Activation::Sigmoid | Activation::HardSigmoid | Activation::HardSigmoidKeras2
-    ) {
+    if l.recurrent_activation.deriv_needs_input() {
         return Err(c.err(
             "recurrent_activation",
             format!(
-                "= '{}' is not supported (sigmoid or hard_sigmoid)",
+                "= '{}' is not supported for GRU gates (any activation but swish and gelu)",
                 l.recurrent_activation.name()
             ),
         ));
@@ -885,7 +882,7 @@ mod tests {
         );
         let e = err(
             "GRU",
-            json!({"name": "l4", "units": 4, "recurrent_activation": "tanh"}),
+            json!({"name": "l4", "units": 4, "recurrent_activation": "swish"}),
         );
         assert!(
             e.contains("'l4'") && e.contains("recurrent_activation"),

@@ -173,6 +173,70 @@ impl Activation {
         }
     }
 
+    /// Whether f'(x) needs x: swish and gelu are not monotonic, so their
+    /// output does not determine their input. For every other activation
+    /// [`Activation::deriv_from_output`] gives f'(x) from y = f(x) alone.
+    pub fn deriv_needs_input(self) -> bool {
+        matches!(self, Activation::Swish | Activation::Gelu)
+    }
+
+    /// f'(x) from the output y = f(x) alone (NaN for swish and gelu, see
+    /// [`Activation::deriv_needs_input`]). At a kink (relu, elu, selu at 0,
+    /// the hard sigmoids at their ends) it takes the side [`Activation::deriv`] takes.
+    ///
+    /// ```
+    /// use lstmkit::nn::Activation;
+    /// let y = Activation::Tanh.apply(0.3);
+    /// assert!((Activation::Tanh.deriv_from_output(y) - Activation::Tanh.deriv(0.3, y)).abs() < 1e-6);
+    /// ```
+    #[inline(always)]
+    pub fn deriv_from_output(self, y: f32) -> f32 {
+        match self {
+            Activation::Linear => 1.0,
+            Activation::Tanh => 1.0 - y * y,
+            Activation::Relu => {
+                if y > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::Sigmoid => y * (1.0 - y),
+            Activation::HardSigmoid | Activation::HardSigmoidKeras2 => {
+                if y > 0.0 && y < 1.0 {
+                    if self == Activation::HardSigmoid {
+                        1.0 / 6.0
+                    } else {
+                        0.2
+                    }
+                } else {
+                    0.0
+                }
+            }
+            Activation::Elu => {
+                if y > 0.0 {
+                    1.0
+                } else {
+                    y + 1.0
+                }
+            }
+            Activation::Selu => {
+                if y > 0.0 {
+                    SELU_SCALE
+                } else {
+                    y + SELU_SCALE * SELU_ALPHA
+                }
+            }
+            Activation::Softsign => {
+                let d = 1.0 - y.abs();
+                d * d
+            }
+            // σ(x) with y = ln(1 + e^x): 1 − e^−y
+            Activation::Softplus => 1.0 - exp_f32(-y),
+            Activation::Swish | Activation::Gelu => f32::NAN,
+        }
+    }
+
     /// Applies f in place to every element.
     pub fn apply_slice(self, v: &mut [f32]) {
         if self == Activation::Linear {
@@ -464,6 +528,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn derivative_from_output_equals_derivative() {
+        for a in ALL.into_iter().filter(|a| !a.deriv_needs_input()) {
+            for k in -40..=40 {
+                let x = k as f32 * 0.15 + 0.013;
+                let y = a.apply(x);
+                let (want, got) = (a.deriv(x, y), a.deriv_from_output(y));
+                assert!(
+                    (want - got).abs() <= 1e-5 * (1.0 + want.abs()),
+                    "{a:?}'({x}): {got} from the output, {want} from the input"
+                );
+            }
+        }
+        assert!(Activation::Swish.deriv_needs_input() && Activation::Gelu.deriv_needs_input());
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub struct GRU {
     pub units: usize,
     /// Candidate activation (tanh).
     pub activation: Activation,
-    /// Gate activation (sigmoid, hard_sigmoid or Keras 2's hard_sigmoid).
+    /// Gate activation (Keras: sigmoid by default; any activation but swish and gelu).
     pub recurrent_activation: Activation,
     /// Whether biases are used.
     pub use_bias: bool,
@@ -262,9 +262,15 @@ fn rec_deriv(rec: Activation, y: &[f32], g: &mut [f32]) {
                 *g *= if y > 0.0 && y < 1.0 { 0.2 } else { 0.0 };
             }
         }
-        _ => {
+        Activation::Sigmoid => {
             for (g, &y) in g.iter_mut().zip(y) {
                 *g *= y * (1.0 - y);
+            }
+        }
+        // any other gate activation whose output determines its derivative
+        other => {
+            for (g, &y) in g.iter_mut().zip(y) {
+                *g *= other.deriv_from_output(y);
             }
         }
     }
@@ -422,14 +428,11 @@ impl Layer for GRU {
     }
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        match self.recurrent_activation {
-            Activation::Sigmoid | Activation::HardSigmoid | Activation::HardSigmoidKeras2 => {}
-            a => {
-                return Err(Error::Config(format!(
-                    "GRU recurrent_activation must be sigmoid or hard_sigmoid, got {}",
-                    a.name()
-                )))
-            }
+        if self.recurrent_activation.deriv_needs_input() {
+            return Err(Error::Config(format!(
+                "GRU recurrent_activation {} is not supported (any activation but swish and gelu)",
+                self.recurrent_activation.name()
+            )));
         }
         check_rate("GRU", "dropout", self.dropout)?;
         check_rate("GRU", "recurrent_dropout", self.recurrent_dropout)?;
