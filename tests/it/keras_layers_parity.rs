@@ -247,7 +247,7 @@ fn registry_errors_name_layer_and_option() {
     assert!(m.contains("keepdims"), "{m}");
     let m = e(
         "GRU",
-        serde_json::json!({"name": "g", "units": 3, "recurrent_activation": "relu"}),
+        serde_json::json!({"name": "g", "units": 3, "recurrent_activation": "swish"}),
     );
     assert!(
         m.contains("'g'") && m.contains("recurrent_activation"),
