@@ -232,7 +232,8 @@ pub fn load_csv(path: impl AsRef<Path>, opts: &CsvOptions) -> Result<Frame> {
 }
 
 /// True for the spellings of a missing value that [`Fill`] may fill:
-/// pandas' default `na_values`, plus `?`.
+/// pandas' default `na_values`, plus `?` (UCI files), `-` / `--` (ENTSO-E,
+/// spreadsheets) and `.` (FRED's CSV downloads).
 fn is_missing_marker(s: &str) -> bool {
     matches!(
         s,
@@ -257,6 +258,9 @@ fn is_missing_marker(s: &str) -> bool {
             | "NULL"
             | "None"
             | "?"
+            | "-"
+            | "--"
+            | "."
     )
 }
 
@@ -546,6 +550,17 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
                         " (decimal = \",\": '.' is not a decimal mark here; thousands separators are not read)"
                     } else {
                         ""
+                    };
+                    let header_like = lines.len() < 3
+                        && idx
+                            .iter()
+                            .all(|&i| !record[i].bytes().any(|b| b.is_ascii_digit()));
+                    let hint = if header_like {
+                        " (this row looks like a second header line, as pandas writes for \
+                         multi-level columns and yfinance for its 'Ticker' and 'Date' rows; \
+                         remove such lines)"
+                    } else {
+                        hint
                     };
                     return Err(Error::Data(format!(
                         "{source}: line {line}, column '{}': '{cell}' is not a finite number{hint}",
@@ -1062,7 +1077,7 @@ mod tests {
     #[test]
     fn pandas_missing_markers_and_index_column() {
         for m in [
-            "", "NA", "NaN", "nan", "<NA>", "#N/A", "null", "None", "-nan",
+            "", "NA", "NaN", "nan", "<NA>", "#N/A", "null", "None", "-nan", "-", ".",
         ] {
             let text = format!("t,a\n1,1\n2,{m}\n3,3\n");
             let e = parse_csv(&text, "f.csv", &opts(&["a"], Fill::None))
@@ -1085,6 +1100,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.columns, vec!["a"]);
+    }
+
+    #[test]
+    fn second_header_line_gets_a_hint() {
+        let text = "Price,Close,Volume\nTicker,AAPL,AAPL\nDate,,\n2020-01-02,72.7,135480400\n";
+        let o = cols(&["Close", "Volume"]).with_time("Price");
+        let e = all(text, o).unwrap_err().to_string();
+        assert!(
+            e.contains("line 2, column 'Close': 'AAPL'") && e.contains("second header"),
+            "{e}"
+        );
+        // a typo further down is just a typo
+        let e = all("a,b\n1,2\n3,4\n5,x\n", cols(&["a", "b"]))
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("second header"), "{e}");
     }
 
     #[test]
