@@ -35,7 +35,8 @@
 //!   With both, a **leading** gap (before the first value of a column) is
 //!   back-filled with the column's first value. A column with no value at all
 //!   is an error;
-//! * a row with more or fewer fields than the header is an error naming its line;
+//! * a row with more or fewer fields than the header is an error naming its
+//!   line (one empty field more, a delimiter ending the line, is accepted);
 //! * with no column list, every column but the time column is read, except a
 //!   first column with an empty name (the index pandas' `to_csv` writes).
 //!
@@ -527,7 +528,9 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
             }
             lines.push(blank);
         }
-        if record.len() != header.len() {
+        // a delimiter after the last field of the data rows only: an empty extra field
+        let trailing = record.len() == header.len() + 1 && record.get(header.len()) == Some("");
+        if record.len() != header.len() && !trailing {
             return Err(Error::Data(format!(
                 "{source}: line {line}: {} fields, but the header has {} (fields split on {delim_name})",
                 record.len(),
@@ -904,6 +907,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("f.csv") && e.contains("no data rows"), "{e}");
+    }
+
+    #[test]
+    fn a_trailing_delimiter_on_data_rows_is_accepted() {
+        let f = all("t,a\n1,5,\n2,6,\n", cols(&["a"])).unwrap();
+        assert_eq!(f.data[0], vec![5.0, 6.0]);
+        let e = all("t,a\n1,5,7\n", cols(&["a"])).unwrap_err().to_string();
+        assert!(e.contains("line 2: 3 fields"), "{e}");
     }
 
     #[test]
