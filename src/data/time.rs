@@ -12,7 +12,9 @@
 //!   as instants (UTC), cells without one as written;
 //! * day-first or month-first dates: `31.01.2021` (day first, the
 //!   European convention), `01/31/2021` or `31/01/2021`: month first as in
-//!   pandas unless a first field above 12 shows the column is day first;
+//!   pandas unless a first field above 12 shows the column is day first (or,
+//!   with no field above 12, a constant first field beside a changing second
+//!   one: monthly data written day first, `01/02/2021, 01/03/2021, ...`);
 //!   optionally followed by a time as above.
 //!
 //! A column whose first cell is none of these (`Jan 2021`, `2021-W05`,
@@ -269,12 +271,33 @@ pub(crate) fn column_format(
     // first (pandas' default) unless a first field above 12 says otherwise.
     let day_first = match family {
         Family::YearLast(b'.') => true,
-        Family::YearLast(sep) => cells.iter().any(|c| {
-            let (date, _) = split_date_clock(c);
-            fields(date, sep)
-                .and_then(|f| f[0].parse::<u32>().ok())
-                .is_some_and(|a| a > 12)
-        }),
+        Family::YearLast(sep) => {
+            let pairs: Vec<(u32, u32)> = cells
+                .iter()
+                .filter_map(|c| {
+                    let f = fields(split_date_clock(c).0, sep)?;
+                    Some((f[0].parse().ok()?, f.get(1)?.parse().ok()?))
+                })
+                .collect();
+            let over = |k: usize| {
+                pairs
+                    .iter()
+                    .any(|p| if k == 0 { p.0 > 12 } else { p.1 > 12 })
+            };
+            let constant = |k: usize| {
+                pairs.iter().all(|p| {
+                    if k == 0 {
+                        p.0 == pairs[0].0
+                    } else {
+                        p.1 == pairs[0].1
+                    }
+                })
+            };
+            // a first field above 12 is a day; with none on either side, a
+            // constant first field beside a changing second one is the day of
+            // monthly data (01/02/2021, 01/03/2021: 1 February, 1 March)
+            over(0) || (!over(1) && pairs.len() > 2 && constant(0) && !constant(1))
+        }
         _ => false,
     };
     if parse_with(first, family, day_first).is_none() {
@@ -498,6 +521,14 @@ mod tests {
         // month first unless a first field is above 12
         let v = k(&["01/02/2021", "01/03/2021"]).unwrap().unwrap();
         assert_eq!(v[1].0 - v[0].0, day);
+        let v = k(&["01/11/2021", "01/12/2021", "01/01/2022"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(v[2].0 - v[1].0, 31 * day, "monthly, day first");
+        let v = k(&["11/01/2021", "12/01/2021", "01/01/2022"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(v[2].0 - v[1].0, 31 * day, "monthly, month first");
         let v = k(&["01/02/2021", "13/02/2021"]).unwrap().unwrap();
         assert_eq!(v[1].0 - v[0].0, 12 * day);
         let v = k(&["2021-01-01T00:00:00Z", "2021-01-01T00:30:00+01:00"])
@@ -584,6 +615,10 @@ mod tests {
         assert_eq!(
             f(&["2020-01-01T22", "2020-01-01T23", "2020-01-02T00"], 1),
             Some(col(&["2020-01-02T01"]))
+        );
+        assert_eq!(
+            f(&["01/10/2021", "01/11/2021", "01/12/2021"], 1),
+            Some(col(&["01/01/2022"]))
         );
         assert_eq!(
             f(&["29.12.2021", "30.12.2021", "31.12.2021"], 1),
