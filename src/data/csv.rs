@@ -7,8 +7,9 @@
 //!   trimmed, quoted fields may follow a space (`a; "b"`); CRLF, LF or CR line
 //!   ends; a UTF-8 byte-order mark is ignored;
 //! * the delimiter is detected from the header line (the most frequent of
-//!   `,` `;` tab `|` outside quotes) unless [`CsvOptions::delimiter`] names
-//!   it; with a delimiter other than `,`, a decimal comma (`1,5`) is read too
+//!   `,` `;` tab `|` outside quotes; space-aligned columns, runs of spaces
+//!   being one separator, when there is none of them) unless
+//!   [`CsvOptions::delimiter`] names it; with a delimiter other than `,`, a decimal comma (`1,5`) is read too
 //!   ([`CsvOptions::decimal`] fixes the mark). Thousands separators are not
 //!   read (an error says so). Excel's `sep=;` first line is understood;
 //! * a selected numeric cell must parse as a finite number (`1`, `-2.5`,
@@ -266,8 +267,11 @@ fn is_missing_marker(s: &str) -> bool {
 }
 
 /// The delimiter of a CSV text: the most frequent of `,` `;` tab `|` outside
-/// quotes on its first non-empty line (`,` on ties; with none of them, the
-/// file has one column and `;` is returned so that `1,5` reads as 1.5).
+/// quotes on its first non-empty line (`,` on ties). With none of them: `' '`
+/// when the header and the first data line split into the same number (> 1)
+/// of words (space-aligned columns, read with runs of spaces as one
+/// separator), else the file has one column and `;` is returned so that
+/// `1,5` reads as 1.5.
 pub fn detect_delimiter(text: &str) -> char {
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut counts = [0usize; 4];
@@ -283,6 +287,14 @@ pub fn detect_delimiter(text: &str) -> char {
         }
     }
     if counts.iter().all(|&c| c == 0) {
+        // Columns aligned with spaces (`year  value`): the header and the
+        // first data line split into the same number (> 1) of words.
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let words = |l: Option<&str>| l.map_or(0, |l| l.split_whitespace().count());
+        let (h, d) = (words(lines.next()), words(lines.next()));
+        if h > 1 && h == d {
+            return ' ';
+        }
         // One column: no delimiter splits the rows; `;` lets a decimal
         // comma through (`value\n1,5`) unless the text uses `;`.
         return if text.contains(';') { ',' } else { ';' };
@@ -410,6 +422,34 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
                 )))
             }
         };
+    // space-separated columns: runs of spaces and tabs are one separator,
+    // spaces at either end of a line none (line breaks, and so line numbers, kept)
+    let collapsed;
+    let text = if delimiter == ' ' {
+        let mut t = String::with_capacity(text.len());
+        for piece in text.split_inclusive('\n') {
+            let (body, end) = match piece.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (piece, ""),
+            };
+            let (body, cr) = match body.strip_suffix('\r') {
+                Some(b) => (b, "\r"),
+                None => (body, ""),
+            };
+            for (i, w) in body.split_whitespace().enumerate() {
+                if i > 0 {
+                    t.push(' ');
+                }
+                t.push_str(w);
+            }
+            t.push_str(cr);
+            t.push_str(end);
+        }
+        collapsed = t;
+        collapsed.as_str()
+    } else {
+        text
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -424,6 +464,7 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
         .collect();
     let delim_name = match delimiter {
         '\t' => "tab".to_string(),
+        ' ' => "spaces".to_string(),
         c => format!("'{c}'"),
     };
     let find = |name: &str, what: &str| -> Result<usize> {
@@ -907,6 +948,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("f.csv") && e.contains("no data rows"), "{e}");
+    }
+
+    #[test]
+    fn space_aligned_columns() {
+        assert_eq!(detect_delimiter("year   value\n1749   58.0\n"), ' ');
+        assert_eq!(detect_delimiter("load MW\n1000.5\n"), ';');
+        let text = "  year   spots \r\n 1749   58.0\r\n\r\n 1750\t 62.6 \r\n1751 x\r\n";
+        let e = all(text, cols(&["spots"]).with_time("year"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 5, column 'spots': 'x'"), "{e}");
+        let f = all(
+            &text.replace("1751 x", "1751 70"),
+            cols(&["spots"]).with_time("year"),
+        )
+        .unwrap();
+        assert_eq!(f.data[0], vec![58.0, 62.6, 70.0]);
+        let mut o = cols(&["b"]);
+        o.delimiter = Some(' ');
+        assert_eq!(all("a b\n1  2\n", o).unwrap().data[0], vec![2.0]);
     }
 
     #[test]
