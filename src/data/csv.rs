@@ -2,7 +2,8 @@
 //! column kept as text, and selected numeric columns as `f64`.
 //!
 //! Rules:
-//! * the first line is the header (required); empty lines, and lines of empty
+//! * the first line is the header (a first line of numbers only is data, and
+//!   the columns are named `0`, `1`, ... as pandas' `header=None`); empty lines, and lines of empty
 //!   fields only (`,,,`) at the end of the file, are skipped; fields are
 //!   trimmed, quoted fields may follow a space (`a; "b"`); CRLF, LF or CR line
 //!   ends; a UTF-8 byte-order mark is ignored;
@@ -450,18 +451,36 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
     } else {
         text
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .delimiter(delimiter as u8)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr
+    let reader = |has_headers: bool| {
+        csv::ReaderBuilder::new()
+            .has_headers(has_headers)
+            .flexible(true)
+            .delimiter(delimiter as u8)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes())
+    };
+    let mut rdr = reader(true);
+    let mut header: Vec<String> = rdr
         .headers()
         .map_err(|e| Error::Data(format!("{source}: line {} (header): {e}", 1 + line_offset)))?
         .iter()
         .map(|s| unquote(s).into_owned())
         .collect();
+    let mut notes = Vec::new();
+    // A first line of numbers only is data (`numpy.savetxt` writes no
+    // header): the columns are named 0, 1, ... as pandas' `header=None` does.
+    let headerless = header
+        .iter()
+        .all(|h| matches!(parse_cell(h, delimiter != ',', true), Ok(Some(_))));
+    if headerless {
+        rdr = reader(false);
+        header = (0..header.len()).map(|i| i.to_string()).collect();
+        notes.push(format!(
+            "{source}: the first line holds numbers only, so the file has no header line: \
+             its columns are named {} (as pandas' header=None names them)",
+            header.join(", ")
+        ));
+    }
     let delim_name = match delimiter {
         '\t' => "tab".to_string(),
         ' ' => "spaces".to_string(),
@@ -474,7 +493,11 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
                 .find(|h| h.trim().eq_ignore_ascii_case(name.trim()))
                 .map(|h| format!("; did you mean '{h}'?"))
                 .unwrap_or_default();
-            let hint = if header.len() == 1 {
+            let hint = if headerless {
+                " (the file has no header line: its first line holds numbers only, so its \
+                 columns are named by position from 0)"
+                    .to_string()
+            } else if header.len() == 1 {
                 format!(
                     " (the header has a single field when split on {delim_name}; set data.delimiter if the file uses another one)"
                 )
@@ -628,7 +651,6 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
     let n = lines.len();
 
     // row order: `order[k]` is the file row that becomes row k
-    let mut notes = Vec::new();
     let order: Option<Vec<usize>> = match (time_idx, opts.time_order) {
         (Some(_), TimeOrder::Auto | TimeOrder::Sort) => {
             let tname = opts.time_column.as_deref().unwrap_or_default();
@@ -948,6 +970,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("f.csv") && e.contains("no data rows"), "{e}");
+    }
+
+    #[test]
+    fn a_file_without_header_names_columns_by_position() {
+        let f = all("1.5,10\n2.5,20\n3.5,x\n", cols(&["1"]))
+            .unwrap_err()
+            .to_string();
+        assert!(f.contains("line 3, column '1': 'x'"), "{f}");
+        let f = all("1.5,10\n2.5,20\n", cols(&["1", "0"])).unwrap();
+        assert_eq!(f.data, vec![vec![10.0, 20.0], vec![1.5, 2.5]]);
+        assert!(f.notes[0].contains("no header line"), "{:?}", f.notes);
+        let f = all("5\n6\n", CsvOptions::default()).unwrap();
+        assert_eq!(
+            (f.columns.clone(), f.data[0].clone()),
+            (vec!["0".to_string()], vec![5.0, 6.0])
+        );
+        let e = all("1,2\n3,4\n", cols(&["y"])).unwrap_err().to_string();
+        assert!(
+            e.contains("available columns: 0, 1") && e.contains("no header line"),
+            "{e}"
+        );
+        // a header of names is a header
+        assert!(all("a,b\n1,2\n", cols(&["a"])).unwrap().notes.is_empty());
     }
 
     #[test]
