@@ -647,6 +647,32 @@ def mixed_precision_layer(b):
     return m, T, F, {}
 
 
+@builder(fit=True)
+def nested_deep_bn_fit(b):
+    # nesting two deep, BatchNormalization (non-trainable moving statistics)
+    # and a frozen layer inside: a legacy .h5 lists a nested model's trainable
+    # variables first, then the others
+    T, F = 5, 3
+    inner2 = b.K.Sequential([b.L.LSTM(4, return_sequences=True), b.L.BatchNormalization(),
+                             b.L.TimeDistributed(b.L.Dense(3, trainable=False))], name="inner2")
+    j = b.inp(T, F)
+    h = inner2(j)
+    h = b.L.Bidirectional(b.L.GRU(2))(h)
+    h = b.L.BatchNormalization(momentum=0.5)(h)
+    inner1 = b.K.Model(j, b.L.Dense(3, trainable=False)(h), name="inner1")
+    m = b.K.Sequential([b.inp(T, F), inner1, b.L.BatchNormalization(), b.L.Dense(1)],
+                       name="outer")
+    return m, T, F, {}
+
+
+@builder()
+def nested_sequential_in_sequential(b):
+    T, F = 4, 2
+    inner = b.K.Sequential([b.L.GRU(3, return_sequences=True), b.L.LSTM(2)], name="block")
+    m = b.K.Sequential([b.inp(T, F), inner, b.L.Dense(2)])
+    return m, T, F, {}
+
+
 # ---------------------------------------------------------------- must be refused
 @builder(expect_error=["gru_swish_gates", "recurrent_activation", "swish"])
 def gru_rec_swish(b):
@@ -706,7 +732,7 @@ def layernorm_rms(b):
 
 # the regression subset committed under tests/data/sweep/ (tests/it/keras_sweep.rs):
 # one model for each fix the sweep led to
-SUBSET = ["lstm_rec_tanh", "gru_rec_softsign", "nested_sequential", "nested_functional",
+SUBSET = ["lstm_rec_tanh", "gru_rec_softsign", "nested_sequential", "nested_deep_bn_fit",
           "gru_hard_sigmoid", "bn_sequence_fit"]
 
 
