@@ -37,8 +37,9 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
     if version.starts_with("2.") {
         keras_config::keras2_activations(&mut cfg);
     }
-    let parsed = keras_config::parse(&cfg)
+    let mut parsed = keras_config::parse(&cfg)
         .map_err(|e| Error::format(path, format!("model_config: {}", strip(&e))))?;
+    keras_config::weights_from_file(&mut parsed);
     let mut model = keras_config::build(&parsed, 0)
         .map_err(|e| Error::format(path, format!("model_config: {}", strip(&e))))?;
     if !h5util::has_group(&h5, "model_weights") {

@@ -646,6 +646,15 @@ fn parse_functional(
     })
 }
 
+/// Prepares a config whose weights come from the same file: initialisers
+/// lstmkit cannot draw from are read as Keras' defaults (see
+/// [`registry::relax_initializers`]); they change no number.
+pub(crate) fn weights_from_file(p: &mut ParsedConfig) {
+    for l in p.layers.iter_mut() {
+        registry::relax_initializers(&mut l.config);
+    }
+}
+
 /// Orders the layers so that each comes after its inputs (stable: config order when valid).
 fn topo_order(p: &ParsedConfig) -> Result<Vec<usize>> {
     let n = p.layers.len();

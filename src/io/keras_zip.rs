@@ -89,8 +89,9 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
                 "the zip has no model.weights.h5: not a Keras .keras model",
             )
         })?;
-    let parsed = keras_config::parse(&config)
+    let mut parsed = keras_config::parse(&config)
         .map_err(|e| Error::format(path, format!("config.json: {}", super::strip(&e))))?;
+    keras_config::weights_from_file(&mut parsed);
     let mut model = keras_config::build(&parsed, 0)
         .map_err(|e| Error::format(path, format!("config.json: {}", super::strip(&e))))?;
     let wpath = format!("{}:model.weights.h5", path.display());

@@ -248,6 +248,38 @@ pub fn keras_var_layout(class_name: &str, config: &Value, n_vars: usize) -> Vec<
     }
 }
 
+/// For a model whose weights come from a Keras file: replaces by null (Keras'
+/// default) every `*_initializer` option, in `config` and the layer configs
+/// nested in it, that lstmkit cannot draw from (a class such as
+/// `TruncatedNormal`, `Constant` or `VarianceScaling`, or non-default
+/// parameters such as `Orthogonal(gain=2)`). The file's weights replace the
+/// initial ones, so the initialiser does not change any number; refusing it
+/// would refuse a model lstmkit computes exactly. Returns how many were replaced.
+pub(crate) fn relax_initializers(config: &mut Value) -> usize {
+    let mut n = 0;
+    match config {
+        Value::Object(o) => {
+            for (k, v) in o.iter_mut() {
+                if k.ends_with("_initializer") && !v.is_null() {
+                    let probe = serde_json::json!({ k.as_str(): v.clone() });
+                    let ok = Cfg::new("", &probe)
+                        .and_then(|c| c.initializer(k, Initializer::Zeros))
+                        .is_ok();
+                    if !ok {
+                        *v = Value::Null;
+                        n += 1;
+                    }
+                } else {
+                    n += relax_initializers(v);
+                }
+            }
+        }
+        Value::Array(a) => n += a.iter_mut().map(relax_initializers).sum::<usize>(),
+        _ => {}
+    }
+    n
+}
+
 /// How a layer with several inputs is called in a Keras 3 functional config:
 /// returns how many of its inputs are positional (the rest are passed as the
 /// `initial_state` keyword, as recurrent layers take them).
@@ -854,6 +886,24 @@ mod tests {
         assert_eq!(c["use_bias"], false);
         assert_eq!(c["kernel_initializer"], "lecun_uniform");
         assert_eq!(layer_from_config("Dense", &c).unwrap().config(), c);
+    }
+
+    #[test]
+    fn initializers_lstmkit_cannot_draw_from_are_relaxed_for_loaded_weights() {
+        let mut cfg = json!({"name": "bi", "layer": {"class_name": "LSTM", "config": {
+            "units": 3,
+            "kernel_initializer": {"class_name": "TruncatedNormal", "config": {"stddev": 0.2}},
+            "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 2.0}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}}}}});
+        assert!(layer_from_config("Bidirectional", &cfg).is_err());
+        assert_eq!(relax_initializers(&mut cfg), 2);
+        let c = &cfg["layer"]["config"];
+        assert!(c["kernel_initializer"].is_null() && c["recurrent_initializer"].is_null());
+        assert_eq!(
+            c["bias_initializer"]["class_name"], "Zeros",
+            "supported ones stay"
+        );
+        assert!(layer_from_config("Bidirectional", &cfg).is_ok());
     }
 
     fn err(class: &str, cfg: Value) -> String {

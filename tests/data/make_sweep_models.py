@@ -180,6 +180,42 @@ def lstm_initializers(b):
 
 
 @builder()
+def initializer_parameters(b):
+    # initialisers with non-default parameters: irrelevant once the weights
+    # are loaded, so they must not stop a model from loading
+    I = b.K.initializers
+    T, F = 4, 2
+    m = b.K.Sequential([
+        b.inp(T, F),
+        b.L.LSTM(3, kernel_initializer=I.RandomNormal(mean=0.1, stddev=0.2, seed=1),
+                 recurrent_initializer=I.Orthogonal(gain=2.0, seed=2),
+                 bias_initializer=I.Constant(0.3), return_sequences=True),
+        b.L.GRU(3, kernel_initializer=I.VarianceScaling(scale=2.0, mode="fan_out",
+                                                       distribution="uniform"),
+                recurrent_initializer=I.TruncatedNormal(stddev=0.3),
+                bias_initializer=I.RandomUniform(-0.2, 0.2)),
+        b.L.Dense(2, kernel_initializer=I.GlorotNormal(seed=5),
+                  bias_initializer=I.Constant(-0.1)),
+        b.L.BatchNormalization(gamma_initializer=I.Constant(1.5),
+                               moving_variance_initializer=I.Constant(2.0)),
+        b.L.Dense(1)])
+    return m, T, F, {}
+
+
+@builder()
+def activation_objects(b):
+    # activations passed as functions; attention dropout (inference: none)
+    A = b.K.activations
+    T, F = 4, 2
+    i = b.inp(T, F)
+    h = b.L.LSTM(3, activation=A.relu, recurrent_activation=A.hard_sigmoid,
+                 return_sequences=True)(i)
+    a = b.L.Attention(dropout=0.3)([h, h])
+    h = b.L.GlobalAveragePooling1D()(a)
+    return b.K.Model(i, b.L.Dense(1, activation=A.gelu)(h)), T, F, {}
+
+
+@builder()
 def lstm_dtype_float32(b):
     T, F = 4, 2
     m = b.K.Sequential([b.inp(T, F), b.L.LSTM(3, dtype="float32"),
@@ -733,7 +769,7 @@ def layernorm_rms(b):
 # the regression subset committed under tests/data/sweep/ (tests/it/keras_sweep.rs):
 # one model for each fix the sweep led to
 SUBSET = ["lstm_rec_tanh", "gru_rec_softsign", "nested_sequential", "nested_deep_bn_fit",
-          "gru_hard_sigmoid", "bn_sequence_fit"]
+          "gru_hard_sigmoid", "bn_sequence_fit", "initializer_parameters"]
 
 
 def build_one(K, name, fn, seed, legacy):
