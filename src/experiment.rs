@@ -1047,7 +1047,9 @@ impl Experiment {
         }
     }
 
-    fn early_stopping(&self) -> Option<EarlyStopping> {
+    /// The `[callbacks.early_stopping]` callback, if configured (kept apart from
+    /// [`Experiment::callbacks`] so that callers can read its best epoch).
+    pub fn early_stopping(&self) -> Option<EarlyStopping> {
         self.callbacks.early_stopping.as_ref().map(|e| {
             EarlyStopping::new()
                 .monitor(&e.monitor)

@@ -16,7 +16,7 @@ use crate::data::{prepare, Prepared};
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::io::native::{self, Extras};
-use crate::train::{Callback, Control, EarlyStopping, FitOptions, Logs};
+use crate::train::{Callback, Control, FitOptions, Logs};
 use crate::Tensor;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -167,16 +167,7 @@ impl ExperimentObjective {
             opts = opts.validation_data(prepared.val.x.clone(), prepared.val.y.clone());
         }
         let mut cbs = exp.callbacks(&trial_dir, &prepared.pipeline);
-        let mut es = exp.callbacks.early_stopping.as_ref().map(|e| {
-            EarlyStopping::new()
-                .monitor(&e.monitor)
-                .min_delta(e.min_delta)
-                .patience(e.patience)
-                .mode(e.mode)
-                .baseline(e.baseline)
-                .restore_best_weights(e.restore_best_weights)
-                .start_from_epoch(e.start_from_epoch)
-        });
+        let mut es = exp.early_stopping();
         let mut rep = Reporter {
             ctx,
             key: self.objective.clone(),
