@@ -160,6 +160,7 @@ impl ExperimentObjective {
             .epochs(epochs)
             .batch_size(exp.fit.batch_size)
             .shuffle(exp.fit.shuffle)
+            .reshuffle_each_epoch(exp.fit.reshuffle_each_epoch)
             .seed(exp.fit.seed)
             .initial_epoch(initial_epoch)
             .verbose(0);
