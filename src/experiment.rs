@@ -276,11 +276,10 @@ impl LayerSpec {
             LayerSpec::Dense(_) => "Dense",
             other => {
                 let kind = other.keras_args().map(|(k, _)| k).unwrap_or("");
-                crate::io::registry::EXPERIMENT_TYPES
+                crate::nn::LAYERS
                     .iter()
-                    .find(|(k, _)| *k == kind)
-                    .map(|(_, c)| *c)
-                    .unwrap_or("Layer")
+                    .find(|k| k.kind == kind)
+                    .map_or("Layer", |k| k.class)
             }
         }
     }

@@ -1,9 +1,8 @@
-//! The layer registry: Keras layer configs → our layers, and the facts about
-//! each layer class that the Keras file readers and writers need.
-//!
-//! To add a layer class, add one arm to [`layer_from_config`] (and, when its
-//! weights live somewhere other than `layers/<name>/vars` in a `.keras` file,
-//! one arm to [`keras_var_layout`]).
+//! What the Keras file readers and writers need to know about layer classes,
+//! derived from the one layer table ([`crate::nn::LAYERS`]): where a layer's
+//! variables live in a `.keras` file, which inputs are positional, which
+//! options are call arguments; and loosening initialisers for loaded weights.
+//! Adding a layer needs nothing here: its row in the table says it all.
 //!
 //! ```
 //! use lstmkit::io::registry::layer_from_config;
@@ -15,7 +14,10 @@
 
 use serde_json::Value;
 
+pub use crate::nn::{layer_from_config, layer_from_table};
+
 use crate::error::{Error, Result};
+use crate::nn::{kind_of_class, VarLayout};
 use crate::nn::{
     Activation, Add, Attention, BatchNormalization, Bidirectional, Concatenate, Dense, Dropout,
     Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D, Initializer, Layer, LayerNormalization,
@@ -27,7 +29,7 @@ use crate::train::regularizer::Regularizer;
 /// (Keras 3 or tf.keras 2 form; `name`, `trainable` and `dtype` are read by the
 /// model loader). Options we do not implement give an error naming the layer
 /// and the option.
-pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
+pub(crate) fn legacy_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Layer>> {
     let c = Cfg::new(class_name, config)?;
     c.check_dtype()?;
     Ok(match class_name {
@@ -58,33 +60,14 @@ pub fn layer_from_config(class_name: &str, config: &Value) -> Result<Box<dyn Lay
             return Err(Error::Config(format!(
                 "layer '{}': unsupported layer class '{other}' (supported: {})",
                 c.name,
-                SUPPORTED.join(", ")
+                crate::nn::supported_classes()
             )))
         }
     })
 }
 
-/// Experiment-file layer types (`type = "..."` in `[[layers]]`) and the Keras
-/// classes they stand for.
-pub const EXPERIMENT_TYPES: &[(&str, &str)] = &[
-    ("lstm", "LSTM"),
-    ("dense", "Dense"),
-    ("gru", "GRU"),
-    ("bidirectional", "Bidirectional"),
-    ("attention", "Attention"),
-    ("dropout", "Dropout"),
-    ("batch_normalization", "BatchNormalization"),
-    ("layer_normalization", "LayerNormalization"),
-    ("global_average_pooling1d", "GlobalAveragePooling1D"),
-    ("global_max_pooling1d", "GlobalMaxPooling1D"),
-    ("flatten", "Flatten"),
-    ("time_distributed", "TimeDistributed"),
-    ("concatenate", "Concatenate"),
-    ("add", "Add"),
-];
-
 /// Builds a layer from an experiment-file table: `kind` is its `type`
-/// (see [`EXPERIMENT_TYPES`]), `args` its other keys (without `type`, `name`,
+/// (see [`crate::nn::LAYERS`]), `args` its other keys (without `type`, `name`,
 /// `inputs`) with Keras' argument names and defaults. A wrapped layer
 /// (`bidirectional`, `time_distributed`) is a nested table with its own `type`:
 /// `layer = { type = "lstm", units = 50 }`. `merge_mode = "none"` stands for
@@ -100,28 +83,28 @@ pub const EXPERIMENT_TYPES: &[(&str, &str)] = &[
 /// assert_eq!(l.class_name(), "Bidirectional");
 /// assert_eq!(l.config()["layer"]["config"]["units"], 8);
 /// ```
-pub fn layer_from_table(
+pub(crate) fn legacy_from_table(
     kind: &str,
     args: &serde_json::Map<String, Value>,
     label: &str,
 ) -> Result<Box<dyn Layer>> {
     let (class, cfg) = table_to_keras(kind, args, label)?;
-    let layer = layer_from_config(class, &cfg)?;
+    let layer = legacy_from_config(class, &cfg)?;
     check_table_keys(kind, args, &layer.config(), label)?;
     Ok(layer)
 }
 
 fn experiment_class(kind: &str, label: &str) -> Result<&'static str> {
-    EXPERIMENT_TYPES
+    crate::nn::LAYERS
         .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, c)| *c)
+        .find(|k| k.kind == kind)
+        .map(|k| k.class)
         .ok_or_else(|| {
             Error::Config(format!(
                 "layer '{label}': unknown type '{kind}' (known: {})",
-                EXPERIMENT_TYPES
+                crate::nn::LAYERS
                     .iter()
-                    .map(|(k, _)| *k)
+                    .map(|k| k.kind)
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
@@ -190,24 +173,6 @@ fn check_table_keys(
     Ok(())
 }
 
-/// The layer classes [`layer_from_config`] knows (for error messages).
-pub const SUPPORTED: &[&str] = &[
-    "LSTM",
-    "Dense",
-    "GRU",
-    "Bidirectional",
-    "Attention",
-    "Dropout",
-    "BatchNormalization",
-    "LayerNormalization",
-    "GlobalAveragePooling1D",
-    "GlobalMaxPooling1D",
-    "Flatten",
-    "TimeDistributed",
-    "Concatenate",
-    "Add",
-];
-
 /// Where a layer's variables live inside `layers/<group>/` of a Keras 3
 /// `model.weights.h5`, in `get_weights()` order: each entry is a group whose
 /// datasets are named `0`, `1`, ... (e.g. `cell/vars` for recurrent layers)
@@ -219,9 +184,10 @@ pub fn keras_var_layout(class_name: &str, config: &Value, n_vars: usize) -> Vec<
         let c = layer.get("config").unwrap_or(layer);
         2 + usize::from(c.get("use_bias").and_then(Value::as_bool).unwrap_or(true))
     }
-    match class_name {
-        "LSTM" | "GRU" | "SimpleRNN" => vec![("cell/vars".into(), n_vars)],
-        "Bidirectional" => {
+    let vars = kind_of_class(class_name).map_or(VarLayout::Vars, |k| k.vars);
+    match vars {
+        VarLayout::Cell => vec![("cell/vars".into(), n_vars)],
+        VarLayout::Bidirectional => {
             let fwd = config
                 .get("layer")
                 .map(rnn_vars)
@@ -232,7 +198,7 @@ pub fn keras_var_layout(class_name: &str, config: &Value, n_vars: usize) -> Vec<
                 ("backward_layer/cell/vars".into(), n_vars - fwd),
             ]
         }
-        "TimeDistributed" => {
+        VarLayout::Wrapped => {
             let inner = config.get("layer").unwrap_or(&Value::Null);
             let class = inner
                 .get("class_name")
@@ -244,7 +210,7 @@ pub fn keras_var_layout(class_name: &str, config: &Value, n_vars: usize) -> Vec<
                 .map(|(p, n)| (format!("layer/{p}"), n))
                 .collect()
         }
-        _ => vec![("vars".into(), n_vars)],
+        VarLayout::Vars => vec![("vars".into(), n_vars)],
     }
 }
 
@@ -284,10 +250,7 @@ pub(crate) fn relax_initializers(config: &mut Value) -> usize {
 /// returns how many of its inputs are positional (the rest are passed as the
 /// `initial_state` keyword, as recurrent layers take them).
 pub fn positional_inputs(class_name: &str, n_inputs: usize) -> usize {
-    match class_name {
-        "LSTM" | "GRU" | "SimpleRNN" => 1.min(n_inputs),
-        _ => n_inputs,
-    }
+    kind_of_class(class_name).map_or(n_inputs, |k| k.positional_inputs.min(n_inputs))
 }
 
 /// Reads a Keras layer config with error messages naming the layer and option.
@@ -556,10 +519,7 @@ fn lstm_from_config(c: &Cfg) -> Result<LSTM> {
 /// call arguments (`inbound_nodes[..]["kwargs"]`): the model reader merges them
 /// into the config, the writer moves them back.
 pub fn call_kwargs(class_name: &str) -> &'static [&'static str] {
-    match class_name {
-        "Attention" => &["use_causal_mask", "return_attention_scores"],
-        _ => &[],
-    }
+    kind_of_class(class_name).map_or(&[], |k| k.call_kwargs)
 }
 
 fn rate(c: &Cfg, key: &str) -> Result<f32> {

@@ -16,6 +16,7 @@ pub mod activation;
 pub mod attention;
 pub mod batch_norm;
 pub mod bidirectional;
+pub mod config;
 pub mod dense;
 pub mod dropout;
 pub mod flatten;
@@ -45,7 +46,7 @@ pub use merge::{Add, Concatenate};
 pub use pooling::{GlobalAveragePooling1D, GlobalMaxPooling1D};
 pub use time_distributed::TimeDistributed;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
@@ -165,4 +166,319 @@ pub fn fmt_shape(shape: &[usize]) -> String {
     }
     s.push(')');
     s
+}
+
+/// How a layer's variables are grouped inside `layers/<name>/` of a Keras 3
+/// `model.weights.h5`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VarLayout {
+    /// All in `vars` (Dense, normalisation layers, ...).
+    Vars,
+    /// In `cell/vars` (recurrent layers: Keras keeps them on the cell).
+    Cell,
+    /// The forward layer's in `forward_layer/cell/vars`, then the backward layer's.
+    Bidirectional,
+    /// Under `layer/` as the wrapped layer lays them out (TimeDistributed).
+    Wrapped,
+}
+
+/// Where a layer config comes from: a Keras file (its extra options left at
+/// their defaults are dropped) or an experiment-file table (every key must be
+/// an option; `label` names the layer in errors).
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// A Keras layer config (with `name`, `dtype`, ...).
+    Keras,
+    /// An experiment `[[layers]]` table without `type`, `name` and `inputs`.
+    Table(&'a str),
+}
+
+/// A layer's config type: Keras' argument names and defaults, from which the
+/// layer is built and its Keras config written.
+pub trait LayerConfig: serde::Serialize + serde::de::DeserializeOwned {
+    /// Keras' class name.
+    const CLASS: &'static str;
+    /// The experiment-file `type`.
+    const KIND: &'static str;
+    /// Where Keras keeps its variables.
+    const VARS: VarLayout = VarLayout::Vars;
+    /// How many of its inputs Keras passes positionally (the rest as `initial_state`).
+    const POSITIONAL_INPUTS: usize = usize::MAX;
+    /// Config keys that Keras passes as call arguments (`inbound_nodes[..]["kwargs"]`).
+    const CALL_KWARGS: &'static [&'static str] = &[];
+    /// Checks the options and builds the layer (`name` for errors).
+    fn build(self, name: &str) -> Result<Box<dyn Layer>>;
+}
+
+/// One row of the layer table.
+pub struct LayerKind {
+    /// Keras' class name.
+    pub class: &'static str,
+    /// The experiment-file `type`.
+    pub kind: &'static str,
+    /// Reads a config and builds the layer.
+    pub read: fn(&serde_json::Value, Source) -> Result<Box<dyn Layer>>,
+    /// Where Keras keeps the variables.
+    pub vars: VarLayout,
+    /// Positional inputs in a Keras functional config.
+    pub positional_inputs: usize,
+    /// Options Keras passes as call arguments.
+    pub call_kwargs: &'static [&'static str],
+}
+
+fn read_layer<C: LayerConfig>(v: &serde_json::Value, src: Source) -> Result<Box<dyn Layer>> {
+    let (cfg, name): (C, String) = match src {
+        Source::Keras => (
+            config::read_keras(C::CLASS, v)?,
+            v.get("name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?")
+                .to_string(),
+        ),
+        Source::Table(label) => (config::read_table(C::CLASS, label, v)?, label.to_string()),
+    };
+    cfg.build(&name)
+}
+
+/// The table row of a layer config type.
+pub const fn row<C: LayerConfig>() -> LayerKind {
+    LayerKind {
+        class: C::CLASS,
+        kind: C::KIND,
+        read: read_layer::<C>,
+        vars: C::VARS,
+        positional_inputs: C::POSITIONAL_INPUTS,
+        call_kwargs: C::CALL_KWARGS,
+    }
+}
+
+/// Every layer kind lstmkit knows, once: the Keras readers and writers, the
+/// experiment file and every "supported" list in an error message derive from it.
+/// Adding a layer means its file and one row here.
+pub const LAYERS: &[LayerKind] = &[
+    legacy::row("LSTM", "lstm", VarLayout::Cell, 1, &[], legacy::read_lstm),
+    legacy::row(
+        "Dense",
+        "dense",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_dense,
+    ),
+    legacy::row("GRU", "gru", VarLayout::Cell, 1, &[], legacy::read_gru),
+    legacy::row(
+        "Bidirectional",
+        "bidirectional",
+        VarLayout::Bidirectional,
+        usize::MAX,
+        &[],
+        legacy::read_bidirectional,
+    ),
+    legacy::row(
+        "Attention",
+        "attention",
+        VarLayout::Vars,
+        usize::MAX,
+        &["use_causal_mask", "return_attention_scores"],
+        legacy::read_attention,
+    ),
+    legacy::row(
+        "Dropout",
+        "dropout",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_dropout,
+    ),
+    legacy::row(
+        "BatchNormalization",
+        "batch_normalization",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_batch_normalization,
+    ),
+    legacy::row(
+        "LayerNormalization",
+        "layer_normalization",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_layer_normalization,
+    ),
+    legacy::row(
+        "GlobalAveragePooling1D",
+        "global_average_pooling1d",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_global_average_pooling1d,
+    ),
+    legacy::row(
+        "GlobalMaxPooling1D",
+        "global_max_pooling1d",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_global_max_pooling1d,
+    ),
+    legacy::row(
+        "Flatten",
+        "flatten",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_flatten,
+    ),
+    legacy::row(
+        "TimeDistributed",
+        "time_distributed",
+        VarLayout::Wrapped,
+        usize::MAX,
+        &[],
+        legacy::read_time_distributed,
+    ),
+    legacy::row(
+        "Concatenate",
+        "concatenate",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_concatenate,
+    ),
+    legacy::row(
+        "Add",
+        "add",
+        VarLayout::Vars,
+        usize::MAX,
+        &[],
+        legacy::read_add,
+    ),
+];
+
+/// Layers still read through `io::registry`'s per-class functions (moving to
+/// their own config types).
+mod legacy {
+    use super::{Layer, LayerKind, Source, VarLayout};
+    use crate::error::Result;
+    use serde_json::Value;
+
+    pub(super) const fn row(
+        class: &'static str,
+        kind: &'static str,
+        vars: VarLayout,
+        positional_inputs: usize,
+        call_kwargs: &'static [&'static str],
+        read: fn(&Value, Source) -> Result<Box<dyn Layer>>,
+    ) -> LayerKind {
+        LayerKind {
+            class,
+            kind,
+            read,
+            vars,
+            positional_inputs,
+            call_kwargs,
+        }
+    }
+
+    fn read(class: &str, kind: &str, v: &Value, src: Source) -> Result<Box<dyn Layer>> {
+        match src {
+            Source::Keras => crate::io::registry::legacy_from_config(class, v),
+            Source::Table(label) => {
+                let empty = serde_json::Map::new();
+                crate::io::registry::legacy_from_table(kind, v.as_object().unwrap_or(&empty), label)
+            }
+        }
+    }
+
+    macro_rules! readers {
+        ($($f:ident $class:literal $kind:literal;)*) => {$(
+            pub(super) fn $f(v: &Value, src: Source) -> Result<Box<dyn Layer>> {
+                read($class, $kind, v, src)
+            }
+        )*};
+    }
+    readers! {
+        read_lstm "LSTM" "lstm";
+        read_dense "Dense" "dense";
+        read_gru "GRU" "gru";
+        read_bidirectional "Bidirectional" "bidirectional";
+        read_attention "Attention" "attention";
+        read_dropout "Dropout" "dropout";
+        read_batch_normalization "BatchNormalization" "batch_normalization";
+        read_layer_normalization "LayerNormalization" "layer_normalization";
+        read_global_average_pooling1d "GlobalAveragePooling1D" "global_average_pooling1d";
+        read_global_max_pooling1d "GlobalMaxPooling1D" "global_max_pooling1d";
+        read_flatten "Flatten" "flatten";
+        read_time_distributed "TimeDistributed" "time_distributed";
+        read_concatenate "Concatenate" "concatenate";
+        read_add "Add" "add";
+    }
+}
+
+/// The table row of a Keras class.
+pub fn kind_of_class(class: &str) -> Option<&'static LayerKind> {
+    LAYERS.iter().find(|k| k.class == class)
+}
+
+/// The Keras classes lstmkit reads, for error messages.
+pub fn supported_classes() -> String {
+    LAYERS
+        .iter()
+        .map(|k| k.class)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Builds a layer from a Keras `class_name` and its config (Keras 3 or tf.keras 2
+/// form). Options lstmkit does not implement are errors naming the layer and option.
+///
+/// ```
+/// let cfg = serde_json::json!({"name": "lstm", "units": 8, "return_sequences": true});
+/// let layer = lstmkit::nn::layer_from_config("LSTM", &cfg).unwrap();
+/// assert_eq!(layer.class_name(), "LSTM");
+/// assert_eq!(layer.config()["return_sequences"], true);
+/// ```
+pub fn layer_from_config(class: &str, config: &serde_json::Value) -> Result<Box<dyn Layer>> {
+    let kind = kind_of_class(class).ok_or_else(|| {
+        let name = config
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("?");
+        Error::Config(format!(
+            "layer '{name}': unsupported layer class '{class}' (supported: {})",
+            supported_classes()
+        ))
+    })?;
+    (kind.read)(config, Source::Keras)
+}
+
+/// Builds a layer from an experiment-file table: `kind` is its `type`, `args`
+/// its other keys (without `type`, `name`, `inputs`) with Keras' argument
+/// names and defaults. A wrapped layer is a nested table with its own `type`:
+/// `layer = { type = "lstm", units = 50 }`. Unknown keys are errors naming the
+/// layer (`label`) and the key.
+///
+/// ```
+/// let args = serde_json::json!({"merge_mode": "sum",
+///     "layer": {"type": "gru", "units": 8, "return_sequences": true}});
+/// let l = lstmkit::nn::layer_from_table("bidirectional", args.as_object().unwrap(), "bi").unwrap();
+/// assert_eq!(l.class_name(), "Bidirectional");
+/// assert_eq!(l.config()["layer"]["config"]["units"], 8);
+/// ```
+pub fn layer_from_table(
+    kind: &str,
+    args: &serde_json::Map<String, serde_json::Value>,
+    label: &str,
+) -> Result<Box<dyn Layer>> {
+    let row = LAYERS.iter().find(|k| k.kind == kind).ok_or_else(|| {
+        Error::Config(format!(
+            "layer '{label}': unknown type '{kind}' (known: {})",
+            LAYERS.iter().map(|k| k.kind).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    (row.read)(
+        &serde_json::Value::Object(args.clone()),
+        Source::Table(label),
+    )
 }

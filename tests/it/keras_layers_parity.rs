@@ -259,7 +259,7 @@ fn registry_errors_name_layer_and_option() {
 /// names), and unknown keys name the layer and the key.
 #[test]
 fn experiment_tables_build_every_layer_type() {
-    use lstmkit::io::registry::{layer_from_table, EXPERIMENT_TYPES};
+    use lstmkit::nn::{layer_from_table, LAYERS};
     let text = r#"
         [gru]
         units = 8
@@ -294,11 +294,11 @@ fn experiment_tables_build_every_layer_type() {
         units = 1
     "#;
     let t: toml::Table = toml::from_str(text).unwrap();
-    for (kind, class) in EXPERIMENT_TYPES {
-        let args = serde_json::to_value(&t[*kind]).unwrap();
+    for (kind, class) in LAYERS.iter().map(|k| (k.kind, k.class)) {
+        let args = serde_json::to_value(&t[kind]).unwrap();
         let args = args.as_object().unwrap();
         let l = layer_from_table(kind, args, "x").unwrap_or_else(|e| panic!("{kind}: {e}"));
-        assert_eq!(l.class_name(), *class);
+        assert_eq!(l.class_name(), class);
     }
     let bi = serde_json::to_value(&t["bidirectional"]).unwrap();
     let l = layer_from_table("bidirectional", bi.as_object().unwrap(), "bi").unwrap();

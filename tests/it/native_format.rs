@@ -185,7 +185,7 @@ fn every_layer_and_optimizer_round_trips_bit_for_bit() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    for class in lstmkit::io::registry::SUPPORTED {
+    for class in lstmkit::nn::LAYERS.iter().map(|k| k.class) {
         assert!(
             covered.iter().any(|c| c == class),
             "layer class {class} has no native round-trip case in tests/native_format.rs: add one to cases()"
@@ -198,7 +198,7 @@ fn every_layer_and_optimizer_round_trips_bit_for_bit() {
                 .nodes()
                 .iter()
                 .map(|n| n.layer.class_name())
-                .filter(|c| !lstmkit::io::registry::SUPPORTED.contains(c))
+                .filter(|c| lstmkit::nn::kind_of_class(c).is_none())
                 .collect();
             if !missing.is_empty() {
                 if oi == 0 {
