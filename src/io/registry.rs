@@ -19,9 +19,9 @@ pub use crate::nn::{layer_from_config, layer_from_table};
 use crate::error::{Error, Result};
 use crate::nn::{kind_of_class, VarLayout};
 use crate::nn::{
-    Activation, Add, Attention, BatchNormalization, Bidirectional, Concatenate, Dense, Dropout,
-    Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D, Initializer, Layer, LayerNormalization,
-    MergeMode, Recurrent, ScoreMode, TimeDistributed, GRU, LSTM,
+    Activation, Add, Attention, BatchNormalization, Concatenate, Dense, Dropout, Flatten,
+    GlobalAveragePooling1D, GlobalMaxPooling1D, Initializer, Layer, LayerNormalization, ScoreMode,
+    TimeDistributed,
 };
 use crate::train::regularizer::Regularizer;
 
@@ -33,10 +33,7 @@ pub(crate) fn legacy_from_config(class_name: &str, config: &Value) -> Result<Box
     let c = Cfg::new(class_name, config)?;
     c.check_dtype()?;
     Ok(match class_name {
-        "LSTM" => Box::new(lstm_from_config(&c)?),
         "Dense" => Box::new(dense_from_config(&c)?),
-        "GRU" => Box::new(gru_from_config(&c)?),
-        "Bidirectional" => Box::new(bidirectional_from_config(&c)?),
         "Attention" => Box::new(attention_from_config(&c)?),
         "Dropout" => Box::new(dropout_from_config(&c)?),
         "BatchNormalization" => Box::new(batch_norm_from_config(&c)?),
@@ -470,51 +467,6 @@ fn strip(e: &Error) -> String {
     }
 }
 
-/// `keras.layers.LSTM`.
-fn lstm_from_config(c: &Cfg) -> Result<LSTM> {
-    c.require_unset(&[
-        "kernel_constraint",
-        "recurrent_constraint",
-        "bias_constraint",
-        "activity_regularizer",
-        "time_major",
-    ])?;
-    let mut l = LSTM::new(c.usize("units")?);
-    if l.units == 0 {
-        return Err(c.err("units", "must be > 0"));
-    }
-    l.activation = c.activation("activation", Activation::Tanh)?;
-    l.recurrent_activation = c.activation("recurrent_activation", Activation::Sigmoid)?;
-    l.use_bias = c.bool_or("use_bias", true)?;
-    l.unit_forget_bias = c.bool_or("unit_forget_bias", true)?;
-    l.kernel_initializer = c.initializer("kernel_initializer", Initializer::GlorotUniform)?;
-    l.recurrent_initializer = c.initializer("recurrent_initializer", Initializer::Orthogonal)?;
-    l.bias_initializer = c.initializer("bias_initializer", Initializer::Zeros)?;
-    l.kernel_regularizer = c.regularizer("kernel_regularizer")?;
-    l.recurrent_regularizer = c.regularizer("recurrent_regularizer")?;
-    l.bias_regularizer = c.regularizer("bias_regularizer")?;
-    l.return_sequences = c.bool_or("return_sequences", false)?;
-    l.return_state = c.bool_or("return_state", false)?;
-    l.go_backwards = c.bool_or("go_backwards", false)?;
-    l.stateful = c.bool_or("stateful", false)?;
-    l.dropout = c.f32_or("dropout", 0.0)?;
-    l.recurrent_dropout = c.f32_or("recurrent_dropout", 0.0)?;
-    for (k, r) in [
-        ("dropout", l.dropout),
-        ("recurrent_dropout", l.recurrent_dropout),
-    ] {
-        if !(0.0..1.0).contains(&r) {
-            return Err(c.err(k, format!("must be in [0, 1), got {r}")));
-        }
-    }
-    // `seed` is ignored: lstmkit draws dropout masks from the model's seed.
-    // `unroll` changes only how Keras schedules the loop; `implementation` only
-    // how it groups the matrix products; neither changes the result.
-    c.bool_or("unroll", false)?;
-    c.usize_or("implementation", 2)?;
-    Ok(l)
-}
-
 /// Keras config keys that lstmkit keeps in a layer's config but Keras passes as
 /// call arguments (`inbound_nodes[..]["kwargs"]`): the model reader merges them
 /// into the config, the writer moves them back.
@@ -561,94 +513,6 @@ fn channels_last(c: &Cfg) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// `keras.layers.GRU`.
-fn gru_from_config(c: &Cfg) -> Result<GRU> {
-    c.require_unset(&[
-        "kernel_constraint",
-        "recurrent_constraint",
-        "bias_constraint",
-        "activity_regularizer",
-        "time_major",
-    ])?;
-    let mut l = GRU::new(c.usize("units")?);
-    if l.units == 0 {
-        return Err(c.err("units", "must be > 0"));
-    }
-    l.activation = c.activation("activation", Activation::Tanh)?;
-    l.recurrent_activation = c.activation("recurrent_activation", Activation::Sigmoid)?;
-    if l.recurrent_activation.deriv_needs_input() {
-        return Err(c.err(
-            "recurrent_activation",
-            format!(
-                "= '{}' is not supported for GRU gates (any activation but swish and gelu)",
-                l.recurrent_activation.name()
-            ),
-        ));
-    }
-    l.use_bias = c.bool_or("use_bias", true)?;
-    l.reset_after = c.bool_or("reset_after", true)?;
-    l.kernel_initializer = c.initializer("kernel_initializer", Initializer::GlorotUniform)?;
-    l.recurrent_initializer = c.initializer("recurrent_initializer", Initializer::Orthogonal)?;
-    l.bias_initializer = c.initializer("bias_initializer", Initializer::Zeros)?;
-    l.kernel_regularizer = c.regularizer("kernel_regularizer")?;
-    l.recurrent_regularizer = c.regularizer("recurrent_regularizer")?;
-    l.bias_regularizer = c.regularizer("bias_regularizer")?;
-    l.return_sequences = c.bool_or("return_sequences", false)?;
-    l.return_state = c.bool_or("return_state", false)?;
-    l.go_backwards = c.bool_or("go_backwards", false)?;
-    l.stateful = c.bool_or("stateful", false)?;
-    l.dropout = rate(c, "dropout")?;
-    l.recurrent_dropout = rate(c, "recurrent_dropout")?;
-    seed(c)?;
-    c.bool_or("unroll", false)?;
-    c.usize_or("implementation", 2)?;
-    Ok(l)
-}
-
-/// An LSTM or GRU from a nested `{"class_name", "config"}` object.
-fn recurrent_from(c: &Cfg, key: &str, v: &Value) -> Result<Recurrent> {
-    let class = v
-        .get("class_name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| c.err(key, "has no class_name"))?;
-    let inner = v.get("config").cloned().unwrap_or(Value::Null);
-    let ic = Cfg::new(class, &inner)?;
-    ic.check_dtype()?;
-    match class {
-        "LSTM" => Ok(Recurrent::Lstm(lstm_from_config(&ic)?)),
-        "GRU" => Ok(Recurrent::Gru(gru_from_config(&ic)?)),
-        other => Err(c.err(
-            key,
-            format!("wraps '{other}': Bidirectional supports LSTM and GRU"),
-        )),
-    }
-}
-
-/// `keras.layers.Bidirectional`.
-fn bidirectional_from_config(c: &Cfg) -> Result<Bidirectional> {
-    let mode = match c.v.get("merge_mode") {
-        None => MergeMode::Concat,
-        Some(Value::Null) => MergeMode::None,
-        Some(Value::String(s)) => {
-            MergeMode::from_name(Some(s)).map_err(|e| c.err("merge_mode", strip(&e)))?
-        }
-        Some(x) => return Err(c.err("merge_mode", format!("must be a string or null, got {x}"))),
-    };
-    let layer =
-        c.v.get("layer")
-            .filter(|v| !v.is_null())
-            .ok_or_else(|| c.err("layer", "is missing"))?;
-    let fw = recurrent_from(c, "layer", layer)?;
-    let mut b = Bidirectional::new(fw, mode);
-    if let Some(bl) = c.v.get("backward_layer").filter(|v| !v.is_null()) {
-        let bw = recurrent_from(c, "backward_layer", bl)?;
-        b = b
-            .with_backward_layer(bw)
-            .map_err(|e| c.err("backward_layer", strip(&e)))?;
-    }
-    Ok(b)
 }
 
 /// `keras.layers.Attention` (with the call arguments merged in, see [`call_kwargs`]).

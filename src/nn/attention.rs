@@ -13,7 +13,7 @@
 //! Variables (created in this order): `scale` (when `use_scale`), then
 //! `concat_score_weight` (when `score_mode="concat"`), both scalars initialised to 1.
 
-use super::rnn_common::{check_rate, fill_mask};
+use super::rnn::common::{check_rate, fill_mask};
 use super::{Layer, Param, Shape};
 use crate::error::{Error, Result};
 use crate::nn::activation::{exp_f32, tanh_f32};

@@ -13,7 +13,7 @@
 //! ```
 //! use lstmkit::nn::config::{read_table, Unsupported};
 //! use lstmkit::nn::Activation;
-//! #[derive(serde::Serialize, serde::Deserialize)]
+//! #[derive(Debug, serde::Serialize, serde::Deserialize)]
 //! #[serde(deny_unknown_fields)]
 //! struct Cfg {
 //!     units: usize,
@@ -320,11 +320,25 @@ fn strip_serde_noise(msg: &str) -> String {
 
 /// Keys of a Keras layer config that belong to the layer object rather than its
 /// options: the model reader takes them (`name`, `trainable`) or checks them (`dtype`).
-const MODEL_KEYS: &[&str] = &["name", "trainable", "dtype", "module", "registered_name"];
+const MODEL_KEYS: &[&str] = &[
+    "name",
+    "trainable",
+    "dtype",
+    "module",
+    "registered_name",
+    "batch_input_shape",
+    "batch_shape",
+    "input_shape",
+    "input_dim",
+];
+
+/// Options whose Keras value None is not their default.
+const NULL_MEANS_NONE: &[&str] = &["merge_mode"];
 
 /// Reads a config struct from a Keras layer config. Keys the struct does not
 /// name are dropped when null or false (a Keras version's extra option left at
-/// its default) and refused, naming them, otherwise.
+/// its default) and refused, naming them, otherwise; null stands for the
+/// option's default.
 pub fn read_keras<T: DeserializeOwned>(class: &str, v: &Value) -> Result<T> {
     let name = v.get("name").and_then(Value::as_str).unwrap_or("?");
     let Value::Object(o) = v else {
@@ -340,6 +354,11 @@ pub fn read_keras<T: DeserializeOwned>(class: &str, v: &Value) -> Result<T> {
             continue;
         }
         if !fields.contains(&k.as_str()) && matches!(x, Value::Null | Value::Bool(false)) {
+            continue;
+        }
+        // Keras writes None for "the default" (an initialiser, a seed); only
+        // `merge_mode` gives None a meaning of its own
+        if x.is_null() && !NULL_MEANS_NONE.contains(&k.as_str()) {
             continue;
         }
         m.insert(k.clone(), x.clone());

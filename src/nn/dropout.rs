@@ -6,7 +6,7 @@
 //! saved and restored through [`Layer::runtime_state`] so that a resumed run draws
 //! the same masks.
 
-use super::rnn_common::{check_rate, fill_mask};
+use super::rnn::common::{check_rate, fill_mask};
 use super::{Layer, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;

@@ -15,35 +15,30 @@
 pub mod activation;
 pub mod attention;
 pub mod batch_norm;
-pub mod bidirectional;
 pub mod config;
 pub mod dense;
 pub mod dropout;
 pub mod flatten;
 pub mod gemm;
-pub mod gru;
 pub mod init;
 pub mod kernel;
 pub mod layer_norm;
-pub mod lstm;
 pub mod merge;
 pub mod pooling;
-pub(crate) mod rnn_common;
+pub mod rnn;
 pub mod time_distributed;
 
 pub use activation::Activation;
 pub use attention::{Attention, ScoreMode};
 pub use batch_norm::BatchNormalization;
-pub use bidirectional::{Bidirectional, MergeMode, Recurrent};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
-pub use gru::GRU;
 pub use init::Initializer;
 pub use layer_norm::LayerNormalization;
-pub use lstm::LSTM;
 pub use merge::{Add, Concatenate};
 pub use pooling::{GlobalAveragePooling1D, GlobalMaxPooling1D};
+pub use rnn::{Bidirectional, MergeMode, Recurrent, SimpleRNN, GRU, LSTM};
 pub use time_distributed::TimeDistributed;
 
 use crate::error::{Error, Result};
@@ -210,6 +205,9 @@ pub trait LayerConfig: serde::Serialize + serde::de::DeserializeOwned {
     fn build(self, name: &str) -> Result<Box<dyn Layer>>;
 }
 
+/// Reads a config into a recurrent layer that [`Bidirectional`] can wrap.
+pub type ReadRecurrent = fn(&serde_json::Value, Source) -> Result<Box<dyn Recurrent>>;
+
 /// One row of the layer table.
 pub struct LayerKind {
     /// Keras' class name.
@@ -224,6 +222,8 @@ pub struct LayerKind {
     pub positional_inputs: usize,
     /// Options Keras passes as call arguments.
     pub call_kwargs: &'static [&'static str],
+    /// For recurrent layers: reads a config into a layer [`Bidirectional`] can wrap.
+    pub recurrent: Option<ReadRecurrent>,
 }
 
 fn read_layer<C: LayerConfig>(v: &serde_json::Value, src: Source) -> Result<Box<dyn Layer>> {
@@ -249,6 +249,7 @@ pub const fn row<C: LayerConfig>() -> LayerKind {
         vars: C::VARS,
         positional_inputs: C::POSITIONAL_INPUTS,
         call_kwargs: C::CALL_KWARGS,
+        recurrent: None,
     }
 }
 
@@ -256,7 +257,7 @@ pub const fn row<C: LayerConfig>() -> LayerKind {
 /// experiment file and every "supported" list in an error message derive from it.
 /// Adding a layer means its file and one row here.
 pub const LAYERS: &[LayerKind] = &[
-    legacy::row("LSTM", "lstm", VarLayout::Cell, 1, &[], legacy::read_lstm),
+    rnn::row::<rnn::LstmCell>(),
     legacy::row(
         "Dense",
         "dense",
@@ -265,15 +266,8 @@ pub const LAYERS: &[LayerKind] = &[
         &[],
         legacy::read_dense,
     ),
-    legacy::row("GRU", "gru", VarLayout::Cell, 1, &[], legacy::read_gru),
-    legacy::row(
-        "Bidirectional",
-        "bidirectional",
-        VarLayout::Bidirectional,
-        usize::MAX,
-        &[],
-        legacy::read_bidirectional,
-    ),
+    rnn::row::<rnn::GruCell>(),
+    row::<rnn::bidirectional::BidirectionalConfig>(),
     legacy::row(
         "Attention",
         "attention",
@@ -354,6 +348,7 @@ pub const LAYERS: &[LayerKind] = &[
         &[],
         legacy::read_add,
     ),
+    rnn::row::<rnn::SimpleRnnCell>(),
 ];
 
 /// Layers still read through `io::registry`'s per-class functions (moving to
@@ -378,6 +373,7 @@ mod legacy {
             vars,
             positional_inputs,
             call_kwargs,
+            recurrent: None,
         }
     }
 
@@ -399,10 +395,7 @@ mod legacy {
         )*};
     }
     readers! {
-        read_lstm "LSTM" "lstm";
         read_dense "Dense" "dense";
-        read_gru "GRU" "gru";
-        read_bidirectional "Bidirectional" "bidirectional";
         read_attention "Attention" "attention";
         read_dropout "Dropout" "dropout";
         read_batch_normalization "BatchNormalization" "batch_normalization";

@@ -292,6 +292,9 @@ fn experiment_tables_build_every_layer_type() {
         units = 4
         [dense]
         units = 1
+        [simple_rnn]
+        units = 3
+        activation = "relu"
     "#;
     let t: toml::Table = toml::from_str(text).unwrap();
     for (kind, class) in LAYERS.iter().map(|k| (k.kind, k.class)) {

@@ -19,6 +19,7 @@ mod predict_cli;
 mod predict_one;
 mod real_csv;
 mod resume;
+mod simple_rnn;
 mod stateful;
 mod tbptt;
 mod train_resume;

@@ -8,7 +8,7 @@ use lstmkit::io::native::{self, Extras};
 use lstmkit::model::{Graph, Sequential};
 use lstmkit::nn::{
     Activation, Add, Attention, BatchNormalization, Bidirectional, Concatenate, Dense, Dropout,
-    Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization, MergeMode,
+    Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization, MergeMode, SimpleRNN,
     TimeDistributed, GRU, LSTM,
 };
 use lstmkit::rng::Rng;
@@ -54,6 +54,24 @@ fn cases() -> Vec<(&'static str, Model, Vec<usize>)> {
             .build(2)
             .unwrap(),
         vec![5, 3],
+    ));
+    v.push((
+        "simple_rnn_dropout_bidirectional",
+        Sequential::new(&[5, 2])
+            .add(
+                SimpleRNN::new(4)
+                    .return_sequences(true)
+                    .dropout(0.2)
+                    .recurrent_dropout(0.1),
+            )
+            .add(Bidirectional::new(
+                SimpleRNN::new(3).activation(Activation::Relu),
+                MergeMode::Sum,
+            ))
+            .add(Dense::new(1))
+            .build(9)
+            .unwrap(),
+        vec![5, 2],
     ));
     let mut g = Graph::new(&[0, 2]).name("encoder_decoder");
     let x = g.input();

@@ -134,7 +134,7 @@ fn layer_state_round_trips_through_runtime_state() {
     l.forward(&[&x], &mut out, false).unwrap();
     assert_eq!(out[0], second);
     l.reset_states();
-    assert!(l.states().0.is_empty());
+    assert!(l.states()[0].is_empty());
     assert!(l.runtime_state().is_null());
     // a state of the wrong width is refused
     let bad = serde_json::json!({"h": [1.0, 2.0], "c": [1.0, 2.0]});

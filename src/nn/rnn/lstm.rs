@@ -1,5 +1,7 @@
-//! `LSTM`: Keras' long short-term memory layer with a hand-written, fused
-//! forward pass and back-propagation through time.
+//! `LSTM`: Keras' long short-term memory cell with a hand-written, fused
+//! forward pass and back-propagation through time; the sequencing around it
+//! (states, dropout masks, threads, outputs) is the recurrent base
+//! ([`Rnn`](super::Rnn)).
 //!
 //! Layout (Keras'): kernel (F, 4u), recurrent_kernel (u, 4u), bias (4u), gate
 //! blocks i, f, c (candidate), o along the last axis.
@@ -9,72 +11,124 @@
 //! applies the gate activations and the cell update (compiled for AVX-512 /
 //! AVX2, picked at run time). The backward pass computes `dZ` step by step and
 //! then the weight gradients with whole-sequence GEMMs. Every buffer lives in
-//! the layer and is reused across batches: nothing is allocated in the time loop.
+//! the shard and is reused across batches: nothing is allocated in the time loop.
 
-use super::activation::{apply_loop, deriv_loop, simd_level, SimdLevel};
-use super::rnn_common::{
-    check_rate, gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout,
-};
-use super::{Activation, Initializer, Layer, Param, Shape};
+use serde::{Deserialize, Serialize};
+
+use super::base::{Cell, Rnn, Seq};
+use super::common::{gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout};
 use crate::error::{Error, Result};
+use crate::nn::activation::{apply_loop, deriv_loop, SimdLevel};
+use crate::nn::config::{self, Unsupported};
 use crate::nn::gemm;
+use crate::nn::{Activation, Initializer, Param};
 use crate::rng::Rng;
-use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
 
-/// A Keras-compatible LSTM layer.
+/// A Keras-compatible LSTM layer: the recurrent base around an [`LstmCell`].
 ///
 /// ```
 /// use lstmkit::nn::{LSTM, Activation};
 /// let l = LSTM::new(50).activation(Activation::Relu).return_sequences(true);
-/// assert_eq!(l.units, 50);
+/// assert_eq!(l.cell.config.units, 50);
+/// assert!(l.options.return_sequences);
 /// ```
-pub struct LSTM {
-    /// Hidden width u.
+pub type LSTM = Rnn<LstmCell>;
+
+fn tanh() -> Activation {
+    Activation::Tanh
+}
+fn sigmoid() -> Activation {
+    Activation::Sigmoid
+}
+fn glorot_uniform() -> Initializer {
+    Initializer::GlorotUniform
+}
+fn orthogonal() -> Initializer {
+    Initializer::Orthogonal
+}
+fn zeros() -> Initializer {
+    Initializer::Zeros
+}
+
+/// `keras.layers.LSTM`'s cell options, with Keras' names and defaults (the
+/// base's options are [`RnnOptions`](super::RnnOptions)).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LstmConfig {
+    /// Hidden width u (≥ 1).
+    #[serde(deserialize_with = "config::usize_lenient")]
     pub units: usize,
-    /// Activation of the candidate and of the cell output (tanh by default).
+    /// Activation of the candidate and of the cell output.
+    #[serde(default = "tanh")]
     pub activation: Activation,
-    /// Activation of the i, f, o gates (Keras: any activation; sigmoid by default).
+    /// Activation of the i, f, o gates (Keras: any activation).
+    #[serde(default = "sigmoid")]
     pub recurrent_activation: Activation,
     /// Whether a bias is used.
+    #[serde(default = "config::yes")]
     pub use_bias: bool,
     /// Initialise the forget-gate bias to 1.
+    #[serde(default = "config::yes")]
     pub unit_forget_bias: bool,
-    /// Kernel initialiser (glorot_uniform).
+    /// Kernel initialiser.
+    #[serde(default = "glorot_uniform")]
     pub kernel_initializer: Initializer,
-    /// Recurrent kernel initialiser (orthogonal).
+    /// Recurrent kernel initialiser.
+    #[serde(default = "orthogonal")]
     pub recurrent_initializer: Initializer,
-    /// Bias initialiser (zeros).
+    /// Bias initialiser.
+    #[serde(default = "zeros")]
     pub bias_initializer: Initializer,
-    /// Output the whole sequence (B, T, u) instead of the last state (B, u).
-    pub return_sequences: bool,
-    /// Also output the final h and c (three outputs).
-    pub return_state: bool,
-    /// Read the sequence backwards (outputs are in processing order, as in Keras).
-    pub go_backwards: bool,
-    /// Carry the final state of each sample into the next batch.
-    pub stateful: bool,
     /// Penalty on the kernel.
+    #[serde(default, with = "config::regularizer")]
     pub kernel_regularizer: Option<Regularizer>,
     /// Penalty on the recurrent kernel.
+    #[serde(default, with = "config::regularizer")]
     pub recurrent_regularizer: Option<Regularizer>,
     /// Penalty on the bias.
+    #[serde(default, with = "config::regularizer")]
     pub bias_regularizer: Option<Regularizer>,
-    /// Fraction of the inputs dropped in training (one mask per sequence, Keras 3).
-    pub dropout: f32,
-    /// Fraction of the recurrent state dropped in training (one mask per sequence and gate).
-    pub recurrent_dropout: f32,
-    drop: RnnDropout,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub kernel_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub recurrent_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub bias_constraint: Unsupported,
+}
+
+impl LstmConfig {
+    /// `units` hidden units and Keras' defaults.
+    pub fn new(units: usize) -> Self {
+        LstmConfig {
+            units,
+            activation: tanh(),
+            recurrent_activation: sigmoid(),
+            use_bias: true,
+            unit_forget_bias: true,
+            kernel_initializer: glorot_uniform(),
+            recurrent_initializer: orthogonal(),
+            bias_initializer: zeros(),
+            kernel_regularizer: None,
+            recurrent_regularizer: None,
+            bias_regularizer: None,
+            kernel_constraint: Unsupported,
+            recurrent_constraint: Unsupported,
+            bias_constraint: Unsupported,
+        }
+    }
+}
+
+/// The LSTM cell: its options and weights.
+pub struct LstmCell {
+    /// The options.
+    pub config: LstmConfig,
     kernel: Param,
     recurrent: Param,
     bias: Param,
-    f_in: usize,
-    state_h: Vec<f32>,
-    state_c: Vec<f32>,
-    shards: Vec<Cache>,
-    n_shards: usize,
-    b: usize,
-    t: usize,
     ut: Vec<f32>, // (4u, u) recurrent kernel transposed
     wt: Vec<f32>, // (4u, F) kernel transposed
 }
@@ -83,7 +137,7 @@ pub struct LSTM {
 /// on different threads; each block keeps its own caches and partial weight
 /// gradients.
 #[derive(Default)]
-struct Cache {
+pub struct Cache {
     b: usize,
     t: usize,
     xs: Vec<f32>,    // (T, B, F) inputs in processing order
@@ -118,9 +172,6 @@ struct Cfg {
     return_sequences: bool,
     level: SimdLevel,
 }
-
-/// Rows per shard below which splitting the batch over threads does not pay.
-const MIN_SHARD_ROWS: usize = 16;
 
 /// Writes the transpose of the (rows × cols) row-major `src` into `dst` (cols × rows).
 fn transpose_into(src: &[f32], rows: usize, cols: usize, dst: &mut Vec<f32>) {
@@ -411,157 +462,70 @@ impl Cache {
 impl LSTM {
     /// An LSTM with `units` hidden units and Keras' defaults.
     pub fn new(units: usize) -> Self {
-        LSTM {
-            units,
-            activation: Activation::Tanh,
-            recurrent_activation: Activation::Sigmoid,
-            use_bias: true,
-            unit_forget_bias: true,
-            kernel_initializer: Initializer::GlorotUniform,
-            recurrent_initializer: Initializer::Orthogonal,
-            bias_initializer: Initializer::Zeros,
-            return_sequences: false,
-            return_state: false,
-            go_backwards: false,
-            stateful: false,
-            kernel_regularizer: None,
-            recurrent_regularizer: None,
-            bias_regularizer: None,
-            dropout: 0.0,
-            recurrent_dropout: 0.0,
-            drop: RnnDropout::default(),
-            kernel: Param::default(),
-            recurrent: Param::default(),
-            bias: Param::default(),
-            f_in: 0,
-            state_h: Vec::new(),
-            state_c: Vec::new(),
-            shards: Vec::new(),
-            n_shards: 1,
-            b: 0,
-            t: 0,
-            ut: Vec::new(),
-            wt: Vec::new(),
-        }
+        Rnn::with_cell(LstmConfig::new(units))
     }
     /// Sets the cell activation.
     pub fn activation(mut self, a: Activation) -> Self {
-        self.activation = a;
+        self.cell.config.activation = a;
         self
     }
     /// Sets the gate activation (any activation; Keras defaults to sigmoid).
     pub fn recurrent_activation(mut self, a: Activation) -> Self {
-        self.recurrent_activation = a;
-        self
-    }
-    /// Sets `return_sequences`.
-    pub fn return_sequences(mut self, v: bool) -> Self {
-        self.return_sequences = v;
-        self
-    }
-    /// Sets `return_state`.
-    pub fn return_state(mut self, v: bool) -> Self {
-        self.return_state = v;
-        self
-    }
-    /// Sets `go_backwards`.
-    pub fn go_backwards(mut self, v: bool) -> Self {
-        self.go_backwards = v;
+        self.cell.config.recurrent_activation = a;
         self
     }
     /// Sets `use_bias`.
     pub fn use_bias(mut self, v: bool) -> Self {
-        self.use_bias = v;
-        self
-    }
-    /// Sets `stateful`.
-    pub fn stateful(mut self, v: bool) -> Self {
-        self.stateful = v;
+        self.cell.config.use_bias = v;
         self
     }
     /// Sets `unit_forget_bias`.
     pub fn unit_forget_bias(mut self, v: bool) -> Self {
-        self.unit_forget_bias = v;
+        self.cell.config.unit_forget_bias = v;
         self
     }
     /// Sets the kernel regulariser.
     pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
-        self.kernel_regularizer = Some(r);
+        self.cell.config.kernel_regularizer = Some(r);
         self
     }
     /// Sets the recurrent kernel regulariser.
     pub fn recurrent_regularizer(mut self, r: Regularizer) -> Self {
-        self.recurrent_regularizer = Some(r);
+        self.cell.config.recurrent_regularizer = Some(r);
         self
     }
     /// Sets the bias regulariser.
     pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
-        self.bias_regularizer = Some(r);
-        self
-    }
-
-    /// Sets the input dropout rate (training only; Keras' time-constant masks).
-    pub fn dropout(mut self, rate: f32) -> Self {
-        self.dropout = rate;
-        self
-    }
-    /// Sets the recurrent dropout rate (training only; one mask per gate, as Keras 3).
-    pub fn recurrent_dropout(mut self, rate: f32) -> Self {
-        self.recurrent_dropout = rate;
+        self.cell.config.bias_regularizer = Some(r);
         self
     }
     /// Sets the kernel initialiser.
     pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-        self.kernel_initializer = i;
+        self.cell.config.kernel_initializer = i;
         self
     }
     /// Sets the recurrent kernel initialiser.
     pub fn recurrent_initializer(mut self, i: Initializer) -> Self {
-        self.recurrent_initializer = i;
+        self.cell.config.recurrent_initializer = i;
         self
     }
     /// Sets the bias initialiser.
     pub fn bias_initializer(mut self, i: Initializer) -> Self {
-        self.bias_initializer = i;
+        self.cell.config.bias_initializer = i;
         self
     }
+}
 
-    /// A fresh layer with the same configuration and no weights (used by `Bidirectional`).
-    pub fn clone_config(&self) -> Self {
-        let mut l = LSTM::new(self.units);
-        l.activation = self.activation;
-        l.recurrent_activation = self.recurrent_activation;
-        l.use_bias = self.use_bias;
-        l.unit_forget_bias = self.unit_forget_bias;
-        l.kernel_initializer = self.kernel_initializer;
-        l.recurrent_initializer = self.recurrent_initializer;
-        l.bias_initializer = self.bias_initializer;
-        l.return_sequences = self.return_sequences;
-        l.return_state = self.return_state;
-        l.go_backwards = self.go_backwards;
-        l.stateful = self.stateful;
-        l.kernel_regularizer = self.kernel_regularizer;
-        l.recurrent_regularizer = self.recurrent_regularizer;
-        l.bias_regularizer = self.bias_regularizer;
-        l.dropout = self.dropout;
-        l.recurrent_dropout = self.recurrent_dropout;
-        l
-    }
-
-    /// The stored state (h, c) of a stateful layer, each (B·u) long; empty before the first call.
-    pub fn states(&self) -> (&[f32], &[f32]) {
-        (&self.state_h, &self.state_c)
-    }
-
-    fn cfg(&self) -> Cfg {
+impl LstmCell {
+    fn cfg(&self, s: &Seq) -> Cfg {
         Cfg {
-            u: self.units,
-            f: self.f_in,
-            act: self.activation,
-            rec: self.recurrent_activation,
-            go_backwards: self.go_backwards,
-            return_sequences: self.return_sequences,
-            level: simd_level(),
+            u: self.config.units,
+            f: s.f,
+            act: self.config.activation,
+            rec: self.config.recurrent_activation,
+            go_backwards: s.go_backwards,
+            return_sequences: s.return_sequences,
+            level: s.level,
         }
     }
 }
@@ -712,322 +676,74 @@ simd_variants!(step_fwd_impl, step_fwd_avx512, step_fwd_avx2, step_fwd,
 simd_variants!(step_bwd_impl, step_bwd_avx512, step_bwd_avx2, step_bwd,
     (u: usize, act: Activation, rec: Activation, gates: &[f32], zg: &[f32], zr: &[f32], c: &[f32], ac: &[f32], c_prev: &[f32], dh: &[f32], dc: &mut [f32], tmp: &mut [f32], dz: &mut [f32]));
 
-impl Layer for LSTM {
-    fn class_name(&self) -> &'static str {
-        "LSTM"
+impl Cell for LstmCell {
+    type Config = LstmConfig;
+    type Shard = Cache;
+    const CLASS: &'static str = "LSTM";
+    const KIND: &'static str = "lstm";
+    const STATES: &'static [&'static str] = &["h", "c"];
+    const GATES: usize = 4;
+
+    fn from_config(config: LstmConfig) -> Self {
+        LstmCell {
+            config,
+            kernel: Param::default(),
+            recurrent: Param::default(),
+            bias: Param::default(),
+            ut: Vec::new(),
+            wt: Vec::new(),
+        }
     }
 
-    fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        check_rate("LSTM", "dropout", self.dropout)?;
-        check_rate("LSTM", "recurrent_dropout", self.recurrent_dropout)?;
-        if input_shapes.is_empty() || (input_shapes.len() != 1 && input_shapes.len() != 3) {
-            return Err(Error::Shape(format!(
-                "LSTM takes one input, or three (x, initial h, initial c); got {}",
-                input_shapes.len()
-            )));
+    fn config(&self) -> &LstmConfig {
+        &self.config
+    }
+
+    fn units(&self) -> usize {
+        self.config.units
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.config.units == 0 {
+            return Err(Error::Config("option 'units' must be > 0".into()));
         }
-        let s = &input_shapes[0];
-        if s.len() != 2 {
-            return Err(Error::Shape(format!(
-                "LSTM expects a 3-D input (batch, timesteps, features) but receives {}{}",
-                super::fmt_shape(s),
-                if s.len() == 1 {
-                    ": the previous layer returns only its last step; set return_sequences=true on it"
-                } else {
-                    ""
-                }
-            )));
-        }
-        let u = self.units;
-        if u == 0 {
-            return Err(Error::Config("LSTM units must be > 0".into()));
-        }
-        let f = s[1];
-        if f == 0 {
-            return Err(Error::Shape("LSTM needs a known feature width".into()));
-        }
-        if input_shapes.len() == 3 {
-            for st in &input_shapes[1..] {
-                if st != &vec![u] {
-                    return Err(Error::Shape(format!(
-                        "LSTM initial state must be (None, {u}), got {}",
-                        super::fmt_shape(st)
-                    )));
-                }
-            }
-        }
+        Ok(())
+    }
+
+    fn build(&mut self, f: usize, rng: &mut Rng) {
+        let c = &self.config;
+        let u = c.units;
         if self.kernel.value.shape != [f, 4 * u] {
             self.kernel = Param::new(
                 "kernel",
                 &[f, 4 * u],
-                self.kernel_initializer.fill(f, 4 * u, rng),
+                c.kernel_initializer.fill(f, 4 * u, rng),
             );
         }
         if self.recurrent.value.shape != [u, 4 * u] {
             self.recurrent = Param::new(
                 "recurrent_kernel",
                 &[u, 4 * u],
-                self.recurrent_initializer.fill(u, 4 * u, rng),
+                c.recurrent_initializer.fill(u, 4 * u, rng),
             );
         }
-        self.kernel.regularizer = self.kernel_regularizer;
-        self.recurrent.regularizer = self.recurrent_regularizer;
-        if self.use_bias {
+        self.kernel.regularizer = c.kernel_regularizer;
+        self.recurrent.regularizer = c.recurrent_regularizer;
+        if c.use_bias {
             if self.bias.value.shape != [4 * u] {
-                let mut b = self.bias_initializer.fill(1, 4 * u, rng);
-                if self.unit_forget_bias {
+                let mut b = c.bias_initializer.fill(1, 4 * u, rng);
+                if c.unit_forget_bias {
                     b[u..2 * u].fill(1.0);
                 }
                 self.bias = Param::new("bias", &[4 * u], b);
             }
-            self.bias.regularizer = self.bias_regularizer;
+            self.bias.regularizer = c.bias_regularizer;
         }
-        self.f_in = f;
-        self.drop.rate = self.dropout;
-        self.drop.rec_rate = self.recurrent_dropout;
-        self.drop.rng = rng.fork();
-        let t = s[0];
-        let mut outs = vec![if self.return_sequences {
-            vec![t, u]
-        } else {
-            vec![u]
-        }];
-        if self.return_state {
-            outs.push(vec![u]);
-            outs.push(vec![u]);
-        }
-        Ok(outs)
-    }
-
-    fn num_outputs(&self) -> usize {
-        if self.return_state {
-            3
-        } else {
-            1
-        }
-    }
-
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
-        if x.ndim() != 3 || x.shape[2] != self.f_in {
-            return Err(Error::Shape(format!(
-                "LSTM expects input (batch, timesteps, {}), got {:?}",
-                self.f_in, x.shape
-            )));
-        }
-        let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
-        let u = self.units;
-        if t == 0 {
-            return Err(Error::Shape("LSTM input has 0 timesteps".into()));
-        }
-        let bu = b * u;
-        // initial state
-        let (h0, c0): (Option<&[f32]>, Option<&[f32]>) = if inputs.len() == 3 {
-            if inputs[1].len() != bu || inputs[2].len() != bu {
-                return Err(Error::Shape(format!(
-                    "LSTM initial state must be ({b}, {u}), got {:?} and {:?}",
-                    inputs[1].shape, inputs[2].shape
-                )));
-            }
-            (Some(&inputs[1].data), Some(&inputs[2].data))
-        } else if self.stateful && self.state_h.len() == bu {
-            (Some(&self.state_h), Some(&self.state_c))
-        } else if self.stateful && !self.state_h.is_empty() {
-            return Err(Error::Shape(format!(
-                "stateful LSTM was called with batch size {} before and {b} now; stateful layers need a fixed batch size (call reset_states() to start over)",
-                self.state_h.len() / u
-            )));
-        } else {
-            (None, None)
-        };
-        self.drop.draw(training, 4, b, f, u);
-        let cfg = self.cfg();
-        // split the batch over threads (dropout masks are drawn for the whole batch: unsharded)
-        let n = if self.drop.in_on || self.drop.rec_on {
-            1
-        } else {
-            (b / MIN_SHARD_ROWS).clamp(1, rayon::current_num_threads().max(1))
-        };
-        if self.shards.len() < n {
-            self.shards.resize_with(n, Cache::default);
-        }
-        self.n_shards = n;
-        self.b = b;
-        self.t = t;
-        let (w, rk) = (&self.kernel.value.data, &self.recurrent.value.data);
-        let bias = self.use_bias.then_some(&self.bias.value.data[..]);
-        let d = &self.drop;
-        let run = |k: usize, c: &mut Cache| {
-            let (r0, r1) = (k * b / n, (k + 1) * b / n);
-            c.forward(
-                cfg,
-                d,
-                w,
-                rk,
-                bias,
-                &x.data[r0 * t * f..r1 * t * f],
-                r1 - r0,
-                t,
-                h0.map(|h| &h[r0 * u..r1 * u]),
-                c0.map(|c| &c[r0 * u..r1 * u]),
-            );
-        };
-        if n == 1 {
-            run(0, &mut self.shards[0]);
-        } else {
-            use rayon::prelude::*;
-            self.shards[..n]
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(k, c)| run(k, c));
-        }
-        // gather outputs
-        if self.return_sequences {
-            outputs[0].resize_uninit(&[b, t, u]);
-        } else {
-            outputs[0].resize_uninit(&[b, u]);
-        }
-        if self.return_state {
-            outputs[1].resize_uninit(&[b, u]);
-            outputs[2].resize_uninit(&[b, u]);
-        }
-        if self.stateful {
-            self.state_h.resize(bu, 0.0);
-            self.state_c.resize(bu, 0.0);
-        }
-        for k in 0..n {
-            let c = &self.shards[k];
-            let r0 = k * b / n;
-            let bs = c.b;
-            let (hl, cl) = (&c.hs[t * bs * u..], &c.cs[t * bs * u..]);
-            if self.return_sequences {
-                let y = &mut outputs[0].data;
-                for s in 0..t {
-                    for bi in 0..bs {
-                        let src = &c.hs[(s + 1) * bs * u + bi * u..(s + 1) * bs * u + (bi + 1) * u];
-                        y[((r0 + bi) * t + s) * u..((r0 + bi) * t + s + 1) * u]
-                            .copy_from_slice(src);
-                    }
-                }
-            } else {
-                outputs[0].data[r0 * u..(r0 + bs) * u].copy_from_slice(hl);
-            }
-            if self.return_state {
-                outputs[1].data[r0 * u..(r0 + bs) * u].copy_from_slice(hl);
-                outputs[2].data[r0 * u..(r0 + bs) * u].copy_from_slice(cl);
-            }
-            if self.stateful {
-                self.state_h[r0 * u..(r0 + bs) * u].copy_from_slice(hl);
-                self.state_c[r0 * u..(r0 + bs) * u].copy_from_slice(cl);
-            }
-        }
-        Ok(())
-    }
-
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let u = self.units;
-        let g4 = 4 * u;
-        let f = self.f_in;
-        let (b, t, n) = (self.b, self.t, self.n_shards);
-        let bu = b * u;
-        let cfg = self.cfg();
-        if !self.drop.rec_on {
-            transpose_into(&self.recurrent.value.data, u, g4, &mut self.ut);
-        }
-        let need_x = grad_inputs[0].len() == t * b * f;
-        if need_x {
-            transpose_into(&self.kernel.value.data, f, g4, &mut self.wt);
-        }
-        let need_h0 = inputs.len() == 3 && grad_inputs[1].len() == bu;
-        let need_c0 = inputs.len() == 3 && grad_inputs[2].len() == bu;
-        let gy = &grad_outputs[0].data;
-        let per = if self.return_sequences { t * u } else { u };
-        let (gh, gc) = if self.return_state {
-            (
-                Some(&grad_outputs[1].data[..]),
-                Some(&grad_outputs[2].data[..]),
-            )
-        } else {
-            (None, None)
-        };
-        let (rk, ut) = (&self.recurrent.value.data[..], &self.ut[..]);
-        let (w, wt) = (&self.kernel.value.data[..], &self.wt[..]);
-        let (d, has_bias) = (&self.drop, self.use_bias);
-        let run = |k: usize, c: &mut Cache| {
-            let (r0, r1) = (k * b / n, (k + 1) * b / n);
-            c.backward(
-                cfg,
-                d,
-                rk,
-                ut,
-                w,
-                wt,
-                has_bias,
-                &gy[r0 * per..r1 * per],
-                gh.map(|g| &g[r0 * u..r1 * u]),
-                gc.map(|g| &g[r0 * u..r1 * u]),
-                need_h0,
-                need_x,
-            );
-        };
-        if n == 1 {
-            run(0, &mut self.shards[0]);
-        } else {
-            use rayon::prelude::*;
-            self.shards[..n]
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(k, c)| run(k, c));
-        }
-        for k in 0..n {
-            let c = &self.shards[k];
-            let (r0, bs) = (k * b / n, c.b);
-            for (g, p) in self.recurrent.grad.data.iter_mut().zip(&c.gu) {
-                *g += p;
-            }
-            for (g, p) in self.kernel.grad.data.iter_mut().zip(&c.gw) {
-                *g += p;
-            }
-            if self.use_bias {
-                for (g, p) in self.bias.grad.data.iter_mut().zip(&c.gb) {
-                    *g += p;
-                }
-            }
-            if need_x {
-                let gx = &mut grad_inputs[0].data;
-                for s in 0..t {
-                    let ts = if self.go_backwards { t - 1 - s } else { s };
-                    for bi in 0..bs {
-                        let dst = ((r0 + bi) * t + ts) * f;
-                        gx[dst..dst + f]
-                            .copy_from_slice(&c.dxs[(s * bs + bi) * f..(s * bs + bi + 1) * f]);
-                    }
-                }
-            }
-            if need_h0 {
-                grad_inputs[1].data[r0 * u..(r0 + bs) * u].copy_from_slice(&c.dh);
-            }
-            if need_c0 {
-                grad_inputs[2].data[r0 * u..(r0 + bs) * u].copy_from_slice(&c.dc);
-            }
-        }
-        Ok(())
     }
 
     fn params(&self) -> Vec<&Param> {
         let mut v = vec![&self.kernel, &self.recurrent];
-        if self.use_bias {
+        if self.config.use_bias {
             v.push(&self.bias);
         }
         v
@@ -1035,80 +751,102 @@ impl Layer for LSTM {
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
         let mut v = vec![&mut self.kernel, &mut self.recurrent];
-        if self.use_bias {
+        if self.config.use_bias {
             v.push(&mut self.bias);
         }
         v
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "units": self.units,
-            "activation": self.activation.name(),
-            "recurrent_activation": self.recurrent_activation.name(),
-            "use_bias": self.use_bias,
-            "unit_forget_bias": self.unit_forget_bias,
-            "kernel_initializer": self.kernel_initializer.name(),
-            "recurrent_initializer": self.recurrent_initializer.name(),
-            "bias_initializer": self.bias_initializer.name(),
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "kernel_regularizer": self.kernel_regularizer.map(|r| r.to_keras()),
-            "recurrent_regularizer": self.recurrent_regularizer.map(|r| r.to_keras()),
-            "bias_regularizer": self.bias_regularizer.map(|r| r.to_keras()),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": serde_json::Value::Null,
-        })
+    fn forward(&self, sh: &mut Cache, s: &Seq, d: &RnnDropout, x: &[f32], init: &[Option<&[f32]>]) {
+        let bias = self.config.use_bias.then_some(&self.bias.value.data[..]);
+        sh.forward(
+            self.cfg(s),
+            d,
+            &self.kernel.value.data,
+            &self.recurrent.value.data,
+            bias,
+            x,
+            s.b,
+            s.t,
+            init[0],
+            init[1],
+        );
     }
 
-    fn reset_states(&mut self) {
-        self.state_h.clear();
-        self.state_c.clear();
+    fn hs(sh: &Cache) -> &[f32] {
+        &sh.hs
     }
 
-    fn runtime_state(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        if self.stateful && !self.state_h.is_empty() {
-            m.insert("h".into(), serde_json::json!(self.state_h));
-            m.insert("c".into(), serde_json::json!(self.state_c));
-        }
-        let r = self.drop.state();
-        if !r.is_null() {
-            m.insert("rng".into(), r);
-        }
-        if m.is_empty() {
-            serde_json::Value::Null
+    fn final_state(sh: &Cache, k: usize) -> &[f32] {
+        let bu = sh.hs.len() / (sh.t + 1);
+        let from = sh.t * bu;
+        if k == 0 {
+            &sh.hs[from..from + bu]
         } else {
-            serde_json::Value::Object(m)
+            &sh.cs[from..from + bu]
         }
     }
 
-    fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
-        let read = |k: &str| -> Result<Vec<f32>> {
-            serde_json::from_value(state.get(k).cloned().unwrap_or_default())
-                .map_err(|e| Error::Config(format!("LSTM state '{k}': {e}")))
-        };
-        if state.get("h").is_some() {
-            let (h, c) = (read("h")?, read("c")?);
-            let u = self.units;
-            if h.len() != c.len() || h.is_empty() || h.len() % u != 0 {
-                return Err(Error::Config(format!(
-                    "LSTM state: h has {} and c {} values; both must be a positive multiple of units ({u})",
-                    h.len(),
-                    c.len()
-                )));
+    fn prepare_backward(&mut self, need_x: bool, d: &RnnDropout) {
+        let (u, g4) = (self.config.units, 4 * self.config.units);
+        if !d.rec_on {
+            transpose_into(&self.recurrent.value.data, u, g4, &mut self.ut);
+        }
+        if need_x {
+            let f = self.kernel.value.shape[0];
+            transpose_into(&self.kernel.value.data, f, g4, &mut self.wt);
+        }
+    }
+
+    fn backward(
+        &self,
+        sh: &mut Cache,
+        s: &Seq,
+        d: &RnnDropout,
+        gy: &[f32],
+        gstate: &[Option<&[f32]>],
+        need_init: bool,
+        need_x: bool,
+    ) {
+        sh.backward(
+            self.cfg(s),
+            d,
+            &self.recurrent.value.data,
+            &self.ut,
+            &self.kernel.value.data,
+            &self.wt,
+            self.config.use_bias,
+            gy,
+            gstate[0],
+            gstate[1],
+            need_init,
+            need_x,
+        );
+    }
+
+    fn dxs(sh: &Cache) -> &[f32] {
+        &sh.dxs
+    }
+
+    fn d_init(sh: &Cache, k: usize) -> &[f32] {
+        if k == 0 {
+            &sh.dh
+        } else {
+            &sh.dc
+        }
+    }
+
+    fn add_grads(&mut self, sh: &Cache) {
+        for (g, p) in self.recurrent.grad.data.iter_mut().zip(&sh.gu) {
+            *g += p;
+        }
+        for (g, p) in self.kernel.grad.data.iter_mut().zip(&sh.gw) {
+            *g += p;
+        }
+        if self.config.use_bias {
+            for (g, p) in self.bias.grad.data.iter_mut().zip(&sh.gb) {
+                *g += p;
             }
-            self.state_h = h;
-            self.state_c = c;
-        } else {
-            self.reset_states();
         }
-        if let Some(r) = state.get("rng") {
-            self.drop.set_state("LSTM", r)?;
-        }
-        Ok(())
     }
 }

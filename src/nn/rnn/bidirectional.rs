@@ -6,8 +6,12 @@
 //! reverse time order) are flipped back so that step t of both halves refers to
 //! the same input step. Variables: the forward layer's, then the backward layer's.
 
-use super::{Layer, Param, Shape, GRU, LSTM};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Recurrent;
 use crate::error::{Error, Result};
+use crate::nn::{kind_of_class, Layer, LayerConfig, Param, Shape, Source, VarLayout, LAYERS};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -54,81 +58,117 @@ impl MergeMode {
     }
 }
 
-/// A recurrent layer that `Bidirectional` can wrap.
-#[allow(clippy::large_enum_variant)]
-pub enum Recurrent {
-    /// An LSTM.
-    Lstm(LSTM),
-    /// A GRU.
-    Gru(GRU),
+fn concat() -> MergeMode {
+    MergeMode::Concat
 }
 
-impl From<LSTM> for Recurrent {
-    fn from(l: LSTM) -> Self {
-        Recurrent::Lstm(l)
+/// serde for `merge_mode`: a name, or null / `"none"` for no merge.
+mod merge_mode {
+    use super::MergeMode;
+    use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+    pub fn serialize<S: Serializer>(m: &MergeMode, s: S) -> Result<S::Ok, S::Error> {
+        m.name().serialize(s)
     }
-}
-
-impl From<GRU> for Recurrent {
-    fn from(l: GRU) -> Self {
-        Recurrent::Gru(l)
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MergeMode, D::Error> {
+        let v = Option::<String>::deserialize(d)?;
+        MergeMode::from_name(v.as_deref())
+            .map_err(|e| de::Error::custom(crate::nn::config::detail(&e)))
     }
 }
 
-impl Recurrent {
-    fn layer(&self) -> &dyn Layer {
-        match self {
-            Recurrent::Lstm(l) => l,
-            Recurrent::Gru(l) => l,
-        }
+/// `keras.layers.Bidirectional`'s options: the wrapped layer (a Keras
+/// `{"class_name", "config"}` object, or an experiment table with its own
+/// `type`), an optional explicit backward layer, and the merge mode.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BidirectionalConfig {
+    /// How the two outputs are merged (`concat`, `sum`, `mul`, `ave`, null / `"none"`).
+    #[serde(default = "concat", with = "merge_mode")]
+    pub merge_mode: MergeMode,
+    /// The forward layer.
+    pub layer: Value,
+    /// The backward layer (default: a copy of `layer` reading the other way).
+    #[serde(default)]
+    pub backward_layer: Option<Value>,
+}
+
+/// Reads a nested recurrent layer (Keras form, or an experiment table with `type`).
+fn nested(v: &Value, key: &str, name: &str) -> Result<Box<dyn Recurrent>> {
+    let wrappable = || {
+        LAYERS
+            .iter()
+            .filter(|k| k.recurrent.is_some())
+            .map(|k| k.class)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let err = |m: String| {
+        Error::Config(format!(
+            "layer '{name}' (Bidirectional): option '{key}' {m}"
+        ))
+    };
+    let Value::Object(o) = v else {
+        return Err(err(format!(
+            "must be a layer like {{ type = \"lstm\", units = 50 }}, got {v}"
+        )));
+    };
+    let (row, src, cfg) = if let Some(kind) = o.get("type") {
+        let kind = kind.as_str().unwrap_or("");
+        let row = LAYERS
+            .iter()
+            .find(|k| k.kind == kind)
+            .ok_or_else(|| err(format!("has unknown type '{kind}'")))?;
+        let mut rest = o.clone();
+        rest.remove("type");
+        (row, Source::Table(""), Value::Object(rest))
+    } else {
+        let class = o
+            .get("class_name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err("has no class_name".into()))?;
+        let row = kind_of_class(class).ok_or_else(|| {
+            err(format!(
+                "wraps '{class}': Bidirectional supports {}",
+                wrappable()
+            ))
+        })?;
+        (
+            row,
+            Source::Keras,
+            o.get("config").cloned().unwrap_or(Value::Null),
+        )
+    };
+    let read = row.recurrent.ok_or_else(|| {
+        err(format!(
+            "wraps '{}': Bidirectional supports {}",
+            row.class,
+            wrappable()
+        ))
+    })?;
+    match src {
+        Source::Table(_) => read(&cfg, Source::Table(&format!("{name}/{key}"))),
+        Source::Keras => read(&cfg, Source::Keras),
     }
-    fn layer_mut(&mut self) -> &mut dyn Layer {
-        match self {
-            Recurrent::Lstm(l) => l,
-            Recurrent::Gru(l) => l,
+}
+
+impl LayerConfig for BidirectionalConfig {
+    const CLASS: &'static str = "Bidirectional";
+    const KIND: &'static str = "bidirectional";
+    const VARS: VarLayout = VarLayout::Bidirectional;
+
+    fn build(self, name: &str) -> Result<Box<dyn Layer>> {
+        let fw = nested(&self.layer, "layer", name)?;
+        let mut b = Bidirectional::from_boxed(fw, self.merge_mode);
+        if let Some(bl) = self.backward_layer.as_ref().filter(|v| !v.is_null()) {
+            let bw = nested(bl, "backward_layer", name)?;
+            b = b.with_backward_boxed(bw).map_err(|e| {
+                Error::Config(format!(
+                    "layer '{name}' (Bidirectional): option 'backward_layer' {}",
+                    crate::nn::config::detail(&e)
+                ))
+            })?;
         }
-    }
-    /// The wrapped layer (read-only).
-    pub fn as_layer(&self) -> &dyn Layer {
-        self.layer()
-    }
-    fn reversed_copy(&self) -> Recurrent {
-        match self {
-            Recurrent::Lstm(l) => {
-                let mut c = l.clone_config();
-                c.go_backwards = !l.go_backwards;
-                Recurrent::Lstm(c)
-            }
-            Recurrent::Gru(l) => {
-                let mut c = l.clone_config();
-                c.go_backwards = !l.go_backwards;
-                Recurrent::Gru(c)
-            }
-        }
-    }
-    fn return_sequences(&self) -> bool {
-        match self {
-            Recurrent::Lstm(l) => l.return_sequences,
-            Recurrent::Gru(l) => l.return_sequences,
-        }
-    }
-    fn return_state(&self) -> bool {
-        match self {
-            Recurrent::Lstm(l) => l.return_state,
-            Recurrent::Gru(l) => l.return_state,
-        }
-    }
-    fn go_backwards(&self) -> bool {
-        match self {
-            Recurrent::Lstm(l) => l.go_backwards,
-            Recurrent::Gru(l) => l.go_backwards,
-        }
-    }
-    fn prefix(&self) -> &'static str {
-        match self {
-            Recurrent::Lstm(_) => "lstm",
-            Recurrent::Gru(_) => "gru",
-        }
+        Ok(Box::new(b))
     }
 }
 
@@ -148,9 +188,9 @@ impl Recurrent {
 /// ```
 pub struct Bidirectional {
     /// The forward layer.
-    pub forward_layer: Recurrent,
+    pub forward_layer: Box<dyn Recurrent>,
     /// The backward layer (same configuration, `go_backwards` flipped).
-    pub backward_layer: Recurrent,
+    pub backward_layer: Box<dyn Recurrent>,
     /// How the two outputs are merged.
     pub merge_mode: MergeMode,
     fw_out: Vec<Tensor>,
@@ -165,9 +205,14 @@ pub struct Bidirectional {
 }
 
 impl Bidirectional {
-    /// Wraps `layer` (an [`LSTM`] or [`GRU`]); the backward copy is made from its configuration.
-    pub fn new(layer: impl Into<Recurrent>, merge_mode: MergeMode) -> Self {
-        let fw: Recurrent = layer.into();
+    /// Wraps any recurrent layer (an [`LSTM`](super::LSTM), [`GRU`](super::GRU),
+    /// [`SimpleRNN`](super::SimpleRNN)); the backward copy is made from its configuration.
+    pub fn new(layer: impl Recurrent + 'static, merge_mode: MergeMode) -> Self {
+        Self::from_boxed(Box::new(layer), merge_mode)
+    }
+
+    /// [`Bidirectional::new`] for a boxed layer.
+    pub fn from_boxed(fw: Box<dyn Recurrent>, merge_mode: MergeMode) -> Self {
         let bw = fw.reversed_copy();
         Bidirectional {
             forward_layer: fw,
@@ -188,17 +233,20 @@ impl Bidirectional {
     /// Uses `layer` as the backward layer instead of the copy (Keras' `backward_layer`):
     /// it must read the sequence in the other direction and agree on
     /// `return_sequences` and `return_state`.
-    pub fn with_backward_layer(mut self, layer: impl Into<Recurrent>) -> Result<Self> {
-        let bw: Recurrent = layer.into();
-        let fw = &self.forward_layer;
-        if bw.go_backwards() == fw.go_backwards() {
+    pub fn with_backward_layer(self, layer: impl Recurrent + 'static) -> Result<Self> {
+        self.with_backward_boxed(Box::new(layer))
+    }
+
+    /// [`Bidirectional::with_backward_layer`] for a boxed layer.
+    pub fn with_backward_boxed(mut self, bw: Box<dyn Recurrent>) -> Result<Self> {
+        let (fo, bo) = (self.forward_layer.options(), bw.options());
+        if bo.go_backwards == fo.go_backwards {
             return Err(Error::Config(format!(
                 "Bidirectional: the forward and backward layers must have different go_backwards values (both are {})",
-                fw.go_backwards()
+                fo.go_backwards
             )));
         }
-        if bw.return_sequences() != fw.return_sequences() || bw.return_state() != fw.return_state()
-        {
+        if bo.return_sequences != fo.return_sequences || bo.return_state != fo.return_state {
             return Err(Error::Config(
                 "Bidirectional: the forward and backward layers must agree on return_sequences and return_state".into(),
             ));
@@ -239,20 +287,23 @@ impl Layer for Bidirectional {
                 input_shapes.len()
             )));
         }
-        let fo = self.forward_layer.layer_mut().build(input_shapes, rng)?;
-        let bo = self.backward_layer.layer_mut().build(input_shapes, rng)?;
+        let fo = self.forward_layer.as_layer_mut().build(input_shapes, rng)?;
+        let bo = self
+            .backward_layer
+            .as_layer_mut()
+            .build(input_shapes, rng)?;
         for (layer, dir) in [
             (&mut self.forward_layer, "forward"),
             (&mut self.backward_layer, "backward"),
         ] {
-            let pre = layer.prefix();
-            for p in layer.layer_mut().params_mut() {
+            let pre = layer.kind();
+            for p in layer.as_layer_mut().params_mut() {
                 let base = p.name.rsplit('/').next().unwrap_or("").to_string();
                 p.name = format!("{dir}_{pre}/{base}");
             }
         }
-        self.seq = self.forward_layer.return_sequences();
-        self.state = self.forward_layer.return_state();
+        self.seq = self.forward_layer.options().return_sequences;
+        self.state = self.forward_layer.options().return_state;
         self.n_states = fo.len() - 1;
         let main = &fo[0];
         let mut outs = Vec::new();
@@ -267,8 +318,8 @@ impl Layer for Bidirectional {
                 return Err(Error::Shape(format!(
                     "Bidirectional merge_mode {:?} needs forward and backward outputs of the same shape, got {} and {}",
                     self.merge_mode.name().unwrap_or("None"),
-                    super::fmt_shape(&fo[0]),
-                    super::fmt_shape(&bo[0])
+                    crate::nn::fmt_shape(&fo[0]),
+                    crate::nn::fmt_shape(&bo[0])
                 )));
             }
             MergeMode::None => {
@@ -300,10 +351,10 @@ impl Layer for Bidirectional {
         training: bool,
     ) -> Result<()> {
         self.forward_layer
-            .layer_mut()
+            .as_layer_mut()
             .forward(inputs, &mut self.fw_out, training)?;
         self.backward_layer
-            .layer_mut()
+            .as_layer_mut()
             .forward(inputs, &mut self.bw_out, training)?;
         let y = &self.fw_out[0];
         let yr_raw = &self.bw_out[0];
@@ -457,14 +508,14 @@ impl Layer for Bidirectional {
             let outs: Vec<&Tensor> = self.fw_out.iter().collect();
             let gs: Vec<&Tensor> = self.g_fw.iter().collect();
             self.forward_layer
-                .layer_mut()
+                .as_layer_mut()
                 .backward(inputs, &outs, &gs, &mut self.gin_fw)?;
         }
         {
             let outs: Vec<&Tensor> = self.bw_out.iter().collect();
             let gs: Vec<&Tensor> = self.g_bw.iter().collect();
             self.backward_layer
-                .layer_mut()
+                .as_layer_mut()
                 .backward(inputs, &outs, &gs, &mut self.gin_bw)?;
         }
         if want {
@@ -481,25 +532,25 @@ impl Layer for Bidirectional {
     }
 
     fn params(&self) -> Vec<&Param> {
-        let mut v = self.forward_layer.layer().params();
-        v.extend(self.backward_layer.layer().params());
+        let mut v = self.forward_layer.as_layer().params();
+        v.extend(self.backward_layer.as_layer().params());
         v
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = self.forward_layer.layer_mut().params_mut();
-        v.extend(self.backward_layer.layer_mut().params_mut());
+        let mut v = self.forward_layer.as_layer_mut().params_mut();
+        v.extend(self.backward_layer.as_layer_mut().params_mut());
         v
     }
 
     fn config(&self) -> serde_json::Value {
-        let ser = |r: &Recurrent, dir: &str| {
-            let inner = r.layer();
+        let ser = |r: &dyn Recurrent, dir: &str| {
+            let inner = r.as_layer();
             let mut c = inner.config();
             if let Some(o) = c.as_object_mut() {
                 o.insert(
                     "name".into(),
-                    serde_json::json!(format!("{dir}_{}", r.prefix())),
+                    serde_json::json!(format!("{dir}_{}", r.kind())),
                 );
             }
             serde_json::json!({
@@ -511,19 +562,19 @@ impl Layer for Bidirectional {
         };
         serde_json::json!({
             "merge_mode": self.merge_mode.name(),
-            "layer": ser(&self.forward_layer, "forward"),
-            "backward_layer": ser(&self.backward_layer, "backward"),
+            "layer": ser(self.forward_layer.as_ref(), "forward"),
+            "backward_layer": ser(self.backward_layer.as_ref(), "backward"),
         })
     }
 
     fn reset_states(&mut self) {
-        self.forward_layer.layer_mut().reset_states();
-        self.backward_layer.layer_mut().reset_states();
+        self.forward_layer.as_layer_mut().reset_states();
+        self.backward_layer.as_layer_mut().reset_states();
     }
 
     fn runtime_state(&self) -> serde_json::Value {
-        let f = self.forward_layer.layer().runtime_state();
-        let b = self.backward_layer.layer().runtime_state();
+        let f = self.forward_layer.as_layer().runtime_state();
+        let b = self.backward_layer.as_layer().runtime_state();
         if f.is_null() && b.is_null() {
             serde_json::Value::Null
         } else {
@@ -534,10 +585,10 @@ impl Layer for Bidirectional {
     fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
         let null = serde_json::Value::Null;
         self.forward_layer
-            .layer_mut()
+            .as_layer_mut()
             .set_runtime_state(state.get("forward").unwrap_or(&null))?;
         self.backward_layer
-            .layer_mut()
+            .as_layer_mut()
             .set_runtime_state(state.get("backward").unwrap_or(&null))?;
         Ok(())
     }

@@ -1,5 +1,6 @@
-//! `GRU`: Keras' gated recurrent unit with a fused forward pass and
-//! back-propagation through time, in the style of [`LSTM`](super::LSTM).
+//! `GRU`: Keras' gated recurrent unit cell with a fused forward pass and
+//! back-propagation through time, in the style of [`LSTM`](super::LSTM); the
+//! sequencing around it is the recurrent base ([`Rnn`](super::Rnn)).
 //!
 //! Layout (Keras'): kernel (F, 3u), recurrent_kernel (u, 3u), gate blocks
 //! z (update), r (reset), h (candidate). With `reset_after=true` (Keras 3's
@@ -10,21 +11,22 @@
 //!
 //! Speed: the input projection of all timesteps is one GEMM; each step does one
 //! GEMM for `h·U` (two with `reset_after=false`, whose candidate needs `r` first)
-//! and one fused element-wise pass. Buffers live in the layer; nothing is
+//! and one fused element-wise pass. Buffers live in the shard; nothing is
 //! allocated in the time loop.
 
-use super::activation::{apply_loop, deriv_loop, simd_level, Activation};
-use super::rnn_common::{
-    check_rate, gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout,
-};
-use super::{Initializer, Layer, Param, Shape};
+use serde::{Deserialize, Serialize};
+
+use super::base::{Cell, Rnn, Seq};
+use super::common::{gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout};
 use crate::error::{Error, Result};
+use crate::nn::activation::{apply_loop, deriv_loop, Activation};
+use crate::nn::config::{self, Unsupported};
 use crate::nn::gemm;
+use crate::nn::{Initializer, Param};
 use crate::rng::Rng;
-use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
 
-/// A Keras-compatible GRU layer.
+/// A Keras-compatible GRU layer: the recurrent base around a [`GruCell`].
 ///
 /// ```
 /// use lstmkit::model::Sequential;
@@ -39,54 +41,106 @@ use crate::train::regularizer::Regularizer;
 /// // Keras 3 default: reset_after = true, bias (2, 3u)
 /// assert_eq!(m.get_weights()[2].shape, vec![2, 24]);
 /// ```
-pub struct GRU {
-    /// Hidden width u.
+pub type GRU = Rnn<GruCell>;
+
+fn tanh() -> Activation {
+    Activation::Tanh
+}
+fn sigmoid() -> Activation {
+    Activation::Sigmoid
+}
+fn glorot_uniform() -> Initializer {
+    Initializer::GlorotUniform
+}
+fn orthogonal() -> Initializer {
+    Initializer::Orthogonal
+}
+fn zeros() -> Initializer {
+    Initializer::Zeros
+}
+
+/// `keras.layers.GRU`'s cell options, with Keras' names and defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GruConfig {
+    /// Hidden width u (≥ 1).
+    #[serde(deserialize_with = "config::usize_lenient")]
     pub units: usize,
-    /// Candidate activation (tanh).
+    /// Candidate activation.
+    #[serde(default = "tanh")]
     pub activation: Activation,
-    /// Gate activation (Keras: sigmoid by default; any activation but swish and gelu).
+    /// Gate activation (any activation but swish and gelu).
+    #[serde(default = "sigmoid")]
     pub recurrent_activation: Activation,
     /// Whether biases are used.
+    #[serde(default = "config::yes")]
     pub use_bias: bool,
-    /// Apply the reset gate after the recurrent matrix multiply (Keras 3 default true).
+    /// Apply the reset gate after the recurrent matrix multiply (Keras 3 default).
+    #[serde(default = "config::yes")]
     pub reset_after: bool,
-    /// Kernel initialiser (glorot_uniform).
+    /// Kernel initialiser.
+    #[serde(default = "glorot_uniform")]
     pub kernel_initializer: Initializer,
-    /// Recurrent kernel initialiser (orthogonal).
+    /// Recurrent kernel initialiser.
+    #[serde(default = "orthogonal")]
     pub recurrent_initializer: Initializer,
-    /// Bias initialiser (zeros).
+    /// Bias initialiser.
+    #[serde(default = "zeros")]
     pub bias_initializer: Initializer,
-    /// Output the whole sequence.
-    pub return_sequences: bool,
-    /// Also output the final state (two outputs).
-    pub return_state: bool,
-    /// Read the sequence backwards.
-    pub go_backwards: bool,
-    /// Carry the final state into the next batch.
-    pub stateful: bool,
     /// Penalty on the kernel.
+    #[serde(default, with = "config::regularizer")]
     pub kernel_regularizer: Option<Regularizer>,
     /// Penalty on the recurrent kernel.
+    #[serde(default, with = "config::regularizer")]
     pub recurrent_regularizer: Option<Regularizer>,
     /// Penalty on the bias.
+    #[serde(default, with = "config::regularizer")]
     pub bias_regularizer: Option<Regularizer>,
-    /// Input dropout rate (training only, one mask per sequence).
-    pub dropout: f32,
-    /// Recurrent dropout rate (training only, one mask per sequence and gate).
-    pub recurrent_dropout: f32,
-    drop: RnnDropout,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub kernel_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub recurrent_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub bias_constraint: Unsupported,
+}
+
+impl GruConfig {
+    /// `units` hidden units and Keras 3's defaults.
+    pub fn new(units: usize) -> Self {
+        GruConfig {
+            units,
+            activation: tanh(),
+            recurrent_activation: sigmoid(),
+            use_bias: true,
+            reset_after: true,
+            kernel_initializer: glorot_uniform(),
+            recurrent_initializer: orthogonal(),
+            bias_initializer: zeros(),
+            kernel_regularizer: None,
+            recurrent_regularizer: None,
+            bias_regularizer: None,
+            kernel_constraint: Unsupported,
+            recurrent_constraint: Unsupported,
+            bias_constraint: Unsupported,
+        }
+    }
+}
+
+/// The GRU cell: its options and weights.
+pub struct GruCell {
+    /// The options.
+    pub config: GruConfig,
     kernel: Param,
     recurrent: Param,
     bias: Param,
-    f_in: usize,
-    state_h: Vec<f32>,
-    cache: Cache,
 }
 
+/// Per-shard buffers.
 #[derive(Default)]
-struct Cache {
-    b: usize,
-    t: usize,
+pub struct Cache {
     xs: Vec<f32>,    // (T, B, F) processing order
     gx: Vec<f32>,    // (T, B, 3u) x·W + b_in
     hr: Vec<f32>,    // (T, B, 3u) recurrent projections
@@ -104,144 +158,66 @@ struct Cache {
     dxs2: Vec<f32>,  // (T, B, F)
     xin: Vec<f32>,   // n_in × (T, B, F)
     hms: Vec<f32>,   // 3 × (T, B, u)
+    gw: Vec<f32>,    // partial dL/dkernel
+    gu: Vec<f32>,    // partial dL/drecurrent_kernel
+    gb: Vec<f32>,    // partial dL/dbias
+    t: usize,
 }
 
 impl GRU {
     /// A GRU with `units` hidden units and Keras 3's defaults.
     pub fn new(units: usize) -> Self {
-        GRU {
-            units,
-            activation: Activation::Tanh,
-            recurrent_activation: Activation::Sigmoid,
-            use_bias: true,
-            reset_after: true,
-            kernel_initializer: Initializer::GlorotUniform,
-            recurrent_initializer: Initializer::Orthogonal,
-            bias_initializer: Initializer::Zeros,
-            return_sequences: false,
-            return_state: false,
-            go_backwards: false,
-            stateful: false,
-            kernel_regularizer: None,
-            recurrent_regularizer: None,
-            bias_regularizer: None,
-            dropout: 0.0,
-            recurrent_dropout: 0.0,
-            drop: RnnDropout::default(),
-            kernel: Param::default(),
-            recurrent: Param::default(),
-            bias: Param::default(),
-            f_in: 0,
-            state_h: Vec::new(),
-            cache: Cache::default(),
-        }
+        Rnn::with_cell(GruConfig::new(units))
     }
     /// Sets the candidate activation.
     pub fn activation(mut self, a: Activation) -> Self {
-        self.activation = a;
+        self.cell.config.activation = a;
         self
     }
     /// Sets the gate activation.
     pub fn recurrent_activation(mut self, a: Activation) -> Self {
-        self.recurrent_activation = a;
+        self.cell.config.recurrent_activation = a;
         self
     }
     /// Sets `reset_after`.
     pub fn reset_after(mut self, v: bool) -> Self {
-        self.reset_after = v;
+        self.cell.config.reset_after = v;
         self
     }
     /// Sets `use_bias`.
     pub fn use_bias(mut self, v: bool) -> Self {
-        self.use_bias = v;
-        self
-    }
-    /// Sets `return_sequences`.
-    pub fn return_sequences(mut self, v: bool) -> Self {
-        self.return_sequences = v;
-        self
-    }
-    /// Sets `return_state`.
-    pub fn return_state(mut self, v: bool) -> Self {
-        self.return_state = v;
-        self
-    }
-    /// Sets `go_backwards`.
-    pub fn go_backwards(mut self, v: bool) -> Self {
-        self.go_backwards = v;
-        self
-    }
-    /// Sets `stateful`.
-    pub fn stateful(mut self, v: bool) -> Self {
-        self.stateful = v;
-        self
-    }
-    /// Sets the input dropout rate.
-    pub fn dropout(mut self, r: f32) -> Self {
-        self.dropout = r;
-        self
-    }
-    /// Sets the recurrent dropout rate.
-    pub fn recurrent_dropout(mut self, r: f32) -> Self {
-        self.recurrent_dropout = r;
+        self.cell.config.use_bias = v;
         self
     }
     /// Sets the kernel initialiser.
     pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-        self.kernel_initializer = i;
+        self.cell.config.kernel_initializer = i;
         self
     }
     /// Sets the recurrent kernel initialiser.
     pub fn recurrent_initializer(mut self, i: Initializer) -> Self {
-        self.recurrent_initializer = i;
+        self.cell.config.recurrent_initializer = i;
         self
     }
     /// Sets the bias initialiser.
     pub fn bias_initializer(mut self, i: Initializer) -> Self {
-        self.bias_initializer = i;
+        self.cell.config.bias_initializer = i;
         self
     }
     /// Sets the kernel regulariser.
     pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
-        self.kernel_regularizer = Some(r);
+        self.cell.config.kernel_regularizer = Some(r);
         self
     }
     /// Sets the recurrent kernel regulariser.
     pub fn recurrent_regularizer(mut self, r: Regularizer) -> Self {
-        self.recurrent_regularizer = Some(r);
+        self.cell.config.recurrent_regularizer = Some(r);
         self
     }
     /// Sets the bias regulariser.
     pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
-        self.bias_regularizer = Some(r);
+        self.cell.config.bias_regularizer = Some(r);
         self
-    }
-
-    /// A fresh layer with the same configuration and no weights.
-    pub fn clone_config(&self) -> Self {
-        let mut l = GRU::new(self.units);
-        l.activation = self.activation;
-        l.recurrent_activation = self.recurrent_activation;
-        l.use_bias = self.use_bias;
-        l.reset_after = self.reset_after;
-        l.kernel_initializer = self.kernel_initializer;
-        l.recurrent_initializer = self.recurrent_initializer;
-        l.bias_initializer = self.bias_initializer;
-        l.return_sequences = self.return_sequences;
-        l.return_state = self.return_state;
-        l.go_backwards = self.go_backwards;
-        l.stateful = self.stateful;
-        l.kernel_regularizer = self.kernel_regularizer;
-        l.recurrent_regularizer = self.recurrent_regularizer;
-        l.bias_regularizer = self.bias_regularizer;
-        l.dropout = self.dropout;
-        l.recurrent_dropout = self.recurrent_dropout;
-        l
-    }
-
-    /// The stored state of a stateful layer (B·u); empty before the first call.
-    pub fn states(&self) -> &[f32] {
-        &self.state_h
     }
 }
 
@@ -422,126 +398,107 @@ simd_variants!(bwd_a_impl, bwd_a_avx512, bwd_a_avx2, bwd_a,
 simd_variants!(bwd_b_impl, bwd_b_avx512, bwd_b_avx2, bwd_b,
     (u: usize, rec: Activation, g: &[f32], hm: &[f32], drh: &[f32], dgx: &mut [f32], tmp: &mut [f32]));
 
-impl Layer for GRU {
-    fn class_name(&self) -> &'static str {
-        "GRU"
+impl Cell for GruCell {
+    type Config = GruConfig;
+    type Shard = Cache;
+    const CLASS: &'static str = "GRU";
+    const KIND: &'static str = "gru";
+    const STATES: &'static [&'static str] = &["h"];
+    const GATES: usize = 3;
+
+    fn from_config(config: GruConfig) -> Self {
+        GruCell {
+            config,
+            kernel: Param::default(),
+            recurrent: Param::default(),
+            bias: Param::default(),
+        }
     }
 
-    fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        if self.recurrent_activation.deriv_needs_input() {
+    fn config(&self) -> &GruConfig {
+        &self.config
+    }
+
+    fn units(&self) -> usize {
+        self.config.units
+    }
+
+    fn check(&self) -> Result<()> {
+        let c = &self.config;
+        if c.units == 0 {
+            return Err(Error::Config("option 'units' must be > 0".into()));
+        }
+        if c.recurrent_activation.deriv_needs_input() {
             return Err(Error::Config(format!(
-                "GRU recurrent_activation {} is not supported (any activation but swish and gelu)",
-                self.recurrent_activation.name()
+                "option 'recurrent_activation' = '{}' is not supported for GRU gates (any activation but swish and gelu)",
+                c.recurrent_activation.name()
             )));
         }
-        check_rate("GRU", "dropout", self.dropout)?;
-        check_rate("GRU", "recurrent_dropout", self.recurrent_dropout)?;
-        if input_shapes.is_empty() || input_shapes.len() > 2 {
-            return Err(Error::Shape(format!(
-                "GRU takes one input, or two (x, initial state); got {}",
-                input_shapes.len()
-            )));
-        }
-        let s = &input_shapes[0];
-        if s.len() != 2 {
-            return Err(Error::Shape(format!(
-                "GRU expects a 3-D input (batch, timesteps, features) but receives {}{}",
-                super::fmt_shape(s),
-                if s.len() == 1 {
-                    ": the previous layer returns only its last step; set return_sequences=true on it"
-                } else {
-                    ""
-                }
-            )));
-        }
-        let u = self.units;
-        if u == 0 {
-            return Err(Error::Config("GRU units must be > 0".into()));
-        }
-        let f = s[1];
-        if f == 0 {
-            return Err(Error::Shape("GRU needs a known feature width".into()));
-        }
-        if input_shapes.len() == 2 && input_shapes[1] != vec![u] {
-            return Err(Error::Shape(format!(
-                "GRU initial state must be (None, {u}), got {}",
-                super::fmt_shape(&input_shapes[1])
-            )));
-        }
+        Ok(())
+    }
+
+    fn build(&mut self, f: usize, rng: &mut Rng) {
+        let c = &self.config;
+        let u = c.units;
         if self.kernel.value.shape != [f, 3 * u] {
             self.kernel = Param::new(
                 "kernel",
                 &[f, 3 * u],
-                self.kernel_initializer.fill(f, 3 * u, rng),
+                c.kernel_initializer.fill(f, 3 * u, rng),
             );
         }
         if self.recurrent.value.shape != [u, 3 * u] {
             self.recurrent = Param::new(
                 "recurrent_kernel",
                 &[u, 3 * u],
-                self.recurrent_initializer.fill(u, 3 * u, rng),
+                c.recurrent_initializer.fill(u, 3 * u, rng),
             );
         }
-        self.kernel.regularizer = self.kernel_regularizer;
-        self.recurrent.regularizer = self.recurrent_regularizer;
-        if self.use_bias {
-            let shape: Vec<usize> = if self.reset_after {
+        self.kernel.regularizer = c.kernel_regularizer;
+        self.recurrent.regularizer = c.recurrent_regularizer;
+        if c.use_bias {
+            let shape: Vec<usize> = if c.reset_after {
                 vec![2, 3 * u]
             } else {
                 vec![3 * u]
             };
             if self.bias.value.shape != shape {
-                let rows = if self.reset_after { 2 } else { 1 };
-                self.bias =
-                    Param::new("bias", &shape, self.bias_initializer.fill(rows, 3 * u, rng));
+                let rows = if c.reset_after { 2 } else { 1 };
+                self.bias = Param::new("bias", &shape, c.bias_initializer.fill(rows, 3 * u, rng));
             }
-            self.bias.regularizer = self.bias_regularizer;
+            self.bias.regularizer = c.bias_regularizer;
         }
-        self.f_in = f;
-        self.drop.rate = self.dropout;
-        self.drop.rec_rate = self.recurrent_dropout;
-        self.drop.rng = rng.fork();
-        let mut outs = vec![if self.return_sequences {
-            vec![s[0], u]
-        } else {
-            vec![u]
-        }];
-        if self.return_state {
-            outs.push(vec![u]);
-        }
-        Ok(outs)
     }
 
-    fn num_outputs(&self) -> usize {
-        if self.return_state {
-            2
-        } else {
-            1
+    fn params(&self) -> Vec<&Param> {
+        let mut v = vec![&self.kernel, &self.recurrent];
+        if self.config.use_bias {
+            v.push(&self.bias);
         }
+        v
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut v = vec![&mut self.kernel, &mut self.recurrent];
+        if self.config.use_bias {
+            v.push(&mut self.bias);
+        }
+        v
     }
 
     fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
-        if x.ndim() != 3 || x.shape[2] != self.f_in {
-            return Err(Error::Shape(format!(
-                "GRU expects input (batch, timesteps, {}), got {:?}",
-                self.f_in, x.shape
-            )));
-        }
-        let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
-        if t == 0 {
-            return Err(Error::Shape("GRU input has 0 timesteps".into()));
-        }
-        let u = self.units;
+        &self,
+        sh: &mut Cache,
+        sq: &Seq,
+        d: &RnnDropout,
+        x: &[f32],
+        init: &[Option<&[f32]>],
+    ) {
+        let c = sh;
+        let cf = &self.config;
+        let (b, t, f, u) = (sq.b, sq.t, sq.f, cf.units);
         let g3 = 3 * u;
         let bu = b * u;
-        let c = &mut self.cache;
-        c.b = b;
         c.t = t;
         c.xs.resize(t * b * f, 0.0);
         c.gx.resize(t * b * g3, 0.0);
@@ -549,38 +506,22 @@ impl Layer for GRU {
         c.gates.resize(t * b * g3, 0.0);
         c.ah.resize(t * bu, 0.0);
         c.hs.resize((t + 1) * bu, 0.0);
-        if !self.reset_after {
+        if !cf.reset_after {
             c.rh.resize(t * bu, 0.0);
         }
         for s in 0..t {
-            let ts = if self.go_backwards { t - 1 - s } else { s };
+            let ts = if sq.go_backwards { t - 1 - s } else { s };
             for bi in 0..b {
-                let src = &x.data[(bi * t + ts) * f..(bi * t + ts + 1) * f];
+                let src = &x[(bi * t + ts) * f..(bi * t + ts + 1) * f];
                 c.xs[(s * b + bi) * f..(s * b + bi + 1) * f].copy_from_slice(src);
             }
         }
-        if inputs.len() == 2 {
-            if inputs[1].len() != bu {
-                return Err(Error::Shape(format!(
-                    "GRU initial state must be ({b}, {u}), got {:?}",
-                    inputs[1].shape
-                )));
-            }
-            c.hs[..bu].copy_from_slice(&inputs[1].data);
-        } else if self.stateful && self.state_h.len() == bu {
-            c.hs[..bu].copy_from_slice(&self.state_h);
-        } else if self.stateful && !self.state_h.is_empty() {
-            return Err(Error::Shape(format!(
-                "stateful GRU was called with batch size {} before and {b} now; stateful layers need a fixed batch size (call reset_states() to start over)",
-                self.state_h.len() / u
-            )));
-        } else {
-            c.hs[..bu].fill(0.0);
+        match init[0] {
+            Some(h) => c.hs[..bu].copy_from_slice(h),
+            None => c.hs[..bu].fill(0.0),
         }
         // input projection for all steps
-        let d = &mut self.drop;
-        d.draw(training, 3, b, f, u);
-        let beta = if self.use_bias {
+        let beta = if cf.use_bias {
             let bin = &self.bias.value.data[..g3];
             for row in c.gx.chunks_exact_mut(g3) {
                 row.copy_from_slice(bin);
@@ -616,9 +557,9 @@ impl Layer for GRU {
         if d.rec_on {
             c.hms.resize(3 * t * bu, 0.0);
         }
-        let level = simd_level();
+        let level = sq.level;
         let rk = &self.recurrent.value.data;
-        let brec: Option<&[f32]> = if self.use_bias && self.reset_after {
+        let brec: Option<&[f32]> = if cf.use_bias && cf.reset_after {
             Some(&self.bias.value.data[g3..])
         } else {
             None
@@ -628,8 +569,8 @@ impl Layer for GRU {
             let hp = &hprev[s * bu..];
             let rows = s * b * g3..(s + 1) * b * g3;
             let hr = &mut c.hr[rows.clone()];
-            let (nrec, rbeta) = if self.reset_after { (3, 1.0) } else { (2, 0.0) };
-            if self.reset_after {
+            let (nrec, rbeta) = if cf.reset_after { (3, 1.0) } else { (2, 0.0) };
+            if cf.reset_after {
                 match brec {
                     Some(br) => {
                         for row in hr.chunks_exact_mut(g3) {
@@ -655,8 +596,8 @@ impl Layer for GRU {
             }
             let gx = &c.gx[rows.clone()];
             let g = &mut c.gates[rows];
-            zr_fwd(level, u, self.recurrent_activation, gx, hr, g);
-            if !self.reset_after {
+            zr_fwd(level, u, cf.recurrent_activation, gx, hr, g);
+            if !cf.reset_after {
                 // candidate's recurrent input r ⊙ h'
                 let rh = &mut c.rh[s * bu..(s + 1) * bu];
                 let hsrc: &[f32] = if d.rec_on {
@@ -674,8 +615,8 @@ impl Layer for GRU {
             h_fwd(
                 level,
                 u,
-                self.activation,
-                self.reset_after,
+                cf.activation,
+                cf.reset_after,
                 gx,
                 hr,
                 g,
@@ -684,47 +625,34 @@ impl Layer for GRU {
                 &mut hnext[..bu],
             );
         }
-        let h_last = &c.hs[t * bu..];
-        if self.return_sequences {
-            let y = &mut outputs[0];
-            y.resize_uninit(&[b, t, u]);
-            for s in 0..t {
-                for bi in 0..b {
-                    let src = &c.hs[(s + 1) * bu + bi * u..(s + 1) * bu + (bi + 1) * u];
-                    y.data[(bi * t + s) * u..(bi * t + s + 1) * u].copy_from_slice(src);
-                }
-            }
-        } else {
-            outputs[0].resize_uninit(&[b, u]);
-            outputs[0].data.copy_from_slice(h_last);
-        }
-        if self.return_state {
-            outputs[1].resize_uninit(&[b, u]);
-            outputs[1].data.copy_from_slice(h_last);
-        }
-        if self.stateful {
-            self.state_h.clear();
-            self.state_h.extend_from_slice(h_last);
-        }
-        Ok(())
+    }
+
+    fn hs(sh: &Cache) -> &[f32] {
+        &sh.hs
+    }
+
+    fn final_state(sh: &Cache, _k: usize) -> &[f32] {
+        let bu = sh.hs.len() / (sh.t + 1);
+        &sh.hs[sh.t * bu..]
     }
 
     fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let u = self.units;
+        &self,
+        sh: &mut Cache,
+        sq: &Seq,
+        d: &RnnDropout,
+        gy: &[f32],
+        gstate: &[Option<&[f32]>],
+        need_init: bool,
+        need_x: bool,
+    ) {
+        let c = sh;
+        let cf = &self.config;
+        let (b, t, f, u) = (sq.b, sq.t, sq.f, cf.units);
         let g3 = 3 * u;
-        let f = self.f_in;
-        let c = &mut self.cache;
-        let d = &self.drop;
-        let (b, t) = (c.b, c.t);
         let bu = b * u;
         c.dgx.resize(t * b * g3, 0.0);
-        if self.reset_after {
+        if cf.reset_after {
             c.dhr.resize(t * b * g3, 0.0);
         }
         c.dh.resize(bu, 0.0);
@@ -732,17 +660,16 @@ impl Layer for GRU {
         c.tmp.resize(bu, 0.0);
         c.drh.resize(bu, 0.0);
         c.dh.fill(0.0);
-        if self.return_state {
-            for (dd, g) in c.dh.iter_mut().zip(&grad_outputs[1].data) {
+        if let Some(g) = gstate[0] {
+            for (dd, g) in c.dh.iter_mut().zip(g) {
                 *dd += g;
             }
         }
-        let gy = &grad_outputs[0].data;
-        let level = simd_level();
+        let level = sq.level;
         let rk = &self.recurrent.value.data;
-        let need_h0 = inputs.len() == 2 && grad_inputs[1].len() == bu;
+        let need_h0 = need_init;
         for s in (0..t).rev() {
-            if self.return_sequences {
+            if sq.return_sequences {
                 for bi in 0..b {
                     let src = &gy[(bi * t + s) * u..(bi * t + s + 1) * u];
                     for (dd, g) in c.dh[bi * u..(bi + 1) * u].iter_mut().zip(src) {
@@ -757,7 +684,7 @@ impl Layer for GRU {
             let rows = s * b * g3..(s + 1) * b * g3;
             let hp = &c.hs[s * bu..(s + 1) * bu];
             let dgx = &mut c.dgx[rows.clone()];
-            let dhr: &mut [f32] = if self.reset_after {
+            let dhr: &mut [f32] = if cf.reset_after {
                 &mut c.dhr[rows.clone()]
             } else {
                 &mut []
@@ -765,9 +692,9 @@ impl Layer for GRU {
             bwd_a(
                 level,
                 u,
-                self.activation,
-                self.recurrent_activation,
-                self.reset_after,
+                cf.activation,
+                cf.recurrent_activation,
+                cf.reset_after,
                 &c.gates[rows.clone()],
                 &c.ah[s * bu..(s + 1) * bu],
                 &c.hr[rows.clone()],
@@ -777,7 +704,7 @@ impl Layer for GRU {
                 dhr,
                 &mut c.dhn,
             );
-            if !self.reset_after {
+            if !cf.reset_after {
                 // d(r ⊙ h') = da · U_hᵀ
                 gemm_nt_blk(b, u, u, g3, 2 * u, dgx, rk, 0.0, &mut c.drh);
                 let hm: &[f32] = if d.rec_on {
@@ -788,7 +715,7 @@ impl Layer for GRU {
                 bwd_b(
                     level,
                     u,
-                    self.recurrent_activation,
+                    cf.recurrent_activation,
                     &c.gates[rows.clone()],
                     hm,
                     &c.drh,
@@ -807,7 +734,7 @@ impl Layer for GRU {
                 }
             }
             if s > 0 || need_h0 {
-                let (src, nrec): (&[f32], usize) = if self.reset_after {
+                let (src, nrec): (&[f32], usize) = if cf.reset_after {
                     (&c.dhr[rows.clone()], 3)
                 } else {
                     (&c.dgx[rows.clone()], 2)
@@ -829,8 +756,10 @@ impl Layer for GRU {
         // weight gradients
         let tbu = t * bu;
         let tb = t * b;
-        let gu = &mut self.recurrent.grad.data;
-        if self.reset_after {
+        c.gu.clear();
+        c.gu.resize(u * g3, 0.0);
+        let gu = &mut c.gu;
+        if cf.reset_after {
             if !d.rec_on {
                 gemm::gemm_tn(u, tb, g3, &c.hs[..tbu], &c.dhr, 1.0, gu);
             } else {
@@ -851,7 +780,9 @@ impl Layer for GRU {
             gemm_tn_blk(u, tb, u, g3, 2 * u, &c.rh, &c.dgx, gu);
         }
         let tbf = tb * f;
-        let gw = &mut self.kernel.grad.data;
+        c.gw.clear();
+        c.gw.resize(f * g3, 0.0);
+        let gw = &mut c.gw;
         if !d.in_on {
             gemm::gemm_tn(f, tb, g3, &c.xs, &c.dgx, 1.0, gw);
         } else if d.n_in == 1 {
@@ -862,14 +793,16 @@ impl Layer for GRU {
                 gemm_tn_blk(f, tb, u, g3, k * u, xk, &c.dgx, gw);
             }
         }
-        if self.use_bias {
-            let db = &mut self.bias.grad.data;
+        if cf.use_bias {
+            c.gb.clear();
+            c.gb.resize(if cf.reset_after { 2 * g3 } else { g3 }, 0.0);
+            let db = &mut c.gb;
             for row in c.dgx.chunks_exact(g3) {
                 for (g, v) in db[..g3].iter_mut().zip(row) {
                     *g += v;
                 }
             }
-            if self.reset_after {
+            if cf.reset_after {
                 for row in c.dhr.chunks_exact(g3) {
                     for (g, v) in db[g3..].iter_mut().zip(row) {
                         *g += v;
@@ -877,7 +810,7 @@ impl Layer for GRU {
                 }
             }
         }
-        if grad_inputs[0].len() == tbf {
+        if need_x {
             c.dxs.resize(tbf, 0.0);
             let w = &self.kernel.value.data;
             if !d.in_on {
@@ -900,91 +833,28 @@ impl Layer for GRU {
                     }
                 }
             }
-            let gx = &mut grad_inputs[0].data;
-            for s in 0..t {
-                let ts = if self.go_backwards { t - 1 - s } else { s };
-                for bi in 0..b {
-                    gx[(bi * t + ts) * f..(bi * t + ts + 1) * f]
-                        .copy_from_slice(&c.dxs[(s * b + bi) * f..(s * b + bi + 1) * f]);
-                }
+        }
+    }
+
+    fn dxs(sh: &Cache) -> &[f32] {
+        &sh.dxs
+    }
+
+    fn d_init(sh: &Cache, _k: usize) -> &[f32] {
+        &sh.dh
+    }
+
+    fn add_grads(&mut self, sh: &Cache) {
+        for (g, p) in self.recurrent.grad.data.iter_mut().zip(&sh.gu) {
+            *g += p;
+        }
+        for (g, p) in self.kernel.grad.data.iter_mut().zip(&sh.gw) {
+            *g += p;
+        }
+        if self.config.use_bias {
+            for (g, p) in self.bias.grad.data.iter_mut().zip(&sh.gb) {
+                *g += p;
             }
         }
-        if need_h0 {
-            grad_inputs[1].data.copy_from_slice(&c.dh);
-        }
-        Ok(())
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        let mut v = vec![&self.kernel, &self.recurrent];
-        if self.use_bias {
-            v.push(&self.bias);
-        }
-        v
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = vec![&mut self.kernel, &mut self.recurrent];
-        if self.use_bias {
-            v.push(&mut self.bias);
-        }
-        v
-    }
-
-    fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "units": self.units,
-            "activation": self.activation.name(),
-            "recurrent_activation": self.recurrent_activation.name(),
-            "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.name(),
-            "recurrent_initializer": self.recurrent_initializer.name(),
-            "bias_initializer": self.bias_initializer.name(),
-            "kernel_regularizer": self.kernel_regularizer.map(|r| r.to_keras()),
-            "recurrent_regularizer": self.recurrent_regularizer.map(|r| r.to_keras()),
-            "bias_regularizer": self.bias_regularizer.map(|r| r.to_keras()),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "reset_after": self.reset_after,
-            "seed": serde_json::Value::Null,
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-        })
-    }
-
-    fn reset_states(&mut self) {
-        self.state_h.clear();
-    }
-
-    fn runtime_state(&self) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        if self.stateful && !self.state_h.is_empty() {
-            m.insert("h".into(), serde_json::json!(self.state_h));
-        }
-        let r = self.drop.state();
-        if !r.is_null() {
-            m.insert("rng".into(), r);
-        }
-        if m.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::Value::Object(m)
-        }
-    }
-
-    fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
-        match state.get("h") {
-            Some(h) => {
-                self.state_h = serde_json::from_value(h.clone())
-                    .map_err(|e| Error::Config(format!("GRU state 'h': {e}")))?;
-            }
-            None => self.reset_states(),
-        }
-        if let Some(r) = state.get("rng") {
-            self.drop.set_state("GRU", r)?;
-        }
-        Ok(())
     }
 }

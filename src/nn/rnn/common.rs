@@ -1,4 +1,4 @@
-//! Pieces shared by the recurrent layers (LSTM, GRU): Keras' time-constant
+//! Pieces shared by the recurrent cells: Keras' time-constant
 //! dropout masks, per-gate block GEMMs, and the SIMD dispatch macro.
 
 use crate::error::{Error, Result};
@@ -138,7 +138,7 @@ pub(crate) fn gemm_nt_blk(
 /// `implementation=1`, which draws one input mask and one recurrent mask per gate;
 /// with only `dropout`, one input mask is shared by every gate.
 #[derive(Clone, Debug)]
-pub(crate) struct RnnDropout {
+pub struct RnnDropout {
     /// Input dropout rate.
     pub rate: f32,
     /// Recurrent dropout rate.

@@ -1,0 +1,681 @@
+//! The recurrent base, as Keras' `RNN` is for its cells: everything a
+//! recurrent layer does around one cell lives here once — `return_sequences`,
+//! `return_state`, `go_backwards`, `stateful` states, initial states given as
+//! inputs, dropout masks, splitting the batch over threads and gathering the
+//! outputs and gradients. A [`Cell`] owns only its weights and its fused
+//! forward and backward passes over a block of batch rows (a shard).
+//!
+//! Layout of a shard's buffers (the cell's own): inputs time-major in
+//! processing order (T, b, F); hidden states (T+1, b, u) with the initial
+//! state first.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::common::{check_rate, RnnDropout};
+use crate::error::{Error, Result};
+use crate::nn::activation::{simd_level, SimdLevel};
+use crate::nn::config::{self, Ignored, Unsupported};
+use crate::nn::{fmt_shape, Layer, Param, Shape, Source};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// The options of Keras' `RNN` base shared by every recurrent layer, with
+/// Keras' names and defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RnnOptions {
+    /// Output the whole sequence (B, T, u) instead of the last state (B, u).
+    #[serde(default)]
+    pub return_sequences: bool,
+    /// Also output the final states (h, and c for an LSTM).
+    #[serde(default)]
+    pub return_state: bool,
+    /// Read the sequence backwards (outputs are in processing order, as in Keras).
+    #[serde(default)]
+    pub go_backwards: bool,
+    /// Carry the final state of each sample into the next batch.
+    #[serde(default)]
+    pub stateful: bool,
+    /// Fraction of the inputs dropped in training (one mask per sequence, Keras 3).
+    #[serde(default, deserialize_with = "config::rate")]
+    pub dropout: f32,
+    /// Fraction of the recurrent state dropped in training (one mask per sequence and gate).
+    #[serde(default, deserialize_with = "config::rate")]
+    pub recurrent_dropout: f32,
+    /// Keras' seed for the dropout masks (kept for export; lstmkit draws from the model's seed).
+    #[serde(default, deserialize_with = "config::seed")]
+    pub seed: Option<u64>,
+    /// Changes only how Keras schedules the loop.
+    #[serde(default, skip_serializing)]
+    pub unroll: Ignored,
+    /// Changes only how Keras groups the matrix products.
+    #[serde(default, skip_serializing)]
+    pub implementation: Ignored,
+    /// tf.keras 2's time-major inputs.
+    #[serde(default, skip_serializing)]
+    pub time_major: Unsupported,
+    /// Only matters with a mask (Keras' `Bidirectional` sets it on its halves).
+    #[serde(default, skip_serializing)]
+    pub zero_output_for_mask: Ignored,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub activity_regularizer: Unsupported,
+}
+
+/// What a cell's shard pass needs to know about the call.
+#[derive(Clone, Copy, Debug)]
+pub struct Seq {
+    /// Rows in this shard.
+    pub b: usize,
+    /// Timesteps.
+    pub t: usize,
+    /// Input features.
+    pub f: usize,
+    /// Units.
+    pub u: usize,
+    /// Read the sequence backwards.
+    pub go_backwards: bool,
+    /// The loss sees every step's output.
+    pub return_sequences: bool,
+    /// The SIMD level the fused kernels run at.
+    pub level: SimdLevel,
+}
+
+impl Seq {
+    /// Copies the shard's (b, T, F) rows `x` into `xs` time-major, in processing order.
+    pub fn to_time_major(&self, x: &[f32], xs: &mut Vec<f32>) {
+        let (b, t, f) = (self.b, self.t, self.f);
+        xs.resize(t * b * f, 0.0);
+        for s in 0..t {
+            let ts = if self.go_backwards { t - 1 - s } else { s };
+            for bi in 0..b {
+                let src = &x[(bi * t + ts) * f..(bi * t + ts + 1) * f];
+                xs[(s * b + bi) * f..(s * b + bi + 1) * f].copy_from_slice(src);
+            }
+        }
+    }
+
+    /// Adds the output gradient of processing step `s` to `dh` (b·u): every step
+    /// with `return_sequences`, else only the last. `gy` is the shard's rows of dL/dy.
+    pub fn add_output_grad(&self, s: usize, gy: &[f32], dh: &mut [f32]) {
+        let (b, t, u) = (self.b, self.t, self.u);
+        if self.return_sequences {
+            for bi in 0..b {
+                let src = &gy[(bi * t + s) * u..(bi * t + s + 1) * u];
+                for (d, g) in dh[bi * u..(bi + 1) * u].iter_mut().zip(src) {
+                    *d += g;
+                }
+            }
+        } else if s == t - 1 {
+            for (d, g) in dh.iter_mut().zip(gy) {
+                *d += g;
+            }
+        }
+    }
+}
+
+/// One recurrent cell: its options, weights and fused step math over a shard.
+pub trait Cell: Send + Sync + Sized + 'static {
+    /// The cell's own options, with Keras' names and defaults.
+    type Config: Clone + std::fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync;
+    /// Per-shard buffers, reused between batches.
+    type Shard: Default + Send;
+    /// Keras' class name.
+    const CLASS: &'static str;
+    /// The experiment-file `type`.
+    const KIND: &'static str;
+    /// The carried states, by their names in saved run-time state (`h`, `c`).
+    const STATES: &'static [&'static str];
+    /// Gate blocks of the kernels (one dropout mask each with recurrent dropout).
+    const GATES: usize;
+
+    /// A cell with these options and no weights.
+    fn from_config(config: Self::Config) -> Self;
+    /// The options.
+    fn config(&self) -> &Self::Config;
+    /// Hidden width u.
+    fn units(&self) -> usize;
+    /// Checks options that the types do not (`units` > 0, supported activations).
+    fn check(&self) -> Result<()>;
+    /// Creates the weights for `f` input features, keeping matching existing ones.
+    fn build(&mut self, f: usize, rng: &mut Rng);
+    /// All variables in Keras' order.
+    fn params(&self) -> Vec<&Param>;
+    /// Mutable access, same order.
+    fn params_mut(&mut self) -> Vec<&mut Param>;
+    /// Forward pass of one shard: `x` its (b, T, F) rows, `init` the initial
+    /// state rows (one per [`Cell::STATES`], None = zeros).
+    fn forward(
+        &self,
+        sh: &mut Self::Shard,
+        s: &Seq,
+        d: &RnnDropout,
+        x: &[f32],
+        init: &[Option<&[f32]>],
+    );
+    /// Hidden states (T+1, b, u) of the last forward pass.
+    fn hs(sh: &Self::Shard) -> &[f32];
+    /// Final state `k` (b·u) of the last forward pass.
+    fn final_state(sh: &Self::Shard, k: usize) -> &[f32];
+    /// Called once before the shards' backward passes (transposed weights, say).
+    fn prepare_backward(&mut self, _need_x: bool, _d: &RnnDropout) {}
+    /// Backward pass of one shard: `gy` its rows of dL/d(output 0), `gstate`
+    /// the gradients of the returned states. Leaves partial weight gradients,
+    /// dL/dx time-major when `need_x`, and dL/d(initial states).
+    #[allow(clippy::too_many_arguments)]
+    fn backward(
+        &self,
+        sh: &mut Self::Shard,
+        s: &Seq,
+        d: &RnnDropout,
+        gy: &[f32],
+        gstate: &[Option<&[f32]>],
+        need_init: bool,
+        need_x: bool,
+    );
+    /// dL/dx (T, b, F), time-major in processing order, of the last backward pass.
+    fn dxs(sh: &Self::Shard) -> &[f32];
+    /// dL/d(initial state `k`) (b·u) of the last backward pass.
+    fn d_init(sh: &Self::Shard, k: usize) -> &[f32];
+    /// Adds a shard's partial weight gradients into the variables' gradients.
+    fn add_grads(&mut self, sh: &Self::Shard);
+}
+
+/// A recurrent layer: the base options around one [`Cell`].
+pub struct Rnn<C: Cell> {
+    /// The base options (`return_sequences`, `stateful`, dropout, ...).
+    pub options: RnnOptions,
+    /// The cell: its options and weights.
+    pub cell: C,
+    drop: RnnDropout,
+    f_in: usize,
+    states: Vec<Vec<f32>>, // one per C::STATES, each (B·u) once a stateful call ran
+    shards: Vec<C::Shard>,
+    n_shards: usize,
+    b: usize,
+    t: usize,
+}
+
+/// Rows per shard below which splitting the batch over threads does not pay.
+const MIN_SHARD_ROWS: usize = 16;
+
+impl<C: Cell> Rnn<C> {
+    /// A layer with these cell options and the base defaults.
+    pub fn with_cell(config: C::Config) -> Self {
+        Rnn {
+            options: RnnOptions::default(),
+            cell: C::from_config(config),
+            drop: RnnDropout::default(),
+            f_in: 0,
+            states: vec![Vec::new(); C::STATES.len()],
+            shards: Vec::new(),
+            n_shards: 1,
+            b: 0,
+            t: 0,
+        }
+    }
+    /// Sets `return_sequences`.
+    pub fn return_sequences(mut self, v: bool) -> Self {
+        self.options.return_sequences = v;
+        self
+    }
+    /// Sets `return_state`.
+    pub fn return_state(mut self, v: bool) -> Self {
+        self.options.return_state = v;
+        self
+    }
+    /// Sets `go_backwards`.
+    pub fn go_backwards(mut self, v: bool) -> Self {
+        self.options.go_backwards = v;
+        self
+    }
+    /// Sets `stateful`.
+    pub fn stateful(mut self, v: bool) -> Self {
+        self.options.stateful = v;
+        self
+    }
+    /// Sets the input dropout rate (training only; Keras' time-constant masks).
+    pub fn dropout(mut self, rate: f32) -> Self {
+        self.options.dropout = rate;
+        self
+    }
+    /// Sets the recurrent dropout rate (training only; one mask per gate, as Keras 3).
+    pub fn recurrent_dropout(mut self, rate: f32) -> Self {
+        self.options.recurrent_dropout = rate;
+        self
+    }
+    /// The stored states of a stateful layer (one per state, each B·u long;
+    /// empty before the first call).
+    pub fn states(&self) -> &[Vec<f32>] {
+        &self.states
+    }
+    /// A fresh layer with the same options and no weights.
+    pub fn clone_config(&self) -> Self {
+        let mut l = Self::with_cell(self.cell.config().clone());
+        l.options = self.options.clone();
+        l
+    }
+    fn seq(&self, b: usize, t: usize) -> Seq {
+        Seq {
+            b,
+            t,
+            f: self.f_in,
+            u: self.cell.units(),
+            go_backwards: self.options.go_backwards,
+            return_sequences: self.options.return_sequences,
+            level: simd_level(),
+        }
+    }
+    fn rows(&self, k: usize) -> (usize, usize) {
+        let (b, n) = (self.b, self.n_shards);
+        (k * b / n, (k + 1) * b / n)
+    }
+}
+
+/// Runs `f` on each of the first `n` shards, on threads when `n > 1`.
+fn each_shard<S: Send>(shards: &mut [S], n: usize, f: impl Fn(usize, &mut S) + Sync) {
+    if n == 1 {
+        f(0, &mut shards[0]);
+    } else {
+        use rayon::prelude::*;
+        shards[..n]
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(k, s)| f(k, s));
+    }
+}
+
+impl<C: Cell> Layer for Rnn<C> {
+    fn class_name(&self) -> &'static str {
+        C::CLASS
+    }
+
+    fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
+        let class = C::CLASS;
+        check_rate(class, "dropout", self.options.dropout)?;
+        check_rate(class, "recurrent_dropout", self.options.recurrent_dropout)?;
+        self.cell.check()?;
+        let n_states = C::STATES.len();
+        if input_shapes.is_empty()
+            || (input_shapes.len() != 1 && input_shapes.len() != 1 + n_states)
+        {
+            return Err(Error::Shape(format!(
+                "{class} takes one input, or {} (x and the initial {}); got {}",
+                1 + n_states,
+                C::STATES.join(", "),
+                input_shapes.len()
+            )));
+        }
+        let s = &input_shapes[0];
+        if s.len() != 2 {
+            return Err(Error::Shape(format!(
+                "{class} expects a 3-D input (batch, timesteps, features) but receives {}{}",
+                fmt_shape(s),
+                if s.len() == 1 {
+                    ": the previous layer returns only its last step; set return_sequences=true on it"
+                } else {
+                    ""
+                }
+            )));
+        }
+        let u = self.cell.units();
+        let f = s[1];
+        if f == 0 {
+            return Err(Error::Shape(format!("{class} needs a known feature width")));
+        }
+        for st in &input_shapes[1..] {
+            if st != &vec![u] {
+                return Err(Error::Shape(format!(
+                    "{class} initial state must be (None, {u}), got {}",
+                    fmt_shape(st)
+                )));
+            }
+        }
+        self.cell.build(f, rng);
+        self.f_in = f;
+        self.drop.rate = self.options.dropout;
+        self.drop.rec_rate = self.options.recurrent_dropout;
+        self.drop.rng = rng.fork();
+        let mut outs = vec![if self.options.return_sequences {
+            vec![s[0], u]
+        } else {
+            vec![u]
+        }];
+        if self.options.return_state {
+            outs.extend(std::iter::repeat_n(vec![u], n_states));
+        }
+        Ok(outs)
+    }
+
+    fn num_outputs(&self) -> usize {
+        1 + if self.options.return_state {
+            C::STATES.len()
+        } else {
+            0
+        }
+    }
+
+    fn forward(
+        &mut self,
+        inputs: &[&Tensor],
+        outputs: &mut [Tensor],
+        training: bool,
+    ) -> Result<()> {
+        let class = C::CLASS;
+        let x = inputs[0];
+        if x.ndim() != 3 || x.shape[2] != self.f_in {
+            return Err(Error::Shape(format!(
+                "{class} expects input (batch, timesteps, {}), got {:?}",
+                self.f_in, x.shape
+            )));
+        }
+        let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
+        let u = self.cell.units();
+        if t == 0 {
+            return Err(Error::Shape(format!("{class} input has 0 timesteps")));
+        }
+        let bu = b * u;
+        let n_states = C::STATES.len();
+        // initial states: inputs, the carried states of a stateful layer, or zeros
+        let mut init: Vec<Option<&[f32]>> = vec![None; n_states];
+        if inputs.len() == 1 + n_states {
+            for k in 0..n_states {
+                if inputs[1 + k].len() != bu {
+                    return Err(Error::Shape(format!(
+                        "{class} initial state must be ({b}, {u}), got {:?}",
+                        inputs[1 + k].shape
+                    )));
+                }
+                init[k] = Some(&inputs[1 + k].data);
+            }
+        } else if self.options.stateful && self.states[0].len() == bu {
+            for k in 0..n_states {
+                init[k] = Some(&self.states[k]);
+            }
+        } else if self.options.stateful && !self.states[0].is_empty() {
+            return Err(Error::Shape(format!(
+                "stateful {class} was called with batch size {} before and {b} now; stateful layers need a fixed batch size (call reset_states() to start over)",
+                self.states[0].len() / u
+            )));
+        }
+        self.drop.draw(training, C::GATES, b, f, u);
+        // split the batch over threads (dropout masks are drawn for the whole batch: unsharded)
+        let n = if self.drop.in_on || self.drop.rec_on {
+            1
+        } else {
+            (b / MIN_SHARD_ROWS).clamp(1, rayon::current_num_threads().max(1))
+        };
+        if self.shards.len() < n {
+            self.shards.resize_with(n, C::Shard::default);
+        }
+        self.n_shards = n;
+        self.b = b;
+        self.t = t;
+        let (cell, d) = (&self.cell, &self.drop);
+        let whole = self.seq(b, t);
+        let seq = |rows: usize| Seq { b: rows, ..whole };
+        each_shard(&mut self.shards, n, |k, sh| {
+            let (r0, r1) = (k * b / n, (k + 1) * b / n);
+            let rows_init: Vec<Option<&[f32]>> =
+                init.iter().map(|s| s.map(|s| &s[r0 * u..r1 * u])).collect();
+            cell.forward(
+                sh,
+                &seq(r1 - r0),
+                d,
+                &x.data[r0 * t * f..r1 * t * f],
+                &rows_init,
+            );
+        });
+        // gather the outputs
+        let o = &self.options;
+        if o.return_sequences {
+            outputs[0].resize_uninit(&[b, t, u]);
+        } else {
+            outputs[0].resize_uninit(&[b, u]);
+        }
+        if o.return_state {
+            for out in &mut outputs[1..1 + n_states] {
+                out.resize_uninit(&[b, u]);
+            }
+        }
+        if o.stateful {
+            for s in &mut self.states {
+                s.resize(bu, 0.0);
+            }
+        }
+        for k in 0..n {
+            let sh = &self.shards[k];
+            let (r0, r1) = self.rows(k);
+            let bs = r1 - r0;
+            let hs = C::hs(sh);
+            if o.return_sequences {
+                let y = &mut outputs[0].data;
+                for s in 0..t {
+                    for bi in 0..bs {
+                        let src = &hs[(s + 1) * bs * u + bi * u..(s + 1) * bs * u + (bi + 1) * u];
+                        y[((r0 + bi) * t + s) * u..((r0 + bi) * t + s + 1) * u]
+                            .copy_from_slice(src);
+                    }
+                }
+            } else {
+                outputs[0].data[r0 * u..r1 * u].copy_from_slice(&hs[t * bs * u..]);
+            }
+            for j in 0..n_states {
+                let last = C::final_state(sh, j);
+                if o.return_state {
+                    outputs[1 + j].data[r0 * u..r1 * u].copy_from_slice(last);
+                }
+                if o.stateful {
+                    self.states[j][r0 * u..r1 * u].copy_from_slice(last);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn backward(
+        &mut self,
+        inputs: &[&Tensor],
+        _outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [Tensor],
+    ) -> Result<()> {
+        let u = self.cell.units();
+        let f = self.f_in;
+        let (b, t, n) = (self.b, self.t, self.n_shards);
+        let bu = b * u;
+        let n_states = C::STATES.len();
+        let need_x = grad_inputs[0].len() == t * b * f;
+        let need_init = inputs.len() == 1 + n_states
+            && (1..=n_states).any(|k| grad_inputs.get(k).is_some_and(|g| g.len() == bu));
+        self.cell.prepare_backward(need_x, &self.drop);
+        let gy = &grad_outputs[0].data;
+        let per = if self.options.return_sequences {
+            t * u
+        } else {
+            u
+        };
+        let gstates: Vec<Option<&[f32]>> = (0..n_states)
+            .map(|k| {
+                self.options
+                    .return_state
+                    .then(|| &grad_outputs[1 + k].data[..])
+            })
+            .collect();
+        let (cell, d) = (&self.cell, &self.drop);
+        let whole = self.seq(b, t);
+        let seq = |rows: usize| Seq { b: rows, ..whole };
+        each_shard(&mut self.shards, n, |k, sh| {
+            let (r0, r1) = (k * b / n, (k + 1) * b / n);
+            let rows_g: Vec<Option<&[f32]>> = gstates
+                .iter()
+                .map(|g| g.map(|g| &g[r0 * u..r1 * u]))
+                .collect();
+            cell.backward(
+                sh,
+                &seq(r1 - r0),
+                d,
+                &gy[r0 * per..r1 * per],
+                &rows_g,
+                need_init,
+                need_x,
+            );
+        });
+        for k in 0..n {
+            let (r0, r1) = self.rows(k);
+            let bs = r1 - r0;
+            let sh = &self.shards[k];
+            self.cell.add_grads(sh);
+            if need_x {
+                let dxs = C::dxs(sh);
+                let gx = &mut grad_inputs[0].data;
+                for s in 0..t {
+                    let ts = if self.options.go_backwards {
+                        t - 1 - s
+                    } else {
+                        s
+                    };
+                    for bi in 0..bs {
+                        let dst = ((r0 + bi) * t + ts) * f;
+                        gx[dst..dst + f]
+                            .copy_from_slice(&dxs[(s * bs + bi) * f..(s * bs + bi + 1) * f]);
+                    }
+                }
+            }
+            if need_init {
+                for j in 0..n_states {
+                    if grad_inputs[1 + j].len() == bu {
+                        grad_inputs[1 + j].data[r0 * u..r1 * u].copy_from_slice(C::d_init(sh, j));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        self.cell.params()
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        self.cell.params_mut()
+    }
+
+    fn config(&self) -> Value {
+        let mut c = config::write(self.cell.config());
+        if let (Value::Object(m), Value::Object(o)) = (&mut c, config::write(&self.options)) {
+            m.extend(o);
+        }
+        c
+    }
+
+    fn reset_states(&mut self) {
+        for s in &mut self.states {
+            s.clear();
+        }
+    }
+
+    fn runtime_state(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        if self.options.stateful && !self.states[0].is_empty() {
+            for (name, s) in C::STATES.iter().zip(&self.states) {
+                m.insert((*name).into(), serde_json::json!(s));
+            }
+        }
+        let r = self.drop.state();
+        if !r.is_null() {
+            m.insert("rng".into(), r);
+        }
+        if m.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(m)
+        }
+    }
+
+    fn set_runtime_state(&mut self, state: &Value) -> Result<()> {
+        let class = C::CLASS;
+        if state.get(C::STATES[0]).is_some() {
+            let u = self.cell.units();
+            let mut read = Vec::new();
+            for name in C::STATES {
+                let v: Vec<f32> =
+                    serde_json::from_value(state.get(*name).cloned().unwrap_or_default())
+                        .map_err(|e| Error::Config(format!("{class} state '{name}': {e}")))?;
+                read.push(v);
+            }
+            let len = read[0].len();
+            if len == 0 || len % u != 0 || read.iter().any(|v| v.len() != len) {
+                return Err(Error::Config(format!(
+                    "{class} state: {} have {:?} values; each must be the same positive multiple of units ({u})",
+                    C::STATES.join(", "),
+                    read.iter().map(Vec::len).collect::<Vec<_>>()
+                )));
+            }
+            self.states = read;
+        } else {
+            self.reset_states();
+        }
+        if let Some(r) = state.get("rng") {
+            self.drop.set_state(class, r)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a recurrent layer's config: the cell's options and the base's, from
+/// one Keras config or experiment table (unknown keys name both lists).
+pub fn read<C: Cell>(v: &Value, src: Source) -> Result<Rnn<C>> {
+    let class = C::CLASS;
+    let Value::Object(o) = v else {
+        return Err(Error::Config(format!(
+            "{class} layer: the config must be a JSON object, got {v}"
+        )));
+    };
+    let cell_fields = config::field_names::<C::Config>();
+    let base_fields = config::field_names::<RnnOptions>();
+    let (mut cell, mut base) = (serde_json::Map::new(), serde_json::Map::new());
+    let name = match src {
+        Source::Keras => o
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string(),
+        Source::Table(label) => label.to_string(),
+    };
+    for (k, x) in o {
+        if base_fields.contains(&k.as_str()) {
+            base.insert(k.clone(), x.clone());
+        } else if cell_fields.contains(&k.as_str()) || !matches!(src, Source::Table(_)) {
+            cell.insert(k.clone(), x.clone());
+        } else {
+            let mut known: Vec<&str> = cell_fields.iter().chain(base_fields).copied().collect();
+            known.sort_unstable();
+            return Err(Error::Config(format!(
+                "layer '{name}' ({class}): unknown option '{k}' (known: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    let (cfg, options): (C::Config, RnnOptions) = match src {
+        Source::Keras => {
+            base.insert("name".into(), Value::String(name.clone()));
+            (
+                config::read_keras(class, &Value::Object(cell))?,
+                config::read_keras(class, &Value::Object(base))?,
+            )
+        }
+        Source::Table(label) => (
+            config::read_table(class, label, &Value::Object(cell))?,
+            config::read_table(class, label, &Value::Object(base))?,
+        ),
+    };
+    let mut l = Rnn::<C>::with_cell(cfg);
+    l.options = options;
+    l.cell
+        .check()
+        .map_err(|e| Error::Config(format!("layer '{name}' ({class}): {}", config::detail(&e))))?;
+    Ok(l)
+}

@@ -1,0 +1,382 @@
+//! `SimpleRNN`: Keras' fully connected recurrent cell,
+//! `h_t = act(x_t·W + b + h_{t-1}·U)`; the sequencing around it is the
+//! recurrent base ([`Rnn`](super::Rnn)).
+//!
+//! Layout (Keras'): kernel (F, u), recurrent_kernel (u, u), bias (u).
+//! Dropout as Keras 3's `SimpleRNNCell`: one input mask and one recurrent mask
+//! per sequence, constant over time.
+
+use serde::{Deserialize, Serialize};
+
+use super::base::{Cell, Rnn, Seq};
+use super::common::{mask_rows, RnnDropout};
+use crate::error::{Error, Result};
+use crate::nn::config::{self, Unsupported};
+use crate::nn::gemm;
+use crate::nn::{Activation, Initializer, Param};
+use crate::rng::Rng;
+use crate::train::regularizer::Regularizer;
+
+/// A Keras-compatible SimpleRNN layer: the recurrent base around a [`SimpleRnnCell`].
+///
+/// ```
+/// use lstmkit::model::Sequential;
+/// use lstmkit::nn::{Dense, SimpleRNN};
+/// use lstmkit::Tensor;
+/// let mut m = Sequential::new(&[10, 2])
+///     .add(SimpleRNN::new(8).return_sequences(true))
+///     .add(SimpleRNN::new(4))
+///     .add(Dense::new(1))
+///     .build(1)
+///     .unwrap();
+/// assert_eq!(m.predict(&Tensor::zeros(&[3, 10, 2])).unwrap().shape, vec![3, 1]);
+/// assert_eq!(m.get_weights()[1].shape, vec![8, 8]);
+/// ```
+pub type SimpleRNN = Rnn<SimpleRnnCell>;
+
+fn tanh() -> Activation {
+    Activation::Tanh
+}
+fn glorot_uniform() -> Initializer {
+    Initializer::GlorotUniform
+}
+fn orthogonal() -> Initializer {
+    Initializer::Orthogonal
+}
+fn zeros() -> Initializer {
+    Initializer::Zeros
+}
+
+/// `keras.layers.SimpleRNN`'s cell options, with Keras' names and defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimpleRnnConfig {
+    /// Hidden width u (≥ 1).
+    #[serde(deserialize_with = "config::usize_lenient")]
+    pub units: usize,
+    /// Activation of the new state.
+    #[serde(default = "tanh")]
+    pub activation: Activation,
+    /// Whether a bias is used.
+    #[serde(default = "config::yes")]
+    pub use_bias: bool,
+    /// Kernel initialiser.
+    #[serde(default = "glorot_uniform")]
+    pub kernel_initializer: Initializer,
+    /// Recurrent kernel initialiser.
+    #[serde(default = "orthogonal")]
+    pub recurrent_initializer: Initializer,
+    /// Bias initialiser.
+    #[serde(default = "zeros")]
+    pub bias_initializer: Initializer,
+    /// Penalty on the kernel.
+    #[serde(default, with = "config::regularizer")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// Penalty on the recurrent kernel.
+    #[serde(default, with = "config::regularizer")]
+    pub recurrent_regularizer: Option<Regularizer>,
+    /// Penalty on the bias.
+    #[serde(default, with = "config::regularizer")]
+    pub bias_regularizer: Option<Regularizer>,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub kernel_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub recurrent_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub bias_constraint: Unsupported,
+}
+
+impl SimpleRnnConfig {
+    /// `units` hidden units and Keras' defaults.
+    pub fn new(units: usize) -> Self {
+        SimpleRnnConfig {
+            units,
+            activation: tanh(),
+            use_bias: true,
+            kernel_initializer: glorot_uniform(),
+            recurrent_initializer: orthogonal(),
+            bias_initializer: zeros(),
+            kernel_regularizer: None,
+            recurrent_regularizer: None,
+            bias_regularizer: None,
+            kernel_constraint: Unsupported,
+            recurrent_constraint: Unsupported,
+            bias_constraint: Unsupported,
+        }
+    }
+}
+
+/// The SimpleRNN cell: its options and weights.
+pub struct SimpleRnnCell {
+    /// The options.
+    pub config: SimpleRnnConfig,
+    kernel: Param,
+    recurrent: Param,
+    bias: Param,
+}
+
+/// Per-shard buffers.
+#[derive(Default)]
+pub struct Cache {
+    t: usize,
+    xs: Vec<f32>,   // (T, B, F) inputs in processing order
+    xin: Vec<f32>,  // (T, B, F) inputs times their dropout mask
+    zs: Vec<f32>,   // (T, B, u) pre-activations
+    hs: Vec<f32>,   // (T+1, B, u)
+    hms: Vec<f32>,  // (T, B, u) h_{t-1} times the recurrent mask
+    dz: Vec<f32>,   // (T, B, u)
+    dh: Vec<f32>,   // (B, u)
+    tmp: Vec<f32>,  // (B, u)
+    dxs: Vec<f32>,  // (T, B, F)
+    dxs2: Vec<f32>, // (T, B, F)
+    gw: Vec<f32>,   // partial dL/dkernel
+    gu: Vec<f32>,   // partial dL/drecurrent_kernel
+    gb: Vec<f32>,   // partial dL/dbias
+}
+
+impl SimpleRNN {
+    /// A SimpleRNN with `units` hidden units and Keras' defaults.
+    pub fn new(units: usize) -> Self {
+        Rnn::with_cell(SimpleRnnConfig::new(units))
+    }
+    /// Sets the activation.
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.cell.config.activation = a;
+        self
+    }
+    /// Sets `use_bias`.
+    pub fn use_bias(mut self, v: bool) -> Self {
+        self.cell.config.use_bias = v;
+        self
+    }
+}
+
+impl Cell for SimpleRnnCell {
+    type Config = SimpleRnnConfig;
+    type Shard = Cache;
+    const CLASS: &'static str = "SimpleRNN";
+    const KIND: &'static str = "simple_rnn";
+    const STATES: &'static [&'static str] = &["h"];
+    const GATES: usize = 1;
+
+    fn from_config(config: SimpleRnnConfig) -> Self {
+        SimpleRnnCell {
+            config,
+            kernel: Param::default(),
+            recurrent: Param::default(),
+            bias: Param::default(),
+        }
+    }
+
+    fn config(&self) -> &SimpleRnnConfig {
+        &self.config
+    }
+
+    fn units(&self) -> usize {
+        self.config.units
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.config.units == 0 {
+            return Err(Error::Config("option 'units' must be > 0".into()));
+        }
+        Ok(())
+    }
+
+    fn build(&mut self, f: usize, rng: &mut Rng) {
+        let c = &self.config;
+        let u = c.units;
+        if self.kernel.value.shape != [f, u] {
+            self.kernel = Param::new("kernel", &[f, u], c.kernel_initializer.fill(f, u, rng));
+        }
+        if self.recurrent.value.shape != [u, u] {
+            self.recurrent = Param::new(
+                "recurrent_kernel",
+                &[u, u],
+                c.recurrent_initializer.fill(u, u, rng),
+            );
+        }
+        self.kernel.regularizer = c.kernel_regularizer;
+        self.recurrent.regularizer = c.recurrent_regularizer;
+        if c.use_bias {
+            if self.bias.value.shape != [u] {
+                self.bias = Param::new("bias", &[u], c.bias_initializer.fill(1, u, rng));
+            }
+            self.bias.regularizer = c.bias_regularizer;
+        }
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        let mut v = vec![&self.kernel, &self.recurrent];
+        if self.config.use_bias {
+            v.push(&self.bias);
+        }
+        v
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let mut v = vec![&mut self.kernel, &mut self.recurrent];
+        if self.config.use_bias {
+            v.push(&mut self.bias);
+        }
+        v
+    }
+
+    fn forward(&self, c: &mut Cache, sq: &Seq, d: &RnnDropout, x: &[f32], init: &[Option<&[f32]>]) {
+        let (b, t, f, u) = (sq.b, sq.t, sq.f, self.config.units);
+        let (bu, tbf) = (b * u, t * b * f);
+        let act = self.config.activation;
+        c.t = t;
+        sq.to_time_major(x, &mut c.xs);
+        c.zs.resize(t * bu, 0.0);
+        c.hs.resize((t + 1) * bu, 0.0);
+        match init[0] {
+            Some(h) => c.hs[..bu].copy_from_slice(h),
+            None => c.hs[..bu].fill(0.0),
+        }
+        // input projection for all steps: zs = xs·W + b
+        let beta = if self.config.use_bias {
+            for row in c.zs.chunks_exact_mut(u) {
+                row.copy_from_slice(&self.bias.value.data);
+            }
+            1.0
+        } else {
+            0.0
+        };
+        let w = &self.kernel.value.data;
+        if d.in_on {
+            c.xin.resize(tbf, 0.0);
+            mask_rows(&c.xs, &d.in_mask[..b * f], b, f, &mut c.xin);
+            gemm::gemm_nn(t * b, f, u, &c.xin, w, beta, &mut c.zs);
+        } else {
+            gemm::gemm_nn(t * b, f, u, &c.xs, w, beta, &mut c.zs);
+        }
+        if d.rec_on {
+            c.hms.resize(t * bu, 0.0);
+        }
+        let rk = &self.recurrent.value.data;
+        for s in 0..t {
+            let (hprev, hnext) = c.hs.split_at_mut((s + 1) * bu);
+            let hp = &hprev[s * bu..];
+            let z = &mut c.zs[s * bu..(s + 1) * bu];
+            if d.rec_on {
+                let hm = &mut c.hms[s * bu..(s + 1) * bu];
+                for j in 0..bu {
+                    hm[j] = hp[j] * d.rec_mask[j];
+                }
+                gemm::gemm_nn(b, u, u, hm, rk, 1.0, z);
+            } else {
+                gemm::gemm_nn(b, u, u, hp, rk, 1.0, z);
+            }
+            let h = &mut hnext[..bu];
+            h.copy_from_slice(z);
+            act.apply_slice(h);
+        }
+    }
+
+    fn hs(sh: &Cache) -> &[f32] {
+        &sh.hs
+    }
+
+    fn final_state(sh: &Cache, _k: usize) -> &[f32] {
+        let bu = sh.hs.len() / (sh.t + 1);
+        &sh.hs[sh.t * bu..]
+    }
+
+    fn backward(
+        &self,
+        c: &mut Cache,
+        sq: &Seq,
+        d: &RnnDropout,
+        gy: &[f32],
+        gstate: &[Option<&[f32]>],
+        need_init: bool,
+        need_x: bool,
+    ) {
+        let (b, t, f, u) = (sq.b, sq.t, sq.f, self.config.units);
+        let (bu, tb, tbf) = (b * u, t * b, t * b * f);
+        let act = self.config.activation;
+        let rk = &self.recurrent.value.data;
+        c.dz.resize(t * bu, 0.0);
+        c.dh.resize(bu, 0.0);
+        c.tmp.resize(bu, 0.0);
+        match gstate[0] {
+            Some(g) => c.dh.copy_from_slice(g),
+            None => c.dh.fill(0.0),
+        }
+        for s in (0..t).rev() {
+            sq.add_output_grad(s, gy, &mut c.dh);
+            // dz_t = dh_t ⊙ act'(z_t)
+            let dz = &mut c.dz[s * bu..(s + 1) * bu];
+            dz.copy_from_slice(&c.dh);
+            act.backprop_slice(
+                &c.zs[s * bu..(s + 1) * bu],
+                &c.hs[(s + 1) * bu..(s + 2) * bu],
+                dz,
+            );
+            if s > 0 || need_init {
+                // dh_{t-1} = dz_t · Uᵀ (times the recurrent mask)
+                if d.rec_on {
+                    gemm::gemm_nt(b, u, u, dz, rk, 0.0, &mut c.tmp);
+                    for j in 0..bu {
+                        c.dh[j] = c.tmp[j] * d.rec_mask[j];
+                    }
+                } else {
+                    gemm::gemm_nt(b, u, u, dz, rk, 0.0, &mut c.dh);
+                }
+            }
+        }
+        // partial weight gradients over the whole sequence
+        c.gu.resize(u * u, 0.0);
+        let hin: &[f32] = if d.rec_on { &c.hms } else { &c.hs[..t * bu] };
+        gemm::gemm_tn(u, tb, u, hin, &c.dz, 0.0, &mut c.gu);
+        c.gw.resize(f * u, 0.0);
+        let xin: &[f32] = if d.in_on { &c.xin } else { &c.xs };
+        gemm::gemm_tn(f, tb, u, xin, &c.dz, 0.0, &mut c.gw);
+        if self.config.use_bias {
+            c.gb.clear();
+            c.gb.resize(u, 0.0);
+            for row in c.dz.chunks_exact(u) {
+                for (g, v) in c.gb.iter_mut().zip(row) {
+                    *g += v;
+                }
+            }
+        }
+        if need_x {
+            c.dxs.resize(tbf, 0.0);
+            let w = &self.kernel.value.data;
+            if d.in_on {
+                c.dxs2.resize(tbf, 0.0);
+                gemm::gemm_nt(tb, u, f, &c.dz, w, 0.0, &mut c.dxs2);
+                mask_rows(&c.dxs2, &d.in_mask[..b * f], b, f, &mut c.dxs);
+            } else {
+                gemm::gemm_nt(tb, u, f, &c.dz, w, 0.0, &mut c.dxs);
+            }
+        }
+    }
+
+    fn dxs(sh: &Cache) -> &[f32] {
+        &sh.dxs
+    }
+
+    fn d_init(sh: &Cache, _k: usize) -> &[f32] {
+        &sh.dh
+    }
+
+    fn add_grads(&mut self, sh: &Cache) {
+        for (g, p) in self.recurrent.grad.data.iter_mut().zip(&sh.gu) {
+            *g += p;
+        }
+        for (g, p) in self.kernel.grad.data.iter_mut().zip(&sh.gw) {
+            *g += p;
+        }
+        if self.config.use_bias {
+            for (g, p) in self.bias.grad.data.iter_mut().zip(&sh.gb) {
+                *g += p;
+            }
+        }
+    }
+}
