@@ -30,17 +30,11 @@ fn reads_selected_columns_and_time() {
 
 #[test]
 fn missing_cell_error_names_file_line_column() {
-    let e = parse_csv(
+    err_says(
         "t,a,b\nx,1,2\ny,,4\n",
-        "f.csv",
         &opts(&["a", "b"], Fill::None),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("f.csv"), "{e}");
-    assert!(e.contains("line 3"), "{e}");
-    assert!(e.contains("column 'a'"), "{e}");
-    assert!(e.contains("missing"), "{e}");
+        &["f.csv", "line 3", "column 'a'", "missing"],
+    );
 }
 
 #[test]
@@ -54,69 +48,56 @@ fn non_numeric_and_non_finite_errors() {
         assert!(e.contains(what), "{e}");
     }
     // Text that is not a gap stays an error with a fill method.
-    let e = parse_csv("t,a\nx,1\ny,abc\n", "f.csv", &opts(&["a"], Fill::Ffill))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("line 3, column 'a'"), "{e}");
-    let e = parse_csv(
+    err_says(
+        "t,a\nx,1\ny,abc\n",
+        &opts(&["a"], Fill::Ffill),
+        &["line 3, column 'a'"],
+    );
+    err_says(
         "t,a\nx,1\ny,-inf\n",
-        "f.csv",
         &opts(&["a"], Fill::Interpolate),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("line 3, column 'a'"), "{e}");
-}
-
-#[test]
-fn line_numbers_count_skipped_blank_lines() {
-    let e = parse_csv(
-        "t,a\nx,1\n\ny,2\nz,oops\n",
-        "f.csv",
-        &opts(&["a"], Fill::None),
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("line 5"), "{e}");
-}
-
-#[test]
-fn unknown_column_lists_available() {
-    let e = parse_csv("t,a,b\nx,1,2\n", "f.csv", &opts(&["c"], Fill::None))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("f.csv"), "{e}");
-    assert!(e.contains("'c'"), "{e}");
-    assert!(e.contains("available columns: t, a, b"), "{e}");
-    let mut o = opts(&["a"], Fill::None);
-    o.time_column = Some("date".into());
-    let e = parse_csv("t,a,b\nx,1,2\n", "f.csv", &o)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("'date'") && e.contains("available columns"),
-        "{e}"
+        &["line 3, column 'a'"],
     );
 }
 
 #[test]
+fn line_numbers_count_skipped_blank_lines() {
+    err_says(
+        "t,a\nx,1\n\ny,2\nz,oops\n",
+        &opts(&["a"], Fill::None),
+        &["line 5"],
+    );
+}
+
+#[test]
+fn unknown_column_lists_available() {
+    err_says(
+        "t,a,b\nx,1,2\n",
+        &opts(&["c"], Fill::None),
+        &["f.csv", "'c'", "available columns: t, a, b"],
+    );
+    let mut o = opts(&["a"], Fill::None);
+    o.time_column = Some("date".into());
+    err_says("t,a,b\nx,1,2\n", &o, &["'date'", "available columns"]);
+}
+
+#[test]
 fn empty_file_and_header_only() {
-    let e = parse_csv("", "f.csv", &opts(&[], Fill::None))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("f.csv") && e.contains("empty"), "{e}");
-    let e = parse_csv("t,a\n", "f.csv", &opts(&["a"], Fill::None))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("f.csv") && e.contains("no data rows"), "{e}");
+    err_says("", &opts(&[], Fill::None), &["f.csv", "empty"]);
+    err_says(
+        "t,a\n",
+        &opts(&["a"], Fill::None),
+        &["f.csv", "no data rows"],
+    );
 }
 
 #[test]
 fn a_file_without_header_names_columns_by_position() {
-    let f = all("1.5,10\n2.5,20\n3.5,x\n", cols(&["1"]))
-        .unwrap_err()
-        .to_string();
-    assert!(f.contains("line 3, column '1': 'x'"), "{f}");
+    err_says(
+        "1.5,10\n2.5,20\n3.5,x\n",
+        &cols(&["1"]),
+        &["line 3, column '1': 'x'"],
+    );
     let f = all("1.5,10\n2.5,20\n", cols(&["1", "0"])).unwrap();
     assert_eq!(f.data, vec![vec![10.0, 20.0], vec![1.5, 2.5]]);
     assert!(f.notes[0].contains("no header line"), "{:?}", f.notes);
@@ -125,10 +106,10 @@ fn a_file_without_header_names_columns_by_position() {
         (f.columns.clone(), f.data[0].clone()),
         (vec!["0".to_string()], vec![5.0, 6.0])
     );
-    let e = all("1,2\n3,4\n", cols(&["y"])).unwrap_err().to_string();
-    assert!(
-        e.contains("available columns: 0, 1") && e.contains("no header line"),
-        "{e}"
+    err_says(
+        "1,2\n3,4\n",
+        &cols(&["y"]),
+        &["available columns: 0, 1", "no header line"],
     );
     // a header of names is a header
     assert!(all("a,b\n1,2\n", cols(&["a"])).unwrap().notes.is_empty());
@@ -139,10 +120,11 @@ fn space_aligned_columns() {
     assert_eq!(detect_delimiter("year   value\n1749   58.0\n"), ' ');
     assert_eq!(detect_delimiter("load MW\n1000.5\n"), ';');
     let text = "  year   spots \r\n 1749   58.0\r\n\r\n 1750\t 62.6 \r\n1751 x\r\n";
-    let e = all(text, cols(&["spots"]).with_time("year"))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("line 5, column 'spots': 'x'"), "{e}");
+    err_says(
+        text,
+        &cols(&["spots"]).with_time("year"),
+        &["line 5, column 'spots': 'x'"],
+    );
     let f = all(
         &text.replace("1751 x", "1751 70"),
         cols(&["spots"]).with_time("year"),
@@ -158,16 +140,16 @@ fn space_aligned_columns() {
 fn a_trailing_delimiter_on_data_rows_is_accepted() {
     let f = all("t,a\n1,5,\n2,6,\n", cols(&["a"])).unwrap();
     assert_eq!(f.data[0], vec![5.0, 6.0]);
-    let e = all("t,a\n1,5,7\n", cols(&["a"])).unwrap_err().to_string();
-    assert!(e.contains("line 2: 3 fields"), "{e}");
+    err_says("t,a\n1,5,7\n", &cols(&["a"]), &["line 2: 3 fields"]);
 }
 
 #[test]
 fn ragged_row_is_an_error() {
-    let e = parse_csv("t,a,b\nx,1,2\ny,3\n", "f.csv", &opts(&["a"], Fill::None))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("line 3") && e.contains("2 fields"), "{e}");
+    err_says(
+        "t,a,b\nx,1,2\ny,3\n",
+        &opts(&["a"], Fill::None),
+        &["line 3", "2 fields"],
+    );
 }
 
 #[test]
@@ -178,10 +160,11 @@ fn interpolate_and_ffill() {
     assert_eq!(f.filled, vec![5]);
     let f = parse_csv(text, "f.csv", &opts(&["a"], Fill::Ffill)).unwrap();
     assert_eq!(f.data[0], vec![1.0, 1.0, 1.0, 1.0, 1.0, 4.0, 4.0]);
-    let e = parse_csv("t,a\n1,\n2,\n", "f.csv", &opts(&["a"], Fill::Ffill))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("no value at all"), "{e}");
+    err_says(
+        "t,a\n1,\n2,\n",
+        &opts(&["a"], Fill::Ffill),
+        &["no value at all"],
+    );
 }
 
 #[test]
@@ -205,6 +188,19 @@ fn load_csv_reports_missing_file() {
 
 fn all(text: &str, o: CsvOptions) -> Result<Frame> {
     parse_csv(text, "f.csv", &o)
+}
+
+/// The message of the error reading `text` as `f.csv`.
+fn err(text: &str, o: &CsvOptions) -> String {
+    parse_csv(text, "f.csv", o).unwrap_err().to_string()
+}
+
+/// Reading `text` as `f.csv` fails with a message that holds every one of `parts`.
+fn err_says(text: &str, o: &CsvOptions, parts: &[&str]) {
+    let e = err(text, o);
+    for p in parts {
+        assert!(e.contains(p), "{p:?} not in: {e}");
+    }
 }
 
 fn cols(cols: &[&str]) -> CsvOptions {
@@ -238,44 +234,29 @@ fn delimiters_are_detected_or_given() {
     // a wrong delimiter says what the header looked like
     let mut o = opts(&["a"], Fill::None);
     o.delimiter = Some(',');
-    let e = parse_csv("t;a\nx;1\n", "f.csv", &o)
-        .unwrap_err()
-        .to_string();
+    let e = err("t;a\nx;1\n", &o);
     assert!(e.contains("single field") && e.contains("delimiter"), "{e}");
 }
 
 #[test]
 fn excel_sep_line_one_column_and_booleans() {
-    let e = parse_csv(
+    let e = err(
         "sep=;\r\nt;a\r\n1;1,5\r\n2;x\r\n",
-        "f.csv",
         &opts(&["a"], Fill::None),
-    )
-    .unwrap_err()
-    .to_string();
+    );
     assert!(e.contains("line 4, column 'a'"), "{e}");
-    let e = all("t,a\r\n1,1\r\n2,x\r\n", cols(&["a"]))
-        .unwrap_err()
-        .to_string();
+    let e = err("t,a\r\n1,1\r\n2,x\r\n", &cols(&["a"]));
     assert!(e.contains("line 3, column 'a'"), "CRLF: {e}");
-    let e = all("t,a\n1,1\n\n   \n2,x\n", cols(&["a"]))
-        .unwrap_err()
-        .to_string();
+    let e = err("t,a\n1,1\n\n   \n2,x\n", &cols(&["a"]));
     assert!(e.contains("line 5, column 'a'"), "blank lines: {e}");
-    let e = all("t,a\r\n1,1\r\n\r\n\r\n2,x\r\n", cols(&["a"]))
-        .unwrap_err()
-        .to_string();
+    let e = err("t,a\r\n1,1\r\n\r\n\r\n2,x\r\n", &cols(&["a"]));
     assert!(
         e.contains("line 5, column 'a'"),
         "CRLF and blank lines: {e}"
     );
-    let e = all("t,a\r1,1\r2,x\r", cols(&["a"]))
-        .unwrap_err()
-        .to_string();
+    let e = err("t,a\r1,1\r2,x\r", &cols(&["a"]));
     assert!(e.contains("line 3, column 'a'"), "CR: {e}");
-    let e = all("t,a\r\n1,1\r\n2,1,2\r\n", cols(&["a"]))
-        .unwrap_err()
-        .to_string();
+    let e = err("t,a\r\n1,1\r\n2,1,2\r\n", &cols(&["a"]));
     assert!(e.contains("line 3: 3 fields"), "CRLF ragged: {e}");
     let f = parse_csv("sep=;\nt;a\n1;1,5\n", "f.csv", &opts(&["a"], Fill::None)).unwrap();
     assert_eq!(f.data[0], vec![1.5]);
@@ -297,9 +278,7 @@ fn decimal_comma_with_semicolons() {
     // explicit decimal = "," refuses dots (thousands separators)
     let mut o = opts(&["a"], Fill::None);
     o.decimal = Some(',');
-    let e = parse_csv("t;a\nx;1,5\ny;1.234,5\n", "f.csv", &o)
-        .unwrap_err()
-        .to_string();
+    let e = err("t;a\nx;1,5\ny;1.234,5\n", &o);
     assert!(
         e.contains("line 3, column 'a'") && e.contains("'1.234,5'"),
         "{e}"
@@ -307,12 +286,10 @@ fn decimal_comma_with_semicolons() {
     o.delimiter = Some(',');
     assert!(parse_csv("t,a\nx,1\n", "f.csv", &o).is_err());
     // a quoted thousands separator in a comma file is an error with a hint
-    let e = parse_csv("t,a\nx,\"1,234.5\"\n", "f.csv", &opts(&["a"], Fill::None))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("line 2, column 'a'") && e.contains("thousands"),
-        "{e}"
+    err_says(
+        "t,a\nx,\"1,234.5\"\n",
+        &opts(&["a"], Fill::None),
+        &["line 2, column 'a'", "thousands"],
     );
 }
 
@@ -324,10 +301,11 @@ fn quotes_spaces_crlf_and_number_spellings() {
     assert_eq!(f.data[1], vec![1.0, 2.0, 3.0]);
     assert_eq!(f.time.unwrap(), vec!["1", "2", "3"]);
     // a name differing in case is suggested
-    let e = parse_csv("t,Close\n1,2\n", "f.csv", &opts(&["close"], Fill::None))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("did you mean 'Close'"), "{e}");
+    err_says(
+        "t,Close\n1,2\n",
+        &opts(&["close"], Fill::None),
+        &["did you mean 'Close'"],
+    );
 }
 
 #[test]
@@ -336,9 +314,7 @@ fn pandas_missing_markers_and_index_column() {
         "", "NA", "NaN", "nan", "<NA>", "#N/A", "null", "None", "-nan", "-", ".",
     ] {
         let text = format!("t,a\n1,1\n2,{m}\n3,3\n");
-        let e = parse_csv(&text, "f.csv", &opts(&["a"], Fill::None))
-            .unwrap_err()
-            .to_string();
+        let e = err(&text, &opts(&["a"], Fill::None));
         assert!(
             e.contains("line 3, column 'a'") && e.contains("missing value"),
             "{m:?}: {e}"
@@ -362,15 +338,13 @@ fn pandas_missing_markers_and_index_column() {
 fn second_header_line_gets_a_hint() {
     let text = "Price,Close,Volume\nTicker,AAPL,AAPL\nDate,,\n2020-01-02,72.7,135480400\n";
     let o = cols(&["Close", "Volume"]).with_time("Price");
-    let e = all(text, o).unwrap_err().to_string();
-    assert!(
-        e.contains("line 2, column 'Close': 'AAPL'") && e.contains("second header"),
-        "{e}"
+    err_says(
+        text,
+        &o,
+        &["line 2, column 'Close': 'AAPL'", "second header"],
     );
     // a typo further down is just a typo
-    let e = all("a,b\n1,2\n3,4\n5,x\n", cols(&["a", "b"]))
-        .unwrap_err()
-        .to_string();
+    let e = err("a,b\n1,2\n3,4\n5,x\n", &cols(&["a", "b"]));
     assert!(!e.contains("second header"), "{e}");
 }
 
@@ -379,12 +353,10 @@ fn trailing_empty_field_rows_are_blank_lines() {
     let f = all("t,a,b\n1,1,2\n2,3,4\n,,\n, ,\n", cols(&["a", "b"])).unwrap();
     assert_eq!(f.n_rows(), 2);
     // between data rows they are rows of missing cells
-    let e = all("t,a\n1,1\n,\n3,3\n", cols(&["a"]))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("line 3, column 'a'") && e.contains("missing"),
-        "{e}"
+    err_says(
+        "t,a\n1,1\n,\n3,3\n",
+        &cols(&["a"]),
+        &["line 3, column 'a'", "missing"],
     );
     let mut o = cols(&["a"]);
     o.fill = Fill::Interpolate;
@@ -415,18 +387,15 @@ fn time_order_newest_first_is_reversed() {
 #[test]
 fn time_order_errors_name_lines() {
     let o = opts(&["a"], Fill::None).with_time("date");
-    let e = parse_csv(
+    err_says(
         "date,a\n2021-01-01,1\n2021-01-03,3\n2021-01-02,2\n2021-01-04,4\n",
-        "f.csv",
         &o,
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        e.contains("f.csv: line 4, column 'date'") && e.contains("line 3's '2021-01-03'"),
-        "{e}"
+        &[
+            "f.csv: line 4, column 'date'",
+            "line 3's '2021-01-03'",
+            "time_order = \"sort\"",
+        ],
     );
-    assert!(e.contains("time_order = \"sort\""), "{e}");
     // repeated times are kept, with a note naming the lines
     let f = parse_csv("date,a\n1,1\n2,2\n2,3\n3,4\n", "f.csv", &o).unwrap();
     assert_eq!(f.data[0], vec![1.0, 2.0, 3.0, 4.0]);
@@ -471,48 +440,39 @@ fn time_order_errors_name_lines() {
     assert_eq!(f.n_rows(), 2);
 }
 
+/// An open tail of `rows` rows in column `y`.
+fn open_y(rows: usize) -> Option<OpenTail> {
+    Some(OpenTail {
+        rows,
+        columns: vec!["y".into()],
+    })
+}
+
 #[test]
 fn open_tail_allows_missing_future_targets() {
     let text = "t,y,x\n1,1,10\n2,2,20\n3,3,30\n4,,40\n5,,50\n";
     let mut o = opts(&["y", "x"], Fill::None);
     assert!(parse_csv(text, "f.csv", &o).is_err());
-    o.open_tail = Some(OpenTail {
-        rows: 2,
-        columns: vec!["y".into()],
-    });
+    o.open_tail = open_y(2);
     let f = parse_csv(text, "f.csv", &o).unwrap();
     assert_eq!(&f.data[0][..3], &[1.0, 2.0, 3.0]);
     assert!(f.data[0][3].is_nan() && f.data[0][4].is_nan());
     assert_eq!(f.data[1], vec![10.0, 20.0, 30.0, 40.0, 50.0]);
     // only the tail: a gap before it is still an error
-    o.open_tail = Some(OpenTail {
-        rows: 1,
-        columns: vec!["y".into()],
-    });
-    let e = parse_csv(text, "f.csv", &o).unwrap_err().to_string();
-    assert!(e.contains("line 5, column 'y'"), "{e}");
+    o.open_tail = open_y(1);
+    err_says(text, &o, &["line 5, column 'y'"]);
     // a tail as long as the file leaves no history
-    o.open_tail = Some(OpenTail {
-        rows: 5,
-        columns: vec!["y".into()],
-    });
-    let e = parse_csv(text, "f.csv", &o).unwrap_err().to_string();
-    assert!(e.contains("5 data rows, but the last 5"), "{e}");
+    o.open_tail = open_y(5);
+    err_says(text, &o, &["5 data rows, but the last 5"]);
     // exogenous columns are not open
-    let e = parse_csv(
+    err_says(
         "t,y,x\n1,1,10\n2,2,\n",
-        "f.csv",
         &CsvOptions {
-            open_tail: Some(OpenTail {
-                rows: 1,
-                columns: vec!["y".into()],
-            }),
+            open_tail: open_y(1),
             ..opts(&["y", "x"], Fill::None)
         },
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("line 3, column 'x'"), "{e}");
+        &["line 3, column 'x'"],
+    );
 }
 
 #[test]
