@@ -22,7 +22,7 @@ fn native_model() -> Model {
         .return_state(true)
         .activation(Activation::Relu)
         .kernel_regularizer(Regularizer::l2(0.01));
-    enc.cell.config.kernel_initializer = Initializer::HeUniform;
+    enc.weight_config.kernel_initializer = Initializer::HeUniform;
     let e = g.add_named("enc", enc, &[x]);
     let h = Graph::output_of(e, 1);
     let c = Graph::output_of(e, 2);

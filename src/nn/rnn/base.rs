@@ -14,12 +14,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::common::{check_rate, RnnDropout};
+use super::weights::{WeightConfig, Weights};
 use crate::error::{Error, Result};
 use crate::nn::activation::{simd_level, SimdLevel};
 use crate::nn::config::{self, Ignored, Unsupported};
-use crate::nn::{fmt_shape, Layer, Param, Shape, Source};
+use crate::nn::{fmt_shape, Initializer, Layer, Param, Shape};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
+use crate::train::regularizer::Regularizer;
 
 /// The options of Keras' `RNN` base shared by every recurrent layer, with
 /// Keras' names and defaults.
@@ -139,16 +141,17 @@ pub trait Cell: Send + Sync + Sized + 'static {
     fn units(&self) -> usize;
     /// Checks options that the types do not (`units` > 0, supported activations).
     fn check(&self) -> Result<()>;
-    /// Creates the weights for `f` input features, keeping matching existing ones.
-    fn build(&mut self, f: usize, rng: &mut Rng);
-    /// All variables in Keras' order.
-    fn params(&self) -> Vec<&Param>;
-    /// Mutable access, same order.
-    fn params_mut(&mut self) -> Vec<&mut Param>;
+    /// The bias shape (Keras': `(G·u)`; GRU's `reset_after` has two rows).
+    fn bias_shape(&self) -> Vec<usize> {
+        vec![Self::GATES * self.units()]
+    }
+    /// Adjusts a newly initialised bias (the LSTM's `unit_forget_bias`).
+    fn init_bias(&self, _bias: &mut [f32]) {}
     /// Forward pass of one shard: `x` its (b, T, F) rows, `init` the initial
     /// state rows (one per [`Cell::STATES`], None = zeros).
     fn forward(
         &self,
+        w: &Weights,
         sh: &mut Self::Shard,
         s: &Seq,
         d: &RnnDropout,
@@ -160,13 +163,14 @@ pub trait Cell: Send + Sync + Sized + 'static {
     /// Final state `k` (b·u) of the last forward pass.
     fn final_state(sh: &Self::Shard, k: usize) -> &[f32];
     /// Called once before the shards' backward passes (transposed weights, say).
-    fn prepare_backward(&mut self, _need_x: bool, _d: &RnnDropout) {}
+    fn prepare_backward(&mut self, _w: &Weights, _need_x: bool, _d: &RnnDropout) {}
     /// Backward pass of one shard: `gy` its rows of dL/d(output 0), `gstate`
     /// the gradients of the returned states. Leaves partial weight gradients,
     /// dL/dx time-major when `need_x`, and dL/d(initial states).
     #[allow(clippy::too_many_arguments)]
     fn backward(
         &self,
+        w: &Weights,
         sh: &mut Self::Shard,
         s: &Seq,
         d: &RnnDropout,
@@ -179,16 +183,19 @@ pub trait Cell: Send + Sync + Sized + 'static {
     fn dxs(sh: &Self::Shard) -> &[f32];
     /// dL/d(initial state `k`) (b·u) of the last backward pass.
     fn d_init(sh: &Self::Shard, k: usize) -> &[f32];
-    /// Adds a shard's partial weight gradients into the variables' gradients.
-    fn add_grads(&mut self, sh: &Self::Shard);
+    /// A shard's partial gradients of kernel, recurrent kernel and bias.
+    fn grads(sh: &Self::Shard) -> [&[f32]; 3];
 }
 
 /// A recurrent layer: the base options around one [`Cell`].
 pub struct Rnn<C: Cell> {
     /// The base options (`return_sequences`, `stateful`, dropout, ...).
     pub options: RnnOptions,
+    /// The weight options (`use_bias`, initialisers, regularisers).
+    pub weight_config: WeightConfig,
     /// The cell: its options and weights.
     pub cell: C,
+    weights: Weights,
     drop: RnnDropout,
     f_in: usize,
     states: Vec<Vec<f32>>, // one per C::STATES, each (B·u) once a stateful call ran
@@ -206,7 +213,9 @@ impl<C: Cell> Rnn<C> {
     pub fn with_cell(config: C::Config) -> Self {
         Rnn {
             options: RnnOptions::default(),
+            weight_config: WeightConfig::default(),
             cell: C::from_config(config),
+            weights: Weights::default(),
             drop: RnnDropout::default(),
             f_in: 0,
             states: vec![Vec::new(); C::STATES.len()],
@@ -246,6 +255,41 @@ impl<C: Cell> Rnn<C> {
         self.options.recurrent_dropout = rate;
         self
     }
+    /// Sets `use_bias`.
+    pub fn use_bias(mut self, v: bool) -> Self {
+        self.weight_config.use_bias = v;
+        self
+    }
+    /// Sets the kernel initialiser.
+    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
+        self.weight_config.kernel_initializer = i;
+        self
+    }
+    /// Sets the recurrent kernel initialiser.
+    pub fn recurrent_initializer(mut self, i: Initializer) -> Self {
+        self.weight_config.recurrent_initializer = i;
+        self
+    }
+    /// Sets the bias initialiser.
+    pub fn bias_initializer(mut self, i: Initializer) -> Self {
+        self.weight_config.bias_initializer = i;
+        self
+    }
+    /// Sets the kernel regulariser.
+    pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
+        self.weight_config.kernel_regularizer = Some(r);
+        self
+    }
+    /// Sets the recurrent kernel regulariser.
+    pub fn recurrent_regularizer(mut self, r: Regularizer) -> Self {
+        self.weight_config.recurrent_regularizer = Some(r);
+        self
+    }
+    /// Sets the bias regulariser.
+    pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
+        self.weight_config.bias_regularizer = Some(r);
+        self
+    }
     /// The stored states of a stateful layer (one per state, each B·u long;
     /// empty before the first call).
     pub fn states(&self) -> &[Vec<f32>] {
@@ -255,6 +299,7 @@ impl<C: Cell> Rnn<C> {
     pub fn clone_config(&self) -> Self {
         let mut l = Self::with_cell(self.cell.config().clone());
         l.options = self.options.clone();
+        l.weight_config = self.weight_config.clone();
         l
     }
     fn seq(&self, b: usize, t: usize) -> Seq {
@@ -333,7 +378,16 @@ impl<C: Cell> Layer for Rnn<C> {
                 )));
             }
         }
-        self.cell.build(f, rng);
+        let cell = &self.cell;
+        self.weights.build(
+            &self.weight_config,
+            f,
+            u,
+            C::GATES * u,
+            &cell.bias_shape(),
+            |b| cell.init_bias(b),
+            rng,
+        );
         self.f_in = f;
         self.drop.rate = self.options.dropout;
         self.drop.rec_rate = self.options.recurrent_dropout;
@@ -413,7 +467,7 @@ impl<C: Cell> Layer for Rnn<C> {
         self.n_shards = n;
         self.b = b;
         self.t = t;
-        let (cell, d) = (&self.cell, &self.drop);
+        let (cell, wts, d) = (&self.cell, &self.weights, &self.drop);
         let whole = self.seq(b, t);
         let seq = |rows: usize| Seq { b: rows, ..whole };
         each_shard(&mut self.shards, n, |k, sh| {
@@ -421,6 +475,7 @@ impl<C: Cell> Layer for Rnn<C> {
             let rows_init: Vec<Option<&[f32]>> =
                 init.iter().map(|s| s.map(|s| &s[r0 * u..r1 * u])).collect();
             cell.forward(
+                wts,
                 sh,
                 &seq(r1 - r0),
                 d,
@@ -490,7 +545,8 @@ impl<C: Cell> Layer for Rnn<C> {
         let need_x = grad_inputs[0].len() == t * b * f;
         let need_init = inputs.len() == 1 + n_states
             && (1..=n_states).any(|k| grad_inputs.get(k).is_some_and(|g| g.len() == bu));
-        self.cell.prepare_backward(need_x, &self.drop);
+        self.cell
+            .prepare_backward(&self.weights, need_x, &self.drop);
         let gy = &grad_outputs[0].data;
         let per = if self.options.return_sequences {
             t * u
@@ -504,7 +560,7 @@ impl<C: Cell> Layer for Rnn<C> {
                     .then(|| &grad_outputs[1 + k].data[..])
             })
             .collect();
-        let (cell, d) = (&self.cell, &self.drop);
+        let (cell, wts, d) = (&self.cell, &self.weights, &self.drop);
         let whole = self.seq(b, t);
         let seq = |rows: usize| Seq { b: rows, ..whole };
         each_shard(&mut self.shards, n, |k, sh| {
@@ -514,6 +570,7 @@ impl<C: Cell> Layer for Rnn<C> {
                 .map(|g| g.map(|g| &g[r0 * u..r1 * u]))
                 .collect();
             cell.backward(
+                wts,
                 sh,
                 &seq(r1 - r0),
                 d,
@@ -527,7 +584,7 @@ impl<C: Cell> Layer for Rnn<C> {
             let (r0, r1) = self.rows(k);
             let bs = r1 - r0;
             let sh = &self.shards[k];
-            self.cell.add_grads(sh);
+            self.weights.add_grads(C::grads(sh));
             if need_x {
                 let dxs = C::dxs(sh);
                 let gx = &mut grad_inputs[0].data;
@@ -556,17 +613,22 @@ impl<C: Cell> Layer for Rnn<C> {
     }
 
     fn params(&self) -> Vec<&Param> {
-        self.cell.params()
+        self.weights.params()
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        self.cell.params_mut()
+        self.weights.params_mut()
     }
 
     fn config(&self) -> Value {
         let mut c = config::write(self.cell.config());
-        if let (Value::Object(m), Value::Object(o)) = (&mut c, config::write(&self.options)) {
-            m.extend(o);
+        for part in [
+            config::write(&self.weight_config),
+            config::write(&self.options),
+        ] {
+            if let (Value::Object(m), Value::Object(o)) = (&mut c, part) {
+                m.extend(o);
+            }
         }
         c
     }
@@ -623,59 +685,4 @@ impl<C: Cell> Layer for Rnn<C> {
         }
         Ok(())
     }
-}
-
-/// Reads a recurrent layer's config: the cell's options and the base's, from
-/// one Keras config or experiment table (unknown keys name both lists).
-pub fn read<C: Cell>(v: &Value, src: Source) -> Result<Rnn<C>> {
-    let class = C::CLASS;
-    let Value::Object(o) = v else {
-        return Err(Error::Config(format!(
-            "{class} layer: the config must be a JSON object, got {v}"
-        )));
-    };
-    let cell_fields = config::field_names::<C::Config>();
-    let base_fields = config::field_names::<RnnOptions>();
-    let (mut cell, mut base) = (serde_json::Map::new(), serde_json::Map::new());
-    let name = match src {
-        Source::Keras => o
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_string(),
-        Source::Table(label) => label.to_string(),
-    };
-    for (k, x) in o {
-        if base_fields.contains(&k.as_str()) {
-            base.insert(k.clone(), x.clone());
-        } else if cell_fields.contains(&k.as_str()) || !matches!(src, Source::Table(_)) {
-            cell.insert(k.clone(), x.clone());
-        } else {
-            let mut known: Vec<&str> = cell_fields.iter().chain(base_fields).copied().collect();
-            known.sort_unstable();
-            return Err(Error::Config(format!(
-                "layer '{name}' ({class}): unknown option '{k}' (known: {})",
-                known.join(", ")
-            )));
-        }
-    }
-    let (cfg, options): (C::Config, RnnOptions) = match src {
-        Source::Keras => {
-            base.insert("name".into(), Value::String(name.clone()));
-            (
-                config::read_keras(class, &Value::Object(cell))?,
-                config::read_keras(class, &Value::Object(base))?,
-            )
-        }
-        Source::Table(label) => (
-            config::read_table(class, label, &Value::Object(cell))?,
-            config::read_table(class, label, &Value::Object(base))?,
-        ),
-    };
-    let mut l = Rnn::<C>::with_cell(cfg);
-    l.options = options;
-    l.cell
-        .check()
-        .map_err(|e| Error::Config(format!("layer '{name}' ({class}): {}", config::detail(&e))))?;
-    Ok(l)
 }

@@ -18,13 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Rnn, Seq};
 use super::common::{gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout};
+use super::weights::Weights;
 use crate::error::{Error, Result};
 use crate::nn::activation::{apply_loop, deriv_loop, Activation};
-use crate::nn::config::{self, Unsupported};
+use crate::nn::config::{self};
 use crate::nn::gemm;
-use crate::nn::{Initializer, Param};
-use crate::rng::Rng;
-use crate::train::regularizer::Regularizer;
 
 /// A Keras-compatible GRU layer: the recurrent base around a [`GruCell`].
 ///
@@ -49,15 +47,6 @@ fn tanh() -> Activation {
 fn sigmoid() -> Activation {
     Activation::Sigmoid
 }
-fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
-}
-fn orthogonal() -> Initializer {
-    Initializer::Orthogonal
-}
-fn zeros() -> Initializer {
-    Initializer::Zeros
-}
 
 /// `keras.layers.GRU`'s cell options, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,39 +61,9 @@ pub struct GruConfig {
     /// Gate activation (any activation but swish and gelu).
     #[serde(default = "sigmoid")]
     pub recurrent_activation: Activation,
-    /// Whether biases are used.
-    #[serde(default = "config::yes")]
-    pub use_bias: bool,
     /// Apply the reset gate after the recurrent matrix multiply (Keras 3 default).
     #[serde(default = "config::yes")]
     pub reset_after: bool,
-    /// Kernel initialiser.
-    #[serde(default = "glorot_uniform")]
-    pub kernel_initializer: Initializer,
-    /// Recurrent kernel initialiser.
-    #[serde(default = "orthogonal")]
-    pub recurrent_initializer: Initializer,
-    /// Bias initialiser.
-    #[serde(default = "zeros")]
-    pub bias_initializer: Initializer,
-    /// Penalty on the kernel.
-    #[serde(default, with = "config::regularizer")]
-    pub kernel_regularizer: Option<Regularizer>,
-    /// Penalty on the recurrent kernel.
-    #[serde(default, with = "config::regularizer")]
-    pub recurrent_regularizer: Option<Regularizer>,
-    /// Penalty on the bias.
-    #[serde(default, with = "config::regularizer")]
-    pub bias_regularizer: Option<Regularizer>,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub kernel_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub recurrent_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub bias_constraint: Unsupported,
 }
 
 impl GruConfig {
@@ -114,17 +73,7 @@ impl GruConfig {
             units,
             activation: tanh(),
             recurrent_activation: sigmoid(),
-            use_bias: true,
             reset_after: true,
-            kernel_initializer: glorot_uniform(),
-            recurrent_initializer: orthogonal(),
-            bias_initializer: zeros(),
-            kernel_regularizer: None,
-            recurrent_regularizer: None,
-            bias_regularizer: None,
-            kernel_constraint: Unsupported,
-            recurrent_constraint: Unsupported,
-            bias_constraint: Unsupported,
         }
     }
 }
@@ -133,9 +82,6 @@ impl GruConfig {
 pub struct GruCell {
     /// The options.
     pub config: GruConfig,
-    kernel: Param,
-    recurrent: Param,
-    bias: Param,
 }
 
 /// Per-shard buffers.
@@ -182,41 +128,6 @@ impl GRU {
     /// Sets `reset_after`.
     pub fn reset_after(mut self, v: bool) -> Self {
         self.cell.config.reset_after = v;
-        self
-    }
-    /// Sets `use_bias`.
-    pub fn use_bias(mut self, v: bool) -> Self {
-        self.cell.config.use_bias = v;
-        self
-    }
-    /// Sets the kernel initialiser.
-    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-        self.cell.config.kernel_initializer = i;
-        self
-    }
-    /// Sets the recurrent kernel initialiser.
-    pub fn recurrent_initializer(mut self, i: Initializer) -> Self {
-        self.cell.config.recurrent_initializer = i;
-        self
-    }
-    /// Sets the bias initialiser.
-    pub fn bias_initializer(mut self, i: Initializer) -> Self {
-        self.cell.config.bias_initializer = i;
-        self
-    }
-    /// Sets the kernel regulariser.
-    pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
-        self.cell.config.kernel_regularizer = Some(r);
-        self
-    }
-    /// Sets the recurrent kernel regulariser.
-    pub fn recurrent_regularizer(mut self, r: Regularizer) -> Self {
-        self.cell.config.recurrent_regularizer = Some(r);
-        self
-    }
-    /// Sets the bias regulariser.
-    pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
-        self.cell.config.bias_regularizer = Some(r);
         self
     }
 }
@@ -407,12 +318,7 @@ impl Cell for GruCell {
     const GATES: usize = 3;
 
     fn from_config(config: GruConfig) -> Self {
-        GruCell {
-            config,
-            kernel: Param::default(),
-            recurrent: Param::default(),
-            bias: Param::default(),
-        }
+        GruCell { config }
     }
 
     fn config(&self) -> &GruConfig {
@@ -437,57 +343,18 @@ impl Cell for GruCell {
         Ok(())
     }
 
-    fn build(&mut self, f: usize, rng: &mut Rng) {
-        let c = &self.config;
-        let u = c.units;
-        if self.kernel.value.shape != [f, 3 * u] {
-            self.kernel = Param::new(
-                "kernel",
-                &[f, 3 * u],
-                c.kernel_initializer.fill(f, 3 * u, rng),
-            );
+    fn bias_shape(&self) -> Vec<usize> {
+        let g3 = 3 * self.config.units;
+        if self.config.reset_after {
+            vec![2, g3]
+        } else {
+            vec![g3]
         }
-        if self.recurrent.value.shape != [u, 3 * u] {
-            self.recurrent = Param::new(
-                "recurrent_kernel",
-                &[u, 3 * u],
-                c.recurrent_initializer.fill(u, 3 * u, rng),
-            );
-        }
-        self.kernel.regularizer = c.kernel_regularizer;
-        self.recurrent.regularizer = c.recurrent_regularizer;
-        if c.use_bias {
-            let shape: Vec<usize> = if c.reset_after {
-                vec![2, 3 * u]
-            } else {
-                vec![3 * u]
-            };
-            if self.bias.value.shape != shape {
-                let rows = if c.reset_after { 2 } else { 1 };
-                self.bias = Param::new("bias", &shape, c.bias_initializer.fill(rows, 3 * u, rng));
-            }
-            self.bias.regularizer = c.bias_regularizer;
-        }
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        let mut v = vec![&self.kernel, &self.recurrent];
-        if self.config.use_bias {
-            v.push(&self.bias);
-        }
-        v
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = vec![&mut self.kernel, &mut self.recurrent];
-        if self.config.use_bias {
-            v.push(&mut self.bias);
-        }
-        v
     }
 
     fn forward(
         &self,
+        wts: &Weights,
         sh: &mut Cache,
         sq: &Seq,
         d: &RnnDropout,
@@ -496,6 +363,8 @@ impl Cell for GruCell {
     ) {
         let c = sh;
         let cf = &self.config;
+        let bias_v: &[f32] = wts.bias().unwrap_or(&[]);
+        let use_bias = wts.bias.is_some();
         let (b, t, f, u) = (sq.b, sq.t, sq.f, cf.units);
         let g3 = 3 * u;
         let bu = b * u;
@@ -521,8 +390,8 @@ impl Cell for GruCell {
             None => c.hs[..bu].fill(0.0),
         }
         // input projection for all steps
-        let beta = if cf.use_bias {
-            let bin = &self.bias.value.data[..g3];
+        let beta = if use_bias {
+            let bin = &bias_v[..g3];
             for row in c.gx.chunks_exact_mut(g3) {
                 row.copy_from_slice(bin);
             }
@@ -530,7 +399,7 @@ impl Cell for GruCell {
         } else {
             0.0
         };
-        let w = &self.kernel.value.data;
+        let w = &wts.kernel.value.data;
         let tbf = t * b * f;
         if !d.in_on {
             gemm::gemm_nn(t * b, f, g3, &c.xs, w, beta, &mut c.gx);
@@ -558,9 +427,9 @@ impl Cell for GruCell {
             c.hms.resize(3 * t * bu, 0.0);
         }
         let level = sq.level;
-        let rk = &self.recurrent.value.data;
-        let brec: Option<&[f32]> = if cf.use_bias && cf.reset_after {
-            Some(&self.bias.value.data[g3..])
+        let rk = &wts.recurrent.value.data;
+        let brec: Option<&[f32]> = if use_bias && cf.reset_after {
+            Some(&bias_v[g3..])
         } else {
             None
         };
@@ -638,6 +507,7 @@ impl Cell for GruCell {
 
     fn backward(
         &self,
+        wts: &Weights,
         sh: &mut Cache,
         sq: &Seq,
         d: &RnnDropout,
@@ -648,6 +518,8 @@ impl Cell for GruCell {
     ) {
         let c = sh;
         let cf = &self.config;
+        let _bias_v: &[f32] = wts.bias().unwrap_or(&[]);
+        let use_bias = wts.bias.is_some();
         let (b, t, f, u) = (sq.b, sq.t, sq.f, cf.units);
         let g3 = 3 * u;
         let bu = b * u;
@@ -666,7 +538,7 @@ impl Cell for GruCell {
             }
         }
         let level = sq.level;
-        let rk = &self.recurrent.value.data;
+        let rk = &wts.recurrent.value.data;
         let need_h0 = need_init;
         for s in (0..t).rev() {
             if sq.return_sequences {
@@ -793,7 +665,7 @@ impl Cell for GruCell {
                 gemm_tn_blk(f, tb, u, g3, k * u, xk, &c.dgx, gw);
             }
         }
-        if cf.use_bias {
+        if use_bias {
             c.gb.clear();
             c.gb.resize(if cf.reset_after { 2 * g3 } else { g3 }, 0.0);
             let db = &mut c.gb;
@@ -812,7 +684,7 @@ impl Cell for GruCell {
         }
         if need_x {
             c.dxs.resize(tbf, 0.0);
-            let w = &self.kernel.value.data;
+            let w = &wts.kernel.value.data;
             if !d.in_on {
                 gemm::gemm_nt(tb, g3, f, &c.dgx, w, 0.0, &mut c.dxs);
             } else if d.n_in == 1 {
@@ -844,17 +716,7 @@ impl Cell for GruCell {
         &sh.dh
     }
 
-    fn add_grads(&mut self, sh: &Cache) {
-        for (g, p) in self.recurrent.grad.data.iter_mut().zip(&sh.gu) {
-            *g += p;
-        }
-        for (g, p) in self.kernel.grad.data.iter_mut().zip(&sh.gw) {
-            *g += p;
-        }
-        if self.config.use_bias {
-            for (g, p) in self.bias.grad.data.iter_mut().zip(&sh.gb) {
-                *g += p;
-            }
-        }
+    fn grads(sh: &Cache) -> [&[f32]; 3] {
+        [&sh.gw, &sh.gu, &sh.gb]
     }
 }

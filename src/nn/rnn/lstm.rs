@@ -17,13 +17,12 @@ use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Rnn, Seq};
 use super::common::{gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout};
+use super::weights::Weights;
 use crate::error::{Error, Result};
 use crate::nn::activation::{apply_loop, deriv_loop, SimdLevel};
-use crate::nn::config::{self, Unsupported};
+use crate::nn::config::{self};
 use crate::nn::gemm;
-use crate::nn::{Activation, Initializer, Param};
-use crate::rng::Rng;
-use crate::train::regularizer::Regularizer;
+use crate::nn::Activation;
 
 /// A Keras-compatible LSTM layer: the recurrent base around an [`LstmCell`].
 ///
@@ -41,15 +40,6 @@ fn tanh() -> Activation {
 fn sigmoid() -> Activation {
     Activation::Sigmoid
 }
-fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
-}
-fn orthogonal() -> Initializer {
-    Initializer::Orthogonal
-}
-fn zeros() -> Initializer {
-    Initializer::Zeros
-}
 
 /// `keras.layers.LSTM`'s cell options, with Keras' names and defaults (the
 /// base's options are [`RnnOptions`](super::RnnOptions)).
@@ -65,39 +55,9 @@ pub struct LstmConfig {
     /// Activation of the i, f, o gates (Keras: any activation).
     #[serde(default = "sigmoid")]
     pub recurrent_activation: Activation,
-    /// Whether a bias is used.
-    #[serde(default = "config::yes")]
-    pub use_bias: bool,
     /// Initialise the forget-gate bias to 1.
     #[serde(default = "config::yes")]
     pub unit_forget_bias: bool,
-    /// Kernel initialiser.
-    #[serde(default = "glorot_uniform")]
-    pub kernel_initializer: Initializer,
-    /// Recurrent kernel initialiser.
-    #[serde(default = "orthogonal")]
-    pub recurrent_initializer: Initializer,
-    /// Bias initialiser.
-    #[serde(default = "zeros")]
-    pub bias_initializer: Initializer,
-    /// Penalty on the kernel.
-    #[serde(default, with = "config::regularizer")]
-    pub kernel_regularizer: Option<Regularizer>,
-    /// Penalty on the recurrent kernel.
-    #[serde(default, with = "config::regularizer")]
-    pub recurrent_regularizer: Option<Regularizer>,
-    /// Penalty on the bias.
-    #[serde(default, with = "config::regularizer")]
-    pub bias_regularizer: Option<Regularizer>,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub kernel_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub recurrent_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub bias_constraint: Unsupported,
 }
 
 impl LstmConfig {
@@ -107,17 +67,7 @@ impl LstmConfig {
             units,
             activation: tanh(),
             recurrent_activation: sigmoid(),
-            use_bias: true,
             unit_forget_bias: true,
-            kernel_initializer: glorot_uniform(),
-            recurrent_initializer: orthogonal(),
-            bias_initializer: zeros(),
-            kernel_regularizer: None,
-            recurrent_regularizer: None,
-            bias_regularizer: None,
-            kernel_constraint: Unsupported,
-            recurrent_constraint: Unsupported,
-            bias_constraint: Unsupported,
         }
     }
 }
@@ -126,9 +76,6 @@ impl LstmConfig {
 pub struct LstmCell {
     /// The options.
     pub config: LstmConfig,
-    kernel: Param,
-    recurrent: Param,
-    bias: Param,
     ut: Vec<f32>, // (4u, u) recurrent kernel transposed
     wt: Vec<f32>, // (4u, F) kernel transposed
 }
@@ -474,44 +421,9 @@ impl LSTM {
         self.cell.config.recurrent_activation = a;
         self
     }
-    /// Sets `use_bias`.
-    pub fn use_bias(mut self, v: bool) -> Self {
-        self.cell.config.use_bias = v;
-        self
-    }
     /// Sets `unit_forget_bias`.
     pub fn unit_forget_bias(mut self, v: bool) -> Self {
         self.cell.config.unit_forget_bias = v;
-        self
-    }
-    /// Sets the kernel regulariser.
-    pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
-        self.cell.config.kernel_regularizer = Some(r);
-        self
-    }
-    /// Sets the recurrent kernel regulariser.
-    pub fn recurrent_regularizer(mut self, r: Regularizer) -> Self {
-        self.cell.config.recurrent_regularizer = Some(r);
-        self
-    }
-    /// Sets the bias regulariser.
-    pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
-        self.cell.config.bias_regularizer = Some(r);
-        self
-    }
-    /// Sets the kernel initialiser.
-    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-        self.cell.config.kernel_initializer = i;
-        self
-    }
-    /// Sets the recurrent kernel initialiser.
-    pub fn recurrent_initializer(mut self, i: Initializer) -> Self {
-        self.cell.config.recurrent_initializer = i;
-        self
-    }
-    /// Sets the bias initialiser.
-    pub fn bias_initializer(mut self, i: Initializer) -> Self {
-        self.cell.config.bias_initializer = i;
         self
     }
 }
@@ -687,9 +599,6 @@ impl Cell for LstmCell {
     fn from_config(config: LstmConfig) -> Self {
         LstmCell {
             config,
-            kernel: Param::default(),
-            recurrent: Param::default(),
-            bias: Param::default(),
             ut: Vec::new(),
             wt: Vec::new(),
         }
@@ -710,61 +619,28 @@ impl Cell for LstmCell {
         Ok(())
     }
 
-    fn build(&mut self, f: usize, rng: &mut Rng) {
-        let c = &self.config;
-        let u = c.units;
-        if self.kernel.value.shape != [f, 4 * u] {
-            self.kernel = Param::new(
-                "kernel",
-                &[f, 4 * u],
-                c.kernel_initializer.fill(f, 4 * u, rng),
-            );
-        }
-        if self.recurrent.value.shape != [u, 4 * u] {
-            self.recurrent = Param::new(
-                "recurrent_kernel",
-                &[u, 4 * u],
-                c.recurrent_initializer.fill(u, 4 * u, rng),
-            );
-        }
-        self.kernel.regularizer = c.kernel_regularizer;
-        self.recurrent.regularizer = c.recurrent_regularizer;
-        if c.use_bias {
-            if self.bias.value.shape != [4 * u] {
-                let mut b = c.bias_initializer.fill(1, 4 * u, rng);
-                if c.unit_forget_bias {
-                    b[u..2 * u].fill(1.0);
-                }
-                self.bias = Param::new("bias", &[4 * u], b);
-            }
-            self.bias.regularizer = c.bias_regularizer;
+    fn init_bias(&self, bias: &mut [f32]) {
+        let u = self.config.units;
+        if self.config.unit_forget_bias {
+            bias[u..2 * u].fill(1.0);
         }
     }
 
-    fn params(&self) -> Vec<&Param> {
-        let mut v = vec![&self.kernel, &self.recurrent];
-        if self.config.use_bias {
-            v.push(&self.bias);
-        }
-        v
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = vec![&mut self.kernel, &mut self.recurrent];
-        if self.config.use_bias {
-            v.push(&mut self.bias);
-        }
-        v
-    }
-
-    fn forward(&self, sh: &mut Cache, s: &Seq, d: &RnnDropout, x: &[f32], init: &[Option<&[f32]>]) {
-        let bias = self.config.use_bias.then_some(&self.bias.value.data[..]);
+    fn forward(
+        &self,
+        w: &Weights,
+        sh: &mut Cache,
+        s: &Seq,
+        d: &RnnDropout,
+        x: &[f32],
+        init: &[Option<&[f32]>],
+    ) {
         sh.forward(
             self.cfg(s),
             d,
-            &self.kernel.value.data,
-            &self.recurrent.value.data,
-            bias,
+            &w.kernel.value.data,
+            &w.recurrent.value.data,
+            w.bias(),
             x,
             s.b,
             s.t,
@@ -787,19 +663,20 @@ impl Cell for LstmCell {
         }
     }
 
-    fn prepare_backward(&mut self, need_x: bool, d: &RnnDropout) {
+    fn prepare_backward(&mut self, w: &Weights, need_x: bool, d: &RnnDropout) {
         let (u, g4) = (self.config.units, 4 * self.config.units);
         if !d.rec_on {
-            transpose_into(&self.recurrent.value.data, u, g4, &mut self.ut);
+            transpose_into(&w.recurrent.value.data, u, g4, &mut self.ut);
         }
         if need_x {
-            let f = self.kernel.value.shape[0];
-            transpose_into(&self.kernel.value.data, f, g4, &mut self.wt);
+            let f = w.kernel.value.shape[0];
+            transpose_into(&w.kernel.value.data, f, g4, &mut self.wt);
         }
     }
 
     fn backward(
         &self,
+        w: &Weights,
         sh: &mut Cache,
         s: &Seq,
         d: &RnnDropout,
@@ -811,11 +688,11 @@ impl Cell for LstmCell {
         sh.backward(
             self.cfg(s),
             d,
-            &self.recurrent.value.data,
+            &w.recurrent.value.data,
             &self.ut,
-            &self.kernel.value.data,
+            &w.kernel.value.data,
             &self.wt,
-            self.config.use_bias,
+            w.bias.is_some(),
             gy,
             gstate[0],
             gstate[1],
@@ -836,17 +713,7 @@ impl Cell for LstmCell {
         }
     }
 
-    fn add_grads(&mut self, sh: &Cache) {
-        for (g, p) in self.recurrent.grad.data.iter_mut().zip(&sh.gu) {
-            *g += p;
-        }
-        for (g, p) in self.kernel.grad.data.iter_mut().zip(&sh.gw) {
-            *g += p;
-        }
-        if self.config.use_bias {
-            for (g, p) in self.bias.grad.data.iter_mut().zip(&sh.gb) {
-                *g += p;
-            }
-        }
+    fn grads(sh: &Cache) -> [&[f32]; 3] {
+        [&sh.gw, &sh.gu, &sh.gb]
     }
 }

@@ -13,16 +13,19 @@ pub mod common;
 pub mod gru;
 pub mod lstm;
 pub mod simple_rnn;
+pub mod weights;
 
 pub use base::{Cell, Rnn, RnnOptions, Seq};
 pub use bidirectional::{Bidirectional, MergeMode};
 pub use gru::{GruCell, GruConfig, GRU};
 pub use lstm::{LstmCell, LstmConfig, LSTM};
 pub use simple_rnn::{SimpleRNN, SimpleRnnCell, SimpleRnnConfig};
+pub use weights::{WeightConfig, Weights};
 
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::nn::config;
 use crate::nn::{Layer, LayerKind, Source, VarLayout};
 
 /// A recurrent layer that [`Bidirectional`] can wrap.
@@ -60,11 +63,11 @@ impl<C: Cell> Recurrent for Rnn<C> {
 }
 
 fn read_layer<C: Cell>(v: &Value, src: Source) -> Result<Box<dyn Layer>> {
-    Ok(Box::new(base::read::<C>(v, src)?))
+    Ok(Box::new(read::<C>(v, src)?))
 }
 
 fn read_recurrent<C: Cell>(v: &Value, src: Source) -> Result<Box<dyn Recurrent>> {
-    Ok(Box::new(base::read::<C>(v, src)?))
+    Ok(Box::new(read::<C>(v, src)?))
 }
 
 /// The table row of a recurrent layer.
@@ -78,4 +81,75 @@ pub const fn row<C: Cell>() -> LayerKind {
         call_kwargs: &[],
         recurrent: Some(read_recurrent::<C>),
     }
+}
+
+/// Reads a recurrent layer's config: the cell's options, the weight options
+/// and the base's, from one Keras config or experiment table (an unknown key
+/// is named with the list of all three).
+pub fn read<C: Cell>(v: &Value, src: Source) -> Result<Rnn<C>> {
+    let class = C::CLASS;
+    let Value::Object(o) = v else {
+        return Err(Error::Config(format!(
+            "{class} layer: the config must be a JSON object, got {v}"
+        )));
+    };
+    let name = match src {
+        Source::Keras => o
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string(),
+        Source::Table(label) => label.to_string(),
+    };
+    let parts = [
+        config::field_names::<RnnOptions>(),
+        config::field_names::<WeightConfig>(),
+        config::field_names::<C::Config>(),
+    ];
+    let mut maps = [(); 3].map(|_| serde_json::Map::new());
+    for (k, x) in o {
+        match parts.iter().position(|p| p.contains(&k.as_str())) {
+            Some(i) => {
+                maps[i].insert(k.clone(), x.clone());
+            }
+            // a Keras config's other keys (`name`, `dtype`, extras left at
+            // their defaults) are for the cell reader to check
+            None if matches!(src, Source::Keras) => {
+                maps[2].insert(k.clone(), x.clone());
+            }
+            None => {
+                let mut known: Vec<&str> = parts.concat();
+                known.sort_unstable();
+                return Err(Error::Config(format!(
+                    "layer '{name}' ({class}): unknown option '{k}' (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    let [base, weights, cell] = maps.map(Value::Object);
+    let named = |mut v: Value| {
+        if let Value::Object(m) = &mut v {
+            m.insert("name".into(), Value::String(name.clone()));
+        }
+        v
+    };
+    let l = match src {
+        Source::Keras => {
+            let mut l = Rnn::<C>::with_cell(config::read_keras(class, &cell)?);
+            l.weight_config = config::read_keras(class, &named(weights))?;
+            l.options = config::read_keras(class, &named(base))?;
+            l
+        }
+        Source::Table(label) => {
+            let mut l = Rnn::<C>::with_cell(config::read_table(class, label, &cell)?);
+            l.weight_config = config::read_table(class, label, &weights)?;
+            l.options = config::read_table(class, label, &base)?;
+            l
+        }
+    };
+    l.cell
+        .check()
+        .map_err(|e| Error::Config(format!("layer '{name}' ({class}): {}", config::detail(&e))))?;
+    Ok(l)
 }

@@ -10,12 +10,11 @@ use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Rnn, Seq};
 use super::common::{mask_rows, RnnDropout};
+use super::weights::Weights;
 use crate::error::{Error, Result};
-use crate::nn::config::{self, Unsupported};
+use crate::nn::config::{self};
 use crate::nn::gemm;
-use crate::nn::{Activation, Initializer, Param};
-use crate::rng::Rng;
-use crate::train::regularizer::Regularizer;
+use crate::nn::Activation;
 
 /// A Keras-compatible SimpleRNN layer: the recurrent base around a [`SimpleRnnCell`].
 ///
@@ -37,15 +36,6 @@ pub type SimpleRNN = Rnn<SimpleRnnCell>;
 fn tanh() -> Activation {
     Activation::Tanh
 }
-fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
-}
-fn orthogonal() -> Initializer {
-    Initializer::Orthogonal
-}
-fn zeros() -> Initializer {
-    Initializer::Zeros
-}
 
 /// `keras.layers.SimpleRNN`'s cell options, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,36 +47,6 @@ pub struct SimpleRnnConfig {
     /// Activation of the new state.
     #[serde(default = "tanh")]
     pub activation: Activation,
-    /// Whether a bias is used.
-    #[serde(default = "config::yes")]
-    pub use_bias: bool,
-    /// Kernel initialiser.
-    #[serde(default = "glorot_uniform")]
-    pub kernel_initializer: Initializer,
-    /// Recurrent kernel initialiser.
-    #[serde(default = "orthogonal")]
-    pub recurrent_initializer: Initializer,
-    /// Bias initialiser.
-    #[serde(default = "zeros")]
-    pub bias_initializer: Initializer,
-    /// Penalty on the kernel.
-    #[serde(default, with = "config::regularizer")]
-    pub kernel_regularizer: Option<Regularizer>,
-    /// Penalty on the recurrent kernel.
-    #[serde(default, with = "config::regularizer")]
-    pub recurrent_regularizer: Option<Regularizer>,
-    /// Penalty on the bias.
-    #[serde(default, with = "config::regularizer")]
-    pub bias_regularizer: Option<Regularizer>,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub kernel_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub recurrent_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub bias_constraint: Unsupported,
 }
 
 impl SimpleRnnConfig {
@@ -95,16 +55,6 @@ impl SimpleRnnConfig {
         SimpleRnnConfig {
             units,
             activation: tanh(),
-            use_bias: true,
-            kernel_initializer: glorot_uniform(),
-            recurrent_initializer: orthogonal(),
-            bias_initializer: zeros(),
-            kernel_regularizer: None,
-            recurrent_regularizer: None,
-            bias_regularizer: None,
-            kernel_constraint: Unsupported,
-            recurrent_constraint: Unsupported,
-            bias_constraint: Unsupported,
         }
     }
 }
@@ -113,9 +63,6 @@ impl SimpleRnnConfig {
 pub struct SimpleRnnCell {
     /// The options.
     pub config: SimpleRnnConfig,
-    kernel: Param,
-    recurrent: Param,
-    bias: Param,
 }
 
 /// Per-shard buffers.
@@ -147,11 +94,6 @@ impl SimpleRNN {
         self.cell.config.activation = a;
         self
     }
-    /// Sets `use_bias`.
-    pub fn use_bias(mut self, v: bool) -> Self {
-        self.cell.config.use_bias = v;
-        self
-    }
 }
 
 impl Cell for SimpleRnnCell {
@@ -163,12 +105,7 @@ impl Cell for SimpleRnnCell {
     const GATES: usize = 1;
 
     fn from_config(config: SimpleRnnConfig) -> Self {
-        SimpleRnnCell {
-            config,
-            kernel: Param::default(),
-            recurrent: Param::default(),
-            bias: Param::default(),
-        }
+        SimpleRnnCell { config }
     }
 
     fn config(&self) -> &SimpleRnnConfig {
@@ -186,46 +123,15 @@ impl Cell for SimpleRnnCell {
         Ok(())
     }
 
-    fn build(&mut self, f: usize, rng: &mut Rng) {
-        let c = &self.config;
-        let u = c.units;
-        if self.kernel.value.shape != [f, u] {
-            self.kernel = Param::new("kernel", &[f, u], c.kernel_initializer.fill(f, u, rng));
-        }
-        if self.recurrent.value.shape != [u, u] {
-            self.recurrent = Param::new(
-                "recurrent_kernel",
-                &[u, u],
-                c.recurrent_initializer.fill(u, u, rng),
-            );
-        }
-        self.kernel.regularizer = c.kernel_regularizer;
-        self.recurrent.regularizer = c.recurrent_regularizer;
-        if c.use_bias {
-            if self.bias.value.shape != [u] {
-                self.bias = Param::new("bias", &[u], c.bias_initializer.fill(1, u, rng));
-            }
-            self.bias.regularizer = c.bias_regularizer;
-        }
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        let mut v = vec![&self.kernel, &self.recurrent];
-        if self.config.use_bias {
-            v.push(&self.bias);
-        }
-        v
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = vec![&mut self.kernel, &mut self.recurrent];
-        if self.config.use_bias {
-            v.push(&mut self.bias);
-        }
-        v
-    }
-
-    fn forward(&self, c: &mut Cache, sq: &Seq, d: &RnnDropout, x: &[f32], init: &[Option<&[f32]>]) {
+    fn forward(
+        &self,
+        wts: &Weights,
+        c: &mut Cache,
+        sq: &Seq,
+        d: &RnnDropout,
+        x: &[f32],
+        init: &[Option<&[f32]>],
+    ) {
         let (b, t, f, u) = (sq.b, sq.t, sq.f, self.config.units);
         let (bu, tbf) = (b * u, t * b * f);
         let act = self.config.activation;
@@ -238,15 +144,16 @@ impl Cell for SimpleRnnCell {
             None => c.hs[..bu].fill(0.0),
         }
         // input projection for all steps: zs = xs·W + b
-        let beta = if self.config.use_bias {
-            for row in c.zs.chunks_exact_mut(u) {
-                row.copy_from_slice(&self.bias.value.data);
+        let beta = match wts.bias() {
+            Some(bias) => {
+                for row in c.zs.chunks_exact_mut(u) {
+                    row.copy_from_slice(bias);
+                }
+                1.0
             }
-            1.0
-        } else {
-            0.0
+            None => 0.0,
         };
-        let w = &self.kernel.value.data;
+        let w = &wts.kernel.value.data;
         if d.in_on {
             c.xin.resize(tbf, 0.0);
             mask_rows(&c.xs, &d.in_mask[..b * f], b, f, &mut c.xin);
@@ -257,7 +164,7 @@ impl Cell for SimpleRnnCell {
         if d.rec_on {
             c.hms.resize(t * bu, 0.0);
         }
-        let rk = &self.recurrent.value.data;
+        let rk = &wts.recurrent.value.data;
         for s in 0..t {
             let (hprev, hnext) = c.hs.split_at_mut((s + 1) * bu);
             let hp = &hprev[s * bu..];
@@ -288,6 +195,7 @@ impl Cell for SimpleRnnCell {
 
     fn backward(
         &self,
+        wts: &Weights,
         c: &mut Cache,
         sq: &Seq,
         d: &RnnDropout,
@@ -299,7 +207,7 @@ impl Cell for SimpleRnnCell {
         let (b, t, f, u) = (sq.b, sq.t, sq.f, self.config.units);
         let (bu, tb, tbf) = (b * u, t * b, t * b * f);
         let act = self.config.activation;
-        let rk = &self.recurrent.value.data;
+        let rk = &wts.recurrent.value.data;
         c.dz.resize(t * bu, 0.0);
         c.dh.resize(bu, 0.0);
         c.tmp.resize(bu, 0.0);
@@ -336,7 +244,7 @@ impl Cell for SimpleRnnCell {
         c.gw.resize(f * u, 0.0);
         let xin: &[f32] = if d.in_on { &c.xin } else { &c.xs };
         gemm::gemm_tn(f, tb, u, xin, &c.dz, 0.0, &mut c.gw);
-        if self.config.use_bias {
+        if wts.bias.is_some() {
             c.gb.clear();
             c.gb.resize(u, 0.0);
             for row in c.dz.chunks_exact(u) {
@@ -347,7 +255,7 @@ impl Cell for SimpleRnnCell {
         }
         if need_x {
             c.dxs.resize(tbf, 0.0);
-            let w = &self.kernel.value.data;
+            let w = &wts.kernel.value.data;
             if d.in_on {
                 c.dxs2.resize(tbf, 0.0);
                 gemm::gemm_nt(tb, u, f, &c.dz, w, 0.0, &mut c.dxs2);
@@ -366,17 +274,7 @@ impl Cell for SimpleRnnCell {
         &sh.dh
     }
 
-    fn add_grads(&mut self, sh: &Cache) {
-        for (g, p) in self.recurrent.grad.data.iter_mut().zip(&sh.gu) {
-            *g += p;
-        }
-        for (g, p) in self.kernel.grad.data.iter_mut().zip(&sh.gw) {
-            *g += p;
-        }
-        if self.config.use_bias {
-            for (g, p) in self.bias.grad.data.iter_mut().zip(&sh.gb) {
-                *g += p;
-            }
-        }
+    fn grads(sh: &Cache) -> [&[f32]; 3] {
+        [&sh.gw, &sh.gu, &sh.gb]
     }
 }
