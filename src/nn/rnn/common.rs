@@ -2,7 +2,7 @@
 //! dropout masks, per-gate block GEMMs, and the SIMD dispatch macro.
 
 use crate::error::{Error, Result};
-use crate::nn::gemm::sgemm_strided;
+use crate::nn::gemm::{self, sgemm_strided};
 use crate::rng::Rng;
 
 /// Compiles an `#[inline(always)]` kernel three times (AVX-512, AVX2+FMA,
@@ -233,6 +233,111 @@ pub(crate) fn mask_rows(xs: &[f32], mask: &[f32], b: usize, f: usize, out: &mut 
     for (o, x) in out.chunks_exact_mut(bf).zip(xs.chunks_exact(bf)) {
         for k in 0..bf {
             o[k] = x[k] * mask[k];
+        }
+    }
+}
+
+/// The input projection of every step, `z = (xs ⊙ mask)·W + beta·z`, with
+/// Keras' input dropout: no mask, one mask shared by the gates, or one mask
+/// per gate block (with recurrent dropout). `xs` (T·B, F) time-major, `w`
+/// (F, G·u), `z` (T·B, G·u); the masked inputs are kept in `xin` for backward.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn input_projection(
+    d: &RnnDropout,
+    (t, b, f, u, g): (usize, usize, usize, usize, usize),
+    xs: &[f32],
+    w: &[f32],
+    beta: f32,
+    xin: &mut Vec<f32>,
+    z: &mut [f32],
+) {
+    let (tbf, gu) = (t * b * f, g * u);
+    if !d.in_on {
+        gemm::gemm_nn(t * b, f, gu, xs, w, beta, z);
+        return;
+    }
+    xin.resize(d.n_in * tbf, 0.0);
+    for k in 0..d.n_in {
+        mask_rows(
+            xs,
+            &d.in_mask[k * b * f..(k + 1) * b * f],
+            b,
+            f,
+            &mut xin[k * tbf..(k + 1) * tbf],
+        );
+    }
+    if d.n_in == 1 {
+        gemm::gemm_nn(t * b, f, gu, xin, w, beta, z);
+    } else {
+        for k in 0..g {
+            let xk = &xin[k * tbf..(k + 1) * tbf];
+            gemm_nn_blk(t * b, f, u, gu, k * u, xk, w, beta, z);
+        }
+    }
+}
+
+/// The kernel's gradient `gw = (xs ⊙ mask)ᵀ·dz` over the whole sequence
+/// (overwritten), for the masks [`input_projection`] used.
+pub(crate) fn kernel_grad(
+    d: &RnnDropout,
+    (t, b, f, u, g): (usize, usize, usize, usize, usize),
+    xs: &[f32],
+    xin: &[f32],
+    dz: &[f32],
+    gw: &mut Vec<f32>,
+) {
+    let (tb, tbf, gu) = (t * b, t * b * f, g * u);
+    gw.resize(f * gu, 0.0);
+    if !d.in_on {
+        gemm::gemm_tn(f, tb, gu, xs, dz, 0.0, gw);
+    } else if d.n_in == 1 {
+        gemm::gemm_tn(f, tb, gu, &xin[..tbf], dz, 0.0, gw);
+    } else {
+        gw.fill(0.0);
+        for k in 0..g {
+            let xk = &xin[k * tbf..(k + 1) * tbf];
+            gemm_tn_blk(f, tb, u, gu, k * u, xk, dz, gw);
+        }
+    }
+}
+
+/// The inputs' gradient `dxs = (dz·Wᵀ) ⊙ mask` (T·B, F), for the masks
+/// [`input_projection`] used. `wt` is Wᵀ (G·u, F) when the caller keeps it
+/// (one plain GEMM), else `w` is read transposed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn input_grad(
+    d: &RnnDropout,
+    (t, b, f, u, g): (usize, usize, usize, usize, usize),
+    dz: &[f32],
+    w: &[f32],
+    wt: Option<&[f32]>,
+    tmp: &mut Vec<f32>,
+    dxs: &mut Vec<f32>,
+) {
+    let (tb, tbf, gu) = (t * b, t * b * f, g * u);
+    dxs.resize(tbf, 0.0);
+    let full = |out: &mut [f32]| match wt {
+        Some(wt) => gemm::gemm_nn(tb, gu, f, dz, wt, 0.0, out),
+        None => gemm::gemm_nt(tb, gu, f, dz, w, 0.0, out),
+    };
+    if !d.in_on {
+        full(dxs);
+    } else if d.n_in == 1 {
+        tmp.resize(tbf, 0.0);
+        full(tmp);
+        mask_rows(tmp, &d.in_mask[..b * f], b, f, dxs);
+    } else {
+        dxs.fill(0.0);
+        tmp.resize(tbf, 0.0);
+        let bf = b * f;
+        for k in 0..g {
+            gemm_nt_blk(tb, u, f, gu, k * u, dz, w, 0.0, tmp);
+            let m = &d.in_mask[k * bf..(k + 1) * bf];
+            for (o, x) in dxs.chunks_exact_mut(bf).zip(tmp.chunks_exact(bf)) {
+                for j in 0..bf {
+                    o[j] += x[j] * m[j];
+                }
+            }
         }
     }
 }

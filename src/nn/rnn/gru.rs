@@ -17,7 +17,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Rnn, Seq};
-use super::common::{gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout};
+use super::common::{
+    gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection, kernel_grad,
+    simd_variants, RnnDropout,
+};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 use crate::nn::activation::{apply_loop, deriv_loop, Activation};
@@ -400,29 +403,7 @@ impl Cell for GruCell {
             0.0
         };
         let w = &wts.kernel.value.data;
-        let tbf = t * b * f;
-        if !d.in_on {
-            gemm::gemm_nn(t * b, f, g3, &c.xs, w, beta, &mut c.gx);
-        } else {
-            c.xin.resize(d.n_in * tbf, 0.0);
-            for k in 0..d.n_in {
-                mask_rows(
-                    &c.xs,
-                    &d.in_mask[k * b * f..(k + 1) * b * f],
-                    b,
-                    f,
-                    &mut c.xin[k * tbf..(k + 1) * tbf],
-                );
-            }
-            if d.n_in == 1 {
-                gemm::gemm_nn(t * b, f, g3, &c.xin, w, beta, &mut c.gx);
-            } else {
-                for k in 0..3 {
-                    let xk = &c.xin[k * tbf..(k + 1) * tbf];
-                    gemm_nn_blk(t * b, f, u, g3, k * u, xk, w, beta, &mut c.gx);
-                }
-            }
-        }
+        input_projection(d, (t, b, f, u, 3), &c.xs, w, beta, &mut c.xin, &mut c.gx);
         if d.rec_on {
             c.hms.resize(3 * t * bu, 0.0);
         }
@@ -651,20 +632,8 @@ impl Cell for GruCell {
             }
             gemm_tn_blk(u, tb, u, g3, 2 * u, &c.rh, &c.dgx, gu);
         }
-        let tbf = tb * f;
-        c.gw.clear();
-        c.gw.resize(f * g3, 0.0);
-        let gw = &mut c.gw;
-        if !d.in_on {
-            gemm::gemm_tn(f, tb, g3, &c.xs, &c.dgx, 1.0, gw);
-        } else if d.n_in == 1 {
-            gemm::gemm_tn(f, tb, g3, &c.xin[..tbf], &c.dgx, 1.0, gw);
-        } else {
-            for k in 0..3 {
-                let xk = &c.xin[k * tbf..(k + 1) * tbf];
-                gemm_tn_blk(f, tb, u, g3, k * u, xk, &c.dgx, gw);
-            }
-        }
+        let dims = (t, b, f, u, 3);
+        kernel_grad(d, dims, &c.xs, &c.xin, &c.dgx, &mut c.gw);
         if use_bias {
             c.gb.clear();
             c.gb.resize(if cf.reset_after { 2 * g3 } else { g3 }, 0.0);
@@ -683,28 +652,8 @@ impl Cell for GruCell {
             }
         }
         if need_x {
-            c.dxs.resize(tbf, 0.0);
             let w = &wts.kernel.value.data;
-            if !d.in_on {
-                gemm::gemm_nt(tb, g3, f, &c.dgx, w, 0.0, &mut c.dxs);
-            } else if d.n_in == 1 {
-                c.dxs2.resize(tbf, 0.0);
-                gemm::gemm_nt(tb, g3, f, &c.dgx, w, 0.0, &mut c.dxs2);
-                mask_rows(&c.dxs2, &d.in_mask[..b * f], b, f, &mut c.dxs);
-            } else {
-                c.dxs.fill(0.0);
-                c.dxs2.resize(tbf, 0.0);
-                let bf = b * f;
-                for k in 0..3 {
-                    gemm_nt_blk(tb, u, f, g3, k * u, &c.dgx, w, 0.0, &mut c.dxs2);
-                    let m = &d.in_mask[k * bf..(k + 1) * bf];
-                    for (o, x) in c.dxs.chunks_exact_mut(bf).zip(c.dxs2.chunks_exact(bf)) {
-                        for j in 0..bf {
-                            o[j] += x[j] * m[j];
-                        }
-                    }
-                }
-            }
+            input_grad(d, dims, &c.dgx, w, None, &mut c.dxs2, &mut c.dxs);
         }
     }
 

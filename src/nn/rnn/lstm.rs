@@ -16,7 +16,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Rnn, Seq};
-use super::common::{gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, mask_rows, simd_variants, RnnDropout};
+use super::common::{
+    gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection, kernel_grad,
+    simd_variants, RnnDropout,
+};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 use crate::nn::activation::{apply_loop, deriv_loop, SimdLevel};
@@ -190,29 +193,8 @@ impl Cache {
             }
             None => 0.0,
         };
-        let tbf = t * b * f;
-        if !d.in_on {
-            gemm::gemm_nn(t * b, f, g4, &self.xs, w, beta, &mut self.gates);
-        } else {
-            self.xin.resize(d.n_in * tbf, 0.0);
-            for k in 0..d.n_in {
-                mask_rows(
-                    &self.xs,
-                    &d.in_mask[k * b * f..(k + 1) * b * f],
-                    b,
-                    f,
-                    &mut self.xin[k * tbf..(k + 1) * tbf],
-                );
-            }
-            if d.n_in == 1 {
-                gemm::gemm_nn(t * b, f, g4, &self.xin, w, beta, &mut self.gates);
-            } else {
-                for k in 0..4 {
-                    let xk = &self.xin[k * tbf..(k + 1) * tbf];
-                    gemm_nn_blk(t * b, f, u, g4, k * u, xk, w, beta, &mut self.gates);
-                }
-            }
-        }
+        let dims = (t, b, f, u, 4);
+        input_projection(d, dims, &self.xs, w, beta, &mut self.xin, &mut self.gates);
         if d.rec_on {
             self.hms.resize(4 * t * bu, 0.0);
         }
@@ -345,7 +327,6 @@ impl Cache {
         // partial weight gradients over the whole sequence
         let tbu = t * bu;
         self.gu.resize(u * g4, 0.0);
-        self.gw.resize(f * g4, 0.0);
         if !d.rec_on {
             gemm::gemm_tn(u, t * b, g4, &self.hs[..tbu], &self.dz, 0.0, &mut self.gu);
         } else {
@@ -355,18 +336,8 @@ impl Cache {
                 gemm_tn_blk(u, t * b, u, g4, k * u, hm, &self.dz, &mut self.gu);
             }
         }
-        let tbf = t * b * f;
-        if !d.in_on {
-            gemm::gemm_tn(f, t * b, g4, &self.xs, &self.dz, 0.0, &mut self.gw);
-        } else if d.n_in == 1 {
-            gemm::gemm_tn(f, t * b, g4, &self.xin[..tbf], &self.dz, 0.0, &mut self.gw);
-        } else {
-            self.gw.fill(0.0);
-            for k in 0..4 {
-                let xk = &self.xin[k * tbf..(k + 1) * tbf];
-                gemm_tn_blk(f, t * b, u, g4, k * u, xk, &self.dz, &mut self.gw);
-            }
-        }
+        let dims = (t, b, f, u, 4);
+        kernel_grad(d, dims, &self.xs, &self.xin, &self.dz, &mut self.gw);
         if has_bias {
             self.gb.clear();
             self.gb.resize(g4, 0.0);
@@ -377,31 +348,8 @@ impl Cache {
             }
         }
         if need_x {
-            self.dxs.resize(tbf, 0.0);
-            if !d.in_on {
-                gemm::gemm_nn(t * b, g4, f, &self.dz, wt, 0.0, &mut self.dxs);
-            } else if d.n_in == 1 {
-                self.dxs2.resize(tbf, 0.0);
-                gemm::gemm_nn(t * b, g4, f, &self.dz, wt, 0.0, &mut self.dxs2);
-                mask_rows(&self.dxs2, &d.in_mask[..b * f], b, f, &mut self.dxs);
-            } else {
-                self.dxs.fill(0.0);
-                self.dxs2.resize(tbf, 0.0);
-                let bf = b * f;
-                for k in 0..4 {
-                    gemm_nt_blk(t * b, u, f, g4, k * u, &self.dz, w, 0.0, &mut self.dxs2);
-                    let m = &d.in_mask[k * bf..(k + 1) * bf];
-                    for (o, x) in self
-                        .dxs
-                        .chunks_exact_mut(bf)
-                        .zip(self.dxs2.chunks_exact(bf))
-                    {
-                        for j in 0..bf {
-                            o[j] += x[j] * m[j];
-                        }
-                    }
-                }
-            }
+            let wt = (!d.in_on || d.n_in == 1).then_some(wt);
+            input_grad(d, dims, &self.dz, w, wt, &mut self.dxs2, &mut self.dxs);
         }
     }
 }

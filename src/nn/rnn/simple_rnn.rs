@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Rnn, Seq};
-use super::common::{mask_rows, RnnDropout};
+use super::common::{input_grad, input_projection, kernel_grad, RnnDropout};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 use crate::nn::config::{self};
@@ -133,7 +133,7 @@ impl Cell for SimpleRnnCell {
         init: &[Option<&[f32]>],
     ) {
         let (b, t, f, u) = (sq.b, sq.t, sq.f, self.config.units);
-        let (bu, tbf) = (b * u, t * b * f);
+        let bu = b * u;
         let act = self.config.activation;
         c.t = t;
         sq.to_time_major(x, &mut c.xs);
@@ -154,13 +154,7 @@ impl Cell for SimpleRnnCell {
             None => 0.0,
         };
         let w = &wts.kernel.value.data;
-        if d.in_on {
-            c.xin.resize(tbf, 0.0);
-            mask_rows(&c.xs, &d.in_mask[..b * f], b, f, &mut c.xin);
-            gemm::gemm_nn(t * b, f, u, &c.xin, w, beta, &mut c.zs);
-        } else {
-            gemm::gemm_nn(t * b, f, u, &c.xs, w, beta, &mut c.zs);
-        }
+        input_projection(d, (t, b, f, u, 1), &c.xs, w, beta, &mut c.xin, &mut c.zs);
         if d.rec_on {
             c.hms.resize(t * bu, 0.0);
         }
@@ -205,7 +199,7 @@ impl Cell for SimpleRnnCell {
         need_x: bool,
     ) {
         let (b, t, f, u) = (sq.b, sq.t, sq.f, self.config.units);
-        let (bu, tb, tbf) = (b * u, t * b, t * b * f);
+        let (bu, tb) = (b * u, t * b);
         let act = self.config.activation;
         let rk = &wts.recurrent.value.data;
         c.dz.resize(t * bu, 0.0);
@@ -241,9 +235,8 @@ impl Cell for SimpleRnnCell {
         c.gu.resize(u * u, 0.0);
         let hin: &[f32] = if d.rec_on { &c.hms } else { &c.hs[..t * bu] };
         gemm::gemm_tn(u, tb, u, hin, &c.dz, 0.0, &mut c.gu);
-        c.gw.resize(f * u, 0.0);
-        let xin: &[f32] = if d.in_on { &c.xin } else { &c.xs };
-        gemm::gemm_tn(f, tb, u, xin, &c.dz, 0.0, &mut c.gw);
+        let dims = (t, b, f, u, 1);
+        kernel_grad(d, dims, &c.xs, &c.xin, &c.dz, &mut c.gw);
         if wts.bias.is_some() {
             c.gb.clear();
             c.gb.resize(u, 0.0);
@@ -254,15 +247,8 @@ impl Cell for SimpleRnnCell {
             }
         }
         if need_x {
-            c.dxs.resize(tbf, 0.0);
             let w = &wts.kernel.value.data;
-            if d.in_on {
-                c.dxs2.resize(tbf, 0.0);
-                gemm::gemm_nt(tb, u, f, &c.dz, w, 0.0, &mut c.dxs2);
-                mask_rows(&c.dxs2, &d.in_mask[..b * f], b, f, &mut c.dxs);
-            } else {
-                gemm::gemm_nt(tb, u, f, &c.dz, w, 0.0, &mut c.dxs);
-            }
+            input_grad(d, dims, &c.dz, w, None, &mut c.dxs2, &mut c.dxs);
         }
     }
 
