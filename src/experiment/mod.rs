@@ -37,9 +37,9 @@
 //!
 //! The module is split by concern: [`spec`] (the `[compile]`, `[fit]` and
 //! `[callbacks.*]` sections), [`layers`] (the `[[layers]]` entries and the
-//! graph built from them), `run` ([`Experiment::run`] and its callbacks),
-//! [`outcome`] (what a run produces and writes) and [`resume`] (continuing a
-//! saved run).
+//! graph built from them), [`plan`] (the [`FitPlan`] every fit of an
+//! experiment goes through), `run` ([`Experiment::run`]), [`outcome`] (what a
+//! run produces and writes) and [`resume`] (continuing a saved run).
 
 use std::path::{Path, PathBuf};
 
@@ -51,12 +51,14 @@ use crate::model::Model;
 
 pub mod layers;
 pub mod outcome;
+pub mod plan;
 pub mod resume;
 mod run;
 pub mod spec;
 
 pub use layers::{build_graph, DenseSpec, KerasArgs, LayerSpec, LstmSpec, RegSpec};
 pub use outcome::{write_atomic, Outcome, SavedModel};
+pub use plan::{FitData, FitPlan, Fitted};
 pub use resume::{ResumePoint, SavedRun};
 pub use spec::{
     CallbacksSpec, CheckpointSpec, CompileSpec, CsvLoggerSpec, EarlyStoppingSpec, FitSpec,
@@ -157,7 +159,7 @@ impl Experiment {
             }
         }
         if let Some(r) = &self.callbacks.reduce_lr_on_plateau {
-            self.reduce_lr(r).validate().map_err(|e| {
+            r.build().validate().map_err(|e| {
                 Error::Config(format!(
                     "callbacks.reduce_lr_on_plateau: {}",
                     strip_config(&e)
@@ -209,7 +211,7 @@ impl Experiment {
                 }
             )));
         }
-        m.compile(self.compile.optimizer()?, self.compile.loss()?);
+        self.fit_plan()?.compile(&mut m);
         Ok(m)
     }
 }
