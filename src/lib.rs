@@ -32,12 +32,13 @@ pub mod io;
 pub mod model;
 pub mod nn;
 pub mod plot;
-pub mod resume;
 pub mod rng;
 pub mod tensor;
 pub mod train;
 pub mod tune;
 
 pub use error::{Error, Result};
+// `lstmkit::resume` predates the `experiment` folder: kept as a path.
+pub use experiment::resume;
 pub use model::{Graph, Model, Sequential};
 pub use tensor::Tensor;

@@ -41,7 +41,7 @@ use crate::train::progress::Progress;
 
 /// The arguments of [`Model::fit`], with Keras' defaults (epochs 1,
 /// batch_size 32, shuffle true, no validation, initial_epoch 0, verbose 1).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FitOptions {
     /// Index one past the last epoch to run (Keras' `epochs`).
     pub epochs: usize,

@@ -14,9 +14,9 @@ use super::toml_space::{self, TomlSpace};
 use super::trial::Direction;
 use crate::data::{prepare, Prepared};
 use crate::error::{Error, Result};
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, FitData, FitPlan};
 use crate::io::native::{self, Extras};
-use crate::train::{Callback, Control, FitOptions, Logs};
+use crate::train::{Callback, Control, Logs};
 use crate::Tensor;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -126,12 +126,27 @@ impl ExperimentObjective {
         Ok(p)
     }
 
+    /// The experiment and fit plan of execution `execution` (0-based) of
+    /// trial `number` with `values`: the file's own plan, silent, with the
+    /// seed moved on by the execution number. Hyperband's `tuner/epochs`
+    /// and a parent's epochs are set on it by [`ExperimentObjective::run`].
+    pub fn trial_plan(
+        &self,
+        values: &super::Values,
+        number: i64,
+        execution: usize,
+    ) -> Result<(Experiment, FitPlan)> {
+        let mut exp = self.experiment(values, &format!("trial #{number}"))?;
+        exp.fit.verbose = 0;
+        exp.fit.seed = exp.fit.seed.wrapping_add(execution as u64);
+        let plan = exp.fit_plan()?;
+        Ok((exp, plan))
+    }
+
     /// Runs one execution of a trial.
     pub fn run(&mut self, ctx: &mut TrialContext) -> Result<Metrics> {
         let values = ctx.values();
-        let mut exp = self.experiment(&values, &format!("trial #{}", ctx.number))?;
-        exp.fit.verbose = 0;
-        exp.fit.seed = exp.fit.seed.wrapping_add(ctx.execution as u64);
+        let (exp, mut plan) = self.trial_plan(&values, ctx.number, ctx.execution)?;
         let prepared = self.data(&exp)?;
         if prepared.val.is_empty() && self.objective.starts_with("val_") {
             return Err(Error::Config(format!(
@@ -140,52 +155,33 @@ impl ExperimentObjective {
             )));
         }
         let mut model = exp.build_model(&prepared.pipeline)?;
-        let mut epochs = exp.fit.epochs;
-        let mut initial_epoch = 0;
-        if let Some(e) = ctx.epochs() {
-            epochs = e;
+        if let Some(epochs) = ctx.epochs() {
+            plan = plan.epochs(epochs);
             if let Some(parent) = ctx.parent() {
                 let p = trial_model_path(&self.out_dir, parent);
                 if p.exists() {
                     let (parent_model, _) = native::load(&p)?;
                     let w: Vec<Tensor> = parent_model.get_weights();
                     model.set_weights(&w)?;
-                    initial_epoch = ctx.initial_epoch().min(epochs);
+                    plan = plan.initial_epoch(ctx.initial_epoch().min(epochs));
                 }
             }
         }
         let trial_dir = self.out_dir.join(format!("trial-{:04}", ctx.number));
         std::fs::create_dir_all(&trial_dir).map_err(|e| Error::io(&trial_dir, e))?;
-        let mut opts = FitOptions::new()
-            .epochs(epochs)
-            .batch_size(exp.fit.batch_size)
-            .shuffle(exp.fit.shuffle)
-            .reshuffle_each_epoch(exp.fit.reshuffle_each_epoch)
-            .seed(exp.fit.seed)
-            .initial_epoch(initial_epoch)
-            .verbose(0);
-        if !prepared.val.is_empty() {
-            opts = opts.validation_data(prepared.val.x.clone(), prepared.val.y.clone());
-        }
-        let mut cbs = exp.callbacks(&trial_dir, &prepared.pipeline);
-        let mut es = exp.early_stopping();
         let mut rep = Reporter {
             ctx,
             key: self.objective.clone(),
             logs: Vec::new(),
             error: None,
         };
-        {
-            let mut refs: Vec<&mut dyn Callback> = Vec::new();
-            for b in cbs.iter_mut() {
-                refs.push(b.as_mut());
-            }
-            if let Some(e) = es.as_mut() {
-                refs.push(e);
-            }
-            refs.push(&mut rep);
-            model.fit_with_callbacks(&prepared.train.x, &prepared.train.y, &opts, &mut refs)?;
-        }
+        plan.fit(
+            &mut model,
+            FitData::from(&prepared),
+            &trial_dir,
+            None,
+            &mut [&mut rep],
+        )?;
         if let Some(e) = rep.error.take() {
             return Err(e);
         }

@@ -33,9 +33,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use super::{Experiment, Outcome};
 use crate::data::Pipeline;
 use crate::error::{Error, Result};
-use crate::experiment::{Experiment, Outcome};
 use crate::io::native::{self, Extras};
 use crate::model::Model;
 use crate::tensor::Tensor;
