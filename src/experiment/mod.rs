@@ -56,7 +56,7 @@ pub mod resume;
 mod run;
 pub mod spec;
 
-pub use layers::{build_graph, DenseSpec, KerasArgs, LayerSpec, LstmSpec, RegSpec};
+pub use layers::{build_graph, LayerSpec};
 pub use outcome::{write_atomic, Outcome, SavedModel};
 pub use plan::{FitData, FitPlan, Fitted};
 pub use resume::{ResumePoint, SavedRun};
@@ -65,7 +65,7 @@ pub use spec::{
     ReduceLrSpec, TerminateOnNanSpec,
 };
 
-use layers::strip_config;
+use crate::nn::config::detail as strip_config;
 
 /// A parsed experiment file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -111,6 +111,13 @@ impl Experiment {
                 .unwrap_or_default();
             Error::Config(format!("{source}: {}{hint}", msg.trim_end()))
         })?;
+        if let Err((i, err)) = e.validate_layers() {
+            let msg = strip_config(&err);
+            let hint = layer_key_line(text, i, &msg)
+                .map(|(k, l)| format!("\n(the key `{k}` is at line {l})"))
+                .unwrap_or_default();
+            return Err(Error::Config(format!("{source}: {msg}{hint}")));
+        }
         e.validate()
             .map_err(|e| Error::Config(format!("{source}: {}", strip_config(&e))))?;
         Ok(e)
@@ -130,13 +137,7 @@ impl Experiment {
                 "layers: at least one [[layers]] entry".into(),
             ));
         }
-        for (i, l) in self.layers.iter().enumerate() {
-            let label = l
-                .name()
-                .map(|s| s.to_string())
-                .unwrap_or(format!("layers[{i}]"));
-            l.build(&label)?;
-        }
+        self.validate_layers().map_err(|(_, e)| e)?;
         self.compile.optimizer()?;
         self.compile.loss()?;
         if self.fit.epochs == 0 {
@@ -165,6 +166,18 @@ impl Experiment {
                     strip_config(&e)
                 ))
             })?;
+        }
+        Ok(())
+    }
+
+    /// Builds every layer once (options checked); the error comes with the layer's index.
+    fn validate_layers(&self) -> std::result::Result<(), (usize, Error)> {
+        for (i, l) in self.layers.iter().enumerate() {
+            let label = l
+                .name()
+                .map(|s| s.to_string())
+                .unwrap_or(format!("layers[{i}]"));
+            l.build(&label).map_err(|e| (i, e))?;
         }
         Ok(())
     }
@@ -233,6 +246,28 @@ fn unknown_key_line(text: &str, msg: &str, from: Option<usize>) -> Option<(Strin
                 .is_some_and(|r| r.trim_start().starts_with('='))
         })
         .map(|(i, _)| (key.to_string(), i + 1))
+}
+
+/// For an "unknown option 'k'" error of layer `i`: the key and its line,
+/// searched from that layer's `[[layers]]` header on.
+fn layer_key_line(text: &str, i: usize, msg: &str) -> Option<(String, usize)> {
+    let start = msg.find("unknown option '")? + "unknown option '".len();
+    let key = &msg[start..start + msg[start..].find('\'')?];
+    let header = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[layers]]"))
+        .nth(i)
+        .map_or(0, |(n, _)| n);
+    text.lines()
+        .enumerate()
+        .skip(header)
+        .find(|(_, l)| {
+            let t = l.trim_start();
+            t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map(|(n, _)| (key.to_string(), n + 1))
 }
 
 /// The folder relative data paths are resolved from: the experiment file's folder.

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::layers::strip_config;
 use crate::error::{Error, Result};
+use crate::nn::config::detail as strip_config;
 use crate::train::{Loss, Mode, Optimizer};
 
 fn d_true() -> bool {
