@@ -244,6 +244,15 @@ pub mod regularizer {
         d: D,
     ) -> std::result::Result<Option<Regularizer>, D::Error> {
         let v = Value::deserialize(d)?;
+        if let Value::Object(o) = &v {
+            if !o.contains_key("class_name") {
+                if let Some(k) = o.keys().find(|k| *k != "l1" && *k != "l2") {
+                    return Err(de::Error::custom(format!(
+                        "has an unknown key '{k}' (a penalty is {{ l1 = .., l2 = .. }} or Keras' {{\"class_name\": \"L2\", ...}})"
+                    )));
+                }
+            }
+        }
         let r = Regularizer::from_keras(&v).map_err(|e| de::Error::custom(detail(&e)))?;
         if let Some(r) = r {
             if !(r.l1 >= 0.0 && r.l2 >= 0.0 && r.l1.is_finite() && r.l2.is_finite()) {
