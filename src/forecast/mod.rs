@@ -34,8 +34,8 @@
 //! assert_eq!(f.history_rows, 60);
 //! ```
 
-mod time;
-pub use time::continue_times;
+/// The history's time labels continued: the data's calendar ([`crate::data::time`]).
+pub use crate::data::time::future_labels as continue_times;
 
 use crate::data::{Frame, Pipeline};
 use crate::error::{Error, Result};
@@ -112,9 +112,7 @@ pub struct Forecast {
     /// inputs; all but the last `steps` with `Known`).
     pub history_rows: usize,
     /// Time labels of the forecast rows: with `Known` the CSV's own; otherwise
-    /// the history's regular spacing continued ([`continue_times`]), if it has one
-    /// (or, for formats it does not read such as `31.01.2021`,
-    /// [`crate::data::time::future_labels`]).
+    /// the history's regular spacing continued ([`continue_times`]), if it has one.
     pub times: Option<Vec<String>>,
     /// How the steps were produced.
     pub method: Method,
@@ -320,8 +318,7 @@ pub fn forecast(
     let times = match (exog, &frame.time) {
         (Some(Exog::Known), Some(t)) => Some(t[history_rows..history_rows + steps].to_vec()),
         // the history's regular spacing continued, written alike
-        (_, Some(t)) => continue_times(&t[..history_rows], steps)
-            .or_else(|| crate::data::time::future_labels(&t[..history_rows], steps)),
+        (_, Some(t)) => continue_times(&t[..history_rows], steps),
         _ => None,
     };
     Ok(Forecast {
