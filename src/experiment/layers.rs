@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{auto_name, Graph, Model, Src};
-use crate::nn::{Activation, Dense, Initializer, Layer, LSTM};
+use crate::nn::{Activation, Layer, LSTM};
 use crate::train::Regularizer;
 
 /// A weight penalty: `{ l2 = 0.01 }`, `{ l1 = 0.001 }` or both.
@@ -41,8 +41,9 @@ impl RegSpec {
 pub enum LayerSpec {
     /// `keras.layers.LSTM`.
     Lstm(LstmSpec),
-    /// `keras.layers.Dense`.
-    Dense(DenseSpec),
+    /// `keras.layers.Dense` (Keras' arguments: `units`, `activation`, `use_bias`,
+    /// initialisers, regularisers as `{ l1 = .., l2 = .. }`).
+    Dense(KerasArgs),
     /// `keras.layers.GRU` (Keras' arguments, e.g. `units`, `reset_after`, `dropout`).
     Gru(KerasArgs),
     /// `keras.layers.Bidirectional`: `layer = { type = "lstm", units = 50 }`,
@@ -93,9 +94,6 @@ fn d_tanh() -> String {
 }
 fn d_sigmoid() -> String {
     "sigmoid".into()
-}
-fn d_linear() -> String {
-    "linear".into()
 }
 fn d_true() -> bool {
     true
@@ -148,40 +146,12 @@ pub struct LstmSpec {
     pub bias_regularizer: Option<RegSpec>,
 }
 
-/// `type = "dense"`: Keras' Dense arguments and defaults.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DenseSpec {
-    /// Layer name (default: `dense`, `dense_1`, ...).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Input layers by name; default: the previous layer.
-    #[serde(default)]
-    pub inputs: Option<Vec<String>>,
-    /// Output width (≥ 1).
-    pub units: usize,
-    /// Activation (default linear).
-    #[serde(default = "d_linear")]
-    pub activation: String,
-    /// Use a bias.
-    #[serde(default = "d_true")]
-    pub use_bias: bool,
-    /// Kernel initialiser (default glorot_uniform).
-    #[serde(default)]
-    pub kernel_initializer: Option<String>,
-    /// Kernel penalty.
-    #[serde(default)]
-    pub kernel_regularizer: Option<RegSpec>,
-    /// Bias penalty.
-    #[serde(default)]
-    pub bias_regularizer: Option<RegSpec>,
-}
-
 impl LayerSpec {
     /// The generic entries: (experiment type, arguments).
     fn keras_args(&self) -> Option<(&'static str, &KerasArgs)> {
         Some(match self {
-            LayerSpec::Lstm(_) | LayerSpec::Dense(_) => return None,
+            LayerSpec::Lstm(_) => return None,
+            LayerSpec::Dense(a) => ("dense", a),
             LayerSpec::Gru(a) => ("gru", a),
             LayerSpec::Bidirectional(a) => ("bidirectional", a),
             LayerSpec::Attention(a) => ("attention", a),
@@ -199,21 +169,18 @@ impl LayerSpec {
     pub(crate) fn name(&self) -> Option<&str> {
         match self {
             LayerSpec::Lstm(s) => s.name.as_deref(),
-            LayerSpec::Dense(s) => s.name.as_deref(),
             other => other.keras_args().and_then(|(_, a)| a.name.as_deref()),
         }
     }
     fn inputs(&self) -> Option<&[String]> {
         match self {
             LayerSpec::Lstm(s) => s.inputs.as_deref(),
-            LayerSpec::Dense(s) => s.inputs.as_deref(),
             other => other.keras_args().and_then(|(_, a)| a.inputs.as_deref()),
         }
     }
     fn class_name(&self) -> &'static str {
         match self {
             LayerSpec::Lstm(_) => "LSTM",
-            LayerSpec::Dense(_) => "Dense",
             other => {
                 let kind = other.keras_args().map(|(k, _)| k).unwrap_or("");
                 crate::nn::LAYERS
@@ -255,26 +222,6 @@ impl LayerSpec {
                 }
                 if let Some(r) = s.recurrent_regularizer {
                     l = l.recurrent_regularizer(r.to_reg("recurrent_regularizer", label)?);
-                }
-                if let Some(r) = s.bias_regularizer {
-                    l = l.bias_regularizer(r.to_reg("bias_regularizer", label)?);
-                }
-                Box::new(l)
-            }
-            LayerSpec::Dense(s) => {
-                let mut l = Dense::new(units(s.units)?)
-                    .activation(act("activation", &s.activation)?)
-                    .use_bias(s.use_bias);
-                if let Some(i) = &s.kernel_initializer {
-                    l = l.kernel_initializer(Initializer::from_name(i).map_err(|e| {
-                        Error::Config(format!(
-                            "layer '{label}': kernel_initializer: {}",
-                            strip_config(&e)
-                        ))
-                    })?);
-                }
-                if let Some(r) = s.kernel_regularizer {
-                    l = l.kernel_regularizer(r.to_reg("kernel_regularizer", label)?);
                 }
                 if let Some(r) = s.bias_regularizer {
                     l = l.bias_regularizer(r.to_reg("bias_regularizer", label)?);

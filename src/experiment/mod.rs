@@ -56,7 +56,7 @@ pub mod resume;
 mod run;
 pub mod spec;
 
-pub use layers::{build_graph, DenseSpec, KerasArgs, LayerSpec, LstmSpec, RegSpec};
+pub use layers::{build_graph, KerasArgs, LayerSpec, LstmSpec, RegSpec};
 pub use outcome::{write_atomic, Outcome, SavedModel};
 pub use plan::{FitData, FitPlan, Fitted};
 pub use resume::{ResumePoint, SavedRun};
