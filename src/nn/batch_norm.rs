@@ -21,12 +21,6 @@ fn momentum() -> f32 {
 fn epsilon() -> f32 {
     1e-3
 }
-fn zeros() -> Initializer {
-    Initializer::Zeros
-}
-fn ones() -> Initializer {
-    Initializer::Ones
-}
 
 /// `keras.layers.BatchNormalization`'s options, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,16 +43,16 @@ pub struct BatchNormalizationConfig {
     #[serde(default = "config::yes")]
     pub scale: bool,
     /// Initialiser of beta.
-    #[serde(default = "zeros")]
+    #[serde(default = "config::zeros")]
     pub beta_initializer: Initializer,
     /// Initialiser of gamma.
-    #[serde(default = "ones")]
+    #[serde(default = "config::ones")]
     pub gamma_initializer: Initializer,
     /// Initialiser of moving_mean.
-    #[serde(default = "zeros")]
+    #[serde(default = "config::zeros")]
     pub moving_mean_initializer: Initializer,
     /// Initialiser of moving_variance.
-    #[serde(default = "ones")]
+    #[serde(default = "config::ones")]
     pub moving_variance_initializer: Initializer,
     /// Penalty on beta.
     #[serde(default, with = "config::regularizer")]
@@ -94,10 +88,10 @@ impl Default for BatchNormalizationConfig {
             epsilon: epsilon(),
             center: config::yes(),
             scale: config::yes(),
-            beta_initializer: zeros(),
-            gamma_initializer: ones(),
-            moving_mean_initializer: zeros(),
-            moving_variance_initializer: ones(),
+            beta_initializer: config::zeros(),
+            gamma_initializer: config::ones(),
+            moving_mean_initializer: config::zeros(),
+            moving_variance_initializer: config::ones(),
             beta_regularizer: None,
             gamma_regularizer: None,
             synchronized: false,

@@ -480,6 +480,21 @@ pub fn yes() -> bool {
     true
 }
 
+/// The initialiser defaults Keras' layers share: `#[serde(default = "config::zeros")]`.
+pub fn zeros() -> Initializer {
+    Initializer::Zeros
+}
+
+/// `Initializer::Ones` (gamma, moving variance).
+pub fn ones() -> Initializer {
+    Initializer::Ones
+}
+
+/// `Initializer::GlorotUniform` (kernels).
+pub fn glorot_uniform() -> Initializer {
+    Initializer::GlorotUniform
+}
+
 /// An option that holds another layer: TimeDistributed's `layer` (and
 /// Bidirectional's `layer` and `backward_layer`). Read from Keras' form
 /// `{"class_name": "Dense", "config": {...}}` or from an experiment table with

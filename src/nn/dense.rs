@@ -10,13 +10,6 @@ use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
 
-fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
-}
-fn zeros() -> Initializer {
-    Initializer::Zeros
-}
-
 /// `keras.layers.Dense`'s options, with Keras' names and defaults.
 ///
 /// ```
@@ -38,10 +31,10 @@ pub struct DenseConfig {
     #[serde(default = "config::yes")]
     pub use_bias: bool,
     /// Kernel initialiser.
-    #[serde(default = "glorot_uniform")]
+    #[serde(default = "config::glorot_uniform")]
     pub kernel_initializer: Initializer,
     /// Bias initialiser.
-    #[serde(default = "zeros")]
+    #[serde(default = "config::zeros")]
     pub bias_initializer: Initializer,
     /// Optional kernel penalty.
     #[serde(default, with = "config::regularizer")]
@@ -73,8 +66,8 @@ impl DenseConfig {
             units,
             activation: Activation::default(),
             use_bias: config::yes(),
-            kernel_initializer: glorot_uniform(),
-            bias_initializer: zeros(),
+            kernel_initializer: config::glorot_uniform(),
+            bias_initializer: config::zeros(),
             kernel_regularizer: None,
             bias_regularizer: None,
             kernel_constraint: Unsupported,

@@ -14,12 +14,6 @@ use crate::train::regularizer::Regularizer;
 fn epsilon() -> f32 {
     1e-3
 }
-fn zeros() -> Initializer {
-    Initializer::Zeros
-}
-fn ones() -> Initializer {
-    Initializer::Ones
-}
 
 /// `keras.layers.LayerNormalization`'s options, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,10 +33,10 @@ pub struct LayerNormalizationConfig {
     #[serde(default = "config::yes")]
     pub scale: bool,
     /// Initialiser of beta.
-    #[serde(default = "zeros")]
+    #[serde(default = "config::zeros")]
     pub beta_initializer: Initializer,
     /// Initialiser of gamma.
-    #[serde(default = "ones")]
+    #[serde(default = "config::ones")]
     pub gamma_initializer: Initializer,
     /// Penalty on beta.
     #[serde(default, with = "config::regularizer")]
@@ -68,8 +62,8 @@ impl Default for LayerNormalizationConfig {
             epsilon: epsilon(),
             center: config::yes(),
             scale: config::yes(),
-            beta_initializer: zeros(),
-            gamma_initializer: ones(),
+            beta_initializer: config::zeros(),
+            gamma_initializer: config::ones(),
             beta_regularizer: None,
             gamma_regularizer: None,
             beta_constraint: Unsupported,
