@@ -13,8 +13,11 @@
 //! Variables (created in this order): `scale` (when `use_scale`), then
 //! `concat_score_weight` (when `score_mode="concat"`), both scalars initialised to 1.
 
+use serde::{Deserialize, Serialize};
+
+use super::config;
 use super::rnn::common::{check_rate, fill_mask};
-use super::{Layer, Param, Shape};
+use super::{Layer, LayerConfig, Param, Shape};
 use crate::error::{Error, Result};
 use crate::nn::activation::{exp_f32, tanh_f32};
 use crate::nn::gemm;
@@ -22,9 +25,10 @@ use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 /// How scores are computed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ScoreMode {
-    /// Dot product of query and key.
+    /// Dot product of query and key (Keras' default).
+    #[default]
     Dot,
     /// Sum of tanh of query + key.
     Concat,
@@ -50,6 +54,55 @@ impl ScoreMode {
     }
 }
 
+impl Serialize for ScoreMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ScoreMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        ScoreMode::from_name(&name).map_err(|e| serde::de::Error::custom(config::detail(&e)))
+    }
+}
+
+/// `keras.layers.Attention`'s options, with Keras' names and defaults.
+/// `use_causal_mask` and `return_attention_scores` are call arguments in Keras
+/// (stored with the node, not the layer): the model reader merges them in and
+/// the writer moves them back ([`LayerConfig::CALL_KWARGS`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttentionConfig {
+    /// Learn a scalar that multiplies the scores.
+    #[serde(default)]
+    pub use_scale: bool,
+    /// Score function (`dot` or `concat`).
+    #[serde(default)]
+    pub score_mode: ScoreMode,
+    /// Dropout on the attention weights (training only), in [0, 1).
+    #[serde(default, deserialize_with = "config::rate")]
+    pub dropout: f32,
+    /// Keras' `seed` (kept for the config; lstmkit seeds from the model seed).
+    #[serde(default, deserialize_with = "config::seed")]
+    pub seed: Option<u64>,
+    /// Mask future positions (j > i).
+    #[serde(default)]
+    pub use_causal_mask: bool,
+    /// Also output the attention weights (B, Tq, Tv).
+    #[serde(default)]
+    pub return_attention_scores: bool,
+}
+
+impl LayerConfig for AttentionConfig {
+    const CLASS: &'static str = "Attention";
+    const KIND: &'static str = "attention";
+    const CALL_KWARGS: &'static [&'static str] = &["use_causal_mask", "return_attention_scores"];
+    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
+        Ok(Box::new(Attention::from_config(self)))
+    }
+}
+
 /// Keras' `Attention` layer.
 ///
 /// ```
@@ -66,18 +119,8 @@ impl ScoreMode {
 /// assert_eq!(m.predict(&Tensor::zeros(&[2, 10, 1])).unwrap().shape, vec![2, 1]);
 /// ```
 pub struct Attention {
-    /// Learn a scalar that multiplies the scores.
-    pub use_scale: bool,
-    /// Score function.
-    pub score_mode: ScoreMode,
-    /// Dropout on the attention weights (training only).
-    pub dropout: f32,
-    /// Mask future positions (j > i).
-    pub use_causal_mask: bool,
-    /// Also output the attention weights (B, Tq, Tv).
-    pub return_attention_scores: bool,
-    /// Keras' `seed` (kept for the config; lstmkit seeds from the model seed).
-    pub seed: Option<u64>,
+    /// The options.
+    pub config: AttentionConfig,
     scale: Param,
     concat_w: Param,
     rng: Rng,
@@ -101,13 +144,12 @@ impl Default for Attention {
 impl Attention {
     /// Keras' defaults: dot scores, no scale, no dropout, no causal mask.
     pub fn new() -> Self {
+        Self::from_config(AttentionConfig::default())
+    }
+    /// An Attention layer with these options.
+    pub fn from_config(config: AttentionConfig) -> Self {
         Attention {
-            use_scale: false,
-            score_mode: ScoreMode::Dot,
-            dropout: 0.0,
-            use_causal_mask: false,
-            return_attention_scores: false,
-            seed: None,
+            config,
             scale: Param::default(),
             concat_w: Param::default(),
             rng: Rng::new(0),
@@ -124,32 +166,32 @@ impl Attention {
     }
     /// Sets `use_scale`.
     pub fn use_scale(mut self, v: bool) -> Self {
-        self.use_scale = v;
+        self.config.use_scale = v;
         self
     }
     /// Sets `score_mode`.
     pub fn score_mode(mut self, m: ScoreMode) -> Self {
-        self.score_mode = m;
+        self.config.score_mode = m;
         self
     }
     /// Sets the dropout rate on the attention weights.
     pub fn dropout(mut self, r: f32) -> Self {
-        self.dropout = r;
+        self.config.dropout = r;
         self
     }
     /// Sets `use_causal_mask`.
     pub fn use_causal_mask(mut self, v: bool) -> Self {
-        self.use_causal_mask = v;
+        self.config.use_causal_mask = v;
         self
     }
     /// Sets `return_attention_scores`.
     pub fn return_attention_scores(mut self, v: bool) -> Self {
-        self.return_attention_scores = v;
+        self.config.return_attention_scores = v;
         self
     }
 
     fn scale_value(&self) -> f32 {
-        if self.use_scale {
+        if self.config.use_scale {
             self.scale.value.data[0]
         } else {
             1.0
@@ -169,7 +211,7 @@ impl Layer for Attention {
                 input_shapes.len()
             )));
         }
-        check_rate("Attention", "dropout", self.dropout)?;
+        check_rate("Attention", "dropout", self.config.dropout)?;
         let q = &input_shapes[0];
         let v = &input_shapes[1];
         let k = input_shapes.get(2).unwrap_or(v);
@@ -201,22 +243,22 @@ impl Layer for Attention {
             )));
         }
         // scalars: shape [], one value (a default Param has no data)
-        if self.use_scale && self.scale.value.data.is_empty() {
+        if self.config.use_scale && self.scale.value.data.is_empty() {
             self.scale = Param::new("scale", &[], vec![1.0]);
         }
-        if self.score_mode == ScoreMode::Concat && self.concat_w.value.data.is_empty() {
+        if self.config.score_mode == ScoreMode::Concat && self.concat_w.value.data.is_empty() {
             self.concat_w = Param::new("concat_score_weight", &[], vec![1.0]);
         }
         self.rng = rng.fork();
         let mut outs = vec![vec![q[0], v[1]]];
-        if self.return_attention_scores {
+        if self.config.return_attention_scores {
             outs.push(vec![q[0], k[0]]);
         }
         Ok(outs)
     }
 
     fn num_outputs(&self) -> usize {
-        if self.return_attention_scores {
+        if self.config.return_attention_scores {
             2
         } else {
             1
@@ -250,7 +292,7 @@ impl Layer for Attention {
         self.raw.resize(n, 0.0);
         self.w.resize(n, 0.0);
         let scale = self.scale_value();
-        match self.score_mode {
+        match self.config.score_mode {
             ScoreMode::Dot => {
                 for bi in 0..b {
                     gemm::gemm_nt(
@@ -290,7 +332,7 @@ impl Layer for Attention {
         for bi in 0..b {
             for i in 0..tq {
                 let row = &mut self.w[(bi * tq + i) * tv..(bi * tq + i + 1) * tv];
-                if self.use_causal_mask {
+                if self.config.use_causal_mask {
                     for (j, s) in row.iter_mut().enumerate() {
                         if j > i {
                             *s -= 1.0e9;
@@ -309,10 +351,10 @@ impl Layer for Attention {
                 }
             }
         }
-        self.dropped = training && self.dropout > 0.0;
+        self.dropped = training && self.config.dropout > 0.0;
         let wd: &[f32] = if self.dropped {
             self.mask.resize(n, 0.0);
-            fill_mask(&mut self.mask, self.dropout, &mut self.rng);
+            fill_mask(&mut self.mask, self.config.dropout, &mut self.rng);
             self.wd.resize(n, 0.0);
             for ((o, w), m) in self.wd.iter_mut().zip(&self.w).zip(&self.mask) {
                 *o = w * m;
@@ -334,7 +376,7 @@ impl Layer for Attention {
                 &mut y.data[bi * tq * dv..(bi + 1) * tq * dv],
             );
         }
-        if self.return_attention_scores {
+        if self.config.return_attention_scores {
             outputs[1].resize_uninit(&[b, tq, tv]);
             outputs[1].data.copy_from_slice(wd);
         }
@@ -369,7 +411,7 @@ impl Layer for Attention {
                 &mut self.dwd[bi * tq * tv..(bi + 1) * tq * tv],
             );
         }
-        if self.return_attention_scores {
+        if self.config.return_attention_scores {
             for (a, g) in self.dwd.iter_mut().zip(&grad_outputs[1].data) {
                 *a += g;
             }
@@ -416,9 +458,9 @@ impl Layer for Attention {
         if want_q {
             grad_inputs[0].data.fill(0.0);
         }
-        match self.score_mode {
+        match self.config.score_mode {
             ScoreMode::Dot => {
-                if self.use_scale {
+                if self.config.use_scale {
                     let g: f32 = self.ds.iter().zip(&self.raw).map(|(a, b)| a * b).sum();
                     self.scale.grad.data[0] += g;
                 }
@@ -481,7 +523,7 @@ impl Layer for Attention {
                         }
                     }
                 }
-                if self.use_scale {
+                if self.config.use_scale {
                     self.scale.grad.data[0] += gscale;
                 }
             }
@@ -500,10 +542,10 @@ impl Layer for Attention {
 
     fn params(&self) -> Vec<&Param> {
         let mut v = Vec::new();
-        if self.use_scale {
+        if self.config.use_scale {
             v.push(&self.scale);
         }
-        if self.score_mode == ScoreMode::Concat {
+        if self.config.score_mode == ScoreMode::Concat {
             v.push(&self.concat_w);
         }
         v
@@ -511,10 +553,10 @@ impl Layer for Attention {
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
         let mut v = Vec::new();
-        if self.use_scale {
+        if self.config.use_scale {
             v.push(&mut self.scale);
         }
-        if self.score_mode == ScoreMode::Concat {
+        if self.config.score_mode == ScoreMode::Concat {
             v.push(&mut self.concat_w);
         }
         v
@@ -524,18 +566,11 @@ impl Layer for Attention {
     /// `return_attention_scores` are call arguments in Keras (stored with the node,
     /// not the layer); they are included here so that lstmkit's own files keep them.
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "use_scale": self.use_scale,
-            "score_mode": self.score_mode.name(),
-            "dropout": self.dropout,
-            "seed": self.seed,
-            "use_causal_mask": self.use_causal_mask,
-            "return_attention_scores": self.return_attention_scores,
-        })
+        config::write(&self.config)
     }
 
     fn runtime_state(&self) -> serde_json::Value {
-        if self.dropout > 0.0 {
+        if self.config.dropout > 0.0 {
             serde_json::json!({ "rng": self.rng })
         } else {
             serde_json::Value::Null
@@ -548,5 +583,38 @@ impl Layer for Attention {
                 .map_err(|e| Error::Config(format!("Attention RNG state: {e}")))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AttentionConfig;
+    use crate::nn::config_check::{check_config, float32, refused};
+    use serde_json::json;
+
+    #[test]
+    fn attention_config_reads_writes_and_refuses() {
+        // use_causal_mask is a call argument the model reader merged in
+        check_config::<AttentionConfig>(
+            json!({"name": "att", "trainable": true, "dtype": float32(), "use_scale": true,
+                   "score_mode": "concat", "dropout": 0.25, "seed": 7, "use_causal_mask": true}),
+            json!({"use_scale": true, "score_mode": "concat", "dropout": 0.25f32, "seed": 7,
+                   "use_causal_mask": true, "return_attention_scores": false}),
+        );
+        for (cfg, key) in [
+            (
+                json!({"name": "att", "score_mode": "general"}),
+                "score_mode",
+            ),
+            (json!({"name": "att", "dropout": 1.0}), "dropout"),
+            (json!({"name": "att", "seed": -1}), "seed"),
+            (json!({"name": "att", "causal": true}), "causal"),
+        ] {
+            let e = refused("Attention", cfg);
+            assert!(
+                e.contains("'att'") && e.contains(&format!("'{key}'")),
+                "{e}"
+            );
+        }
     }
 }

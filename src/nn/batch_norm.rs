@@ -6,11 +6,111 @@
 //! with the moving statistics. `y = (x − mean)/sqrt(var + epsilon)·gamma + beta`.
 //! Variables: gamma, beta (trainable), moving_mean, moving_variance (not trainable).
 
-use super::{Initializer, Layer, Param, Shape};
+use serde::{Deserialize, Serialize};
+
+use super::config::{self, Ignored, LastAxis, Unsupported};
+use super::{Initializer, Layer, LayerConfig, Param, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
+
+fn momentum() -> f32 {
+    0.99
+}
+fn epsilon() -> f32 {
+    1e-3
+}
+
+/// `keras.layers.BatchNormalization`'s options, with Keras' names and defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchNormalizationConfig {
+    /// The normalised axis: only −1 (`-1` or `[-1]`; the model reader turns a
+    /// non-negative last axis into −1).
+    #[serde(default)]
+    pub axis: LastAxis,
+    /// Moving-average momentum.
+    #[serde(default = "momentum")]
+    pub momentum: f32,
+    /// Added to the variance.
+    #[serde(default = "epsilon")]
+    pub epsilon: f32,
+    /// Add beta.
+    #[serde(default = "config::yes")]
+    pub center: bool,
+    /// Multiply by gamma.
+    #[serde(default = "config::yes")]
+    pub scale: bool,
+    /// Initialiser of beta.
+    #[serde(default = "config::zeros")]
+    pub beta_initializer: Initializer,
+    /// Initialiser of gamma.
+    #[serde(default = "config::ones")]
+    pub gamma_initializer: Initializer,
+    /// Initialiser of moving_mean.
+    #[serde(default = "config::zeros")]
+    pub moving_mean_initializer: Initializer,
+    /// Initialiser of moving_variance.
+    #[serde(default = "config::ones")]
+    pub moving_variance_initializer: Initializer,
+    /// Penalty on beta.
+    #[serde(default, with = "config::regularizer")]
+    pub beta_regularizer: Option<Regularizer>,
+    /// Penalty on gamma.
+    #[serde(default, with = "config::regularizer")]
+    pub gamma_regularizer: Option<Regularizer>,
+    /// Keras' synchronised statistics across devices (one device here: changes nothing).
+    #[serde(default)]
+    pub synchronized: bool,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub beta_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub gamma_constraint: Unsupported,
+    /// Not implemented (batch renormalisation).
+    #[serde(default, skip_serializing)]
+    pub renorm: Unsupported,
+    /// Not implemented (batch renormalisation).
+    #[serde(default, skip_serializing)]
+    pub renorm_clipping: Unsupported,
+    /// Used only with `renorm`: a number, read and not kept.
+    #[serde(default, skip_serializing, deserialize_with = "config::ignored_number")]
+    pub renorm_momentum: Ignored,
+}
+
+impl Default for BatchNormalizationConfig {
+    fn default() -> Self {
+        BatchNormalizationConfig {
+            axis: LastAxis,
+            momentum: momentum(),
+            epsilon: epsilon(),
+            center: config::yes(),
+            scale: config::yes(),
+            beta_initializer: config::zeros(),
+            gamma_initializer: config::ones(),
+            moving_mean_initializer: config::zeros(),
+            moving_variance_initializer: config::ones(),
+            beta_regularizer: None,
+            gamma_regularizer: None,
+            synchronized: false,
+            beta_constraint: Unsupported,
+            gamma_constraint: Unsupported,
+            renorm: Unsupported,
+            renorm_clipping: Unsupported,
+            renorm_momentum: Ignored,
+        }
+    }
+}
+
+impl LayerConfig for BatchNormalizationConfig {
+    const CLASS: &'static str = "BatchNormalization";
+    const KIND: &'static str = "batch_normalization";
+    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
+        Ok(Box::new(BatchNormalization::from_config(self)))
+    }
+}
 
 /// Keras' `BatchNormalization` (axis −1).
 ///
@@ -29,26 +129,8 @@ use crate::train::regularizer::Regularizer;
 /// assert!((mm[0] - 0.01).abs() < 1e-6 && (mm[1] - 0.2).abs() < 1e-6);
 /// ```
 pub struct BatchNormalization {
-    /// Moving-average momentum (0.99).
-    pub momentum: f32,
-    /// Added to the variance (1e-3).
-    pub epsilon: f32,
-    /// Add beta.
-    pub center: bool,
-    /// Multiply by gamma.
-    pub scale: bool,
-    /// Initialiser of beta (zeros).
-    pub beta_initializer: Initializer,
-    /// Initialiser of gamma (ones).
-    pub gamma_initializer: Initializer,
-    /// Initialiser of moving_mean (zeros).
-    pub moving_mean_initializer: Initializer,
-    /// Initialiser of moving_variance (ones).
-    pub moving_variance_initializer: Initializer,
-    /// Penalty on beta.
-    pub beta_regularizer: Option<Regularizer>,
-    /// Penalty on gamma.
-    pub gamma_regularizer: Option<Regularizer>,
+    /// The options.
+    pub config: BatchNormalizationConfig,
     gamma: Param,
     beta: Param,
     moving_mean: Param,
@@ -71,17 +153,12 @@ impl Default for BatchNormalization {
 impl BatchNormalization {
     /// Keras' defaults: momentum 0.99, epsilon 1e-3, center and scale.
     pub fn new() -> Self {
+        Self::from_config(BatchNormalizationConfig::default())
+    }
+    /// A BatchNormalization layer with these options.
+    pub fn from_config(config: BatchNormalizationConfig) -> Self {
         BatchNormalization {
-            momentum: 0.99,
-            epsilon: 1e-3,
-            center: true,
-            scale: true,
-            beta_initializer: Initializer::Zeros,
-            gamma_initializer: Initializer::Ones,
-            moving_mean_initializer: Initializer::Zeros,
-            moving_variance_initializer: Initializer::Ones,
-            beta_regularizer: None,
-            gamma_regularizer: None,
+            config,
             gamma: Param::default(),
             beta: Param::default(),
             moving_mean: Param::default(),
@@ -97,22 +174,22 @@ impl BatchNormalization {
     }
     /// Sets the momentum.
     pub fn momentum(mut self, m: f32) -> Self {
-        self.momentum = m;
+        self.config.momentum = m;
         self
     }
     /// Sets epsilon.
     pub fn epsilon(mut self, e: f32) -> Self {
-        self.epsilon = e;
+        self.config.epsilon = e;
         self
     }
     /// Sets `center` (use beta).
     pub fn center(mut self, v: bool) -> Self {
-        self.center = v;
+        self.config.center = v;
         self
     }
     /// Sets `scale` (use gamma).
     pub fn scale(mut self, v: bool) -> Self {
-        self.scale = v;
+        self.config.scale = v;
         self
     }
 }
@@ -139,10 +216,10 @@ impl Layer for BatchNormalization {
                 )))
             }
         };
-        if self.epsilon.is_nan() || self.epsilon <= 0.0 {
+        if self.config.epsilon.is_nan() || self.config.epsilon <= 0.0 {
             return Err(Error::Config(format!(
                 "BatchNormalization epsilon must be > 0, got {}",
-                self.epsilon
+                self.config.epsilon
             )));
         }
         let mk = |name: &str, init: Initializer, rng: &mut Rng, trainable: bool| {
@@ -150,25 +227,30 @@ impl Layer for BatchNormalization {
             p.trainable = trainable;
             p
         };
-        if self.scale && self.gamma.value.shape != [c] {
-            self.gamma = mk("gamma", self.gamma_initializer, rng, true);
+        if self.config.scale && self.gamma.value.shape != [c] {
+            self.gamma = mk("gamma", self.config.gamma_initializer, rng, true);
         }
-        if self.center && self.beta.value.shape != [c] {
-            self.beta = mk("beta", self.beta_initializer, rng, true);
+        if self.config.center && self.beta.value.shape != [c] {
+            self.beta = mk("beta", self.config.beta_initializer, rng, true);
         }
         if self.moving_mean.value.shape != [c] {
-            self.moving_mean = mk("moving_mean", self.moving_mean_initializer, rng, false);
-        }
-        if self.moving_var.value.shape != [c] {
-            self.moving_var = mk(
-                "moving_variance",
-                self.moving_variance_initializer,
+            self.moving_mean = mk(
+                "moving_mean",
+                self.config.moving_mean_initializer,
                 rng,
                 false,
             );
         }
-        self.gamma.regularizer = self.gamma_regularizer;
-        self.beta.regularizer = self.beta_regularizer;
+        if self.moving_var.value.shape != [c] {
+            self.moving_var = mk(
+                "moving_variance",
+                self.config.moving_variance_initializer,
+                rng,
+                false,
+            );
+        }
+        self.gamma.regularizer = self.config.gamma_regularizer;
+        self.beta.regularizer = self.config.beta_regularizer;
         self.c = c;
         Ok(vec![s.clone()])
     }
@@ -213,12 +295,12 @@ impl Layer for BatchNormalization {
                     self.acc2[j] += d * d;
                 }
             }
-            let m = self.momentum;
+            let m = self.config.momentum;
             for j in 0..c {
                 let mean = self.acc1[j] as f32;
                 let var = (self.acc2[j] / rows as f64) as f32;
                 self.mean[j] = mean;
-                self.inv_std[j] = 1.0 / (var + self.epsilon).sqrt();
+                self.inv_std[j] = 1.0 / (var + self.config.epsilon).sqrt();
                 let mm = &mut self.moving_mean.value.data[j];
                 *mm = *mm * m + mean * (1.0 - m);
                 let mv = &mut self.moving_var.value.data[j];
@@ -227,7 +309,8 @@ impl Layer for BatchNormalization {
         } else {
             for j in 0..c {
                 self.mean[j] = self.moving_mean.value.data[j];
-                self.inv_std[j] = 1.0 / (self.moving_var.value.data[j] + self.epsilon).sqrt();
+                self.inv_std[j] =
+                    1.0 / (self.moving_var.value.data[j] + self.config.epsilon).sqrt();
             }
         }
         let y = &mut outputs[0];
@@ -242,12 +325,12 @@ impl Layer for BatchNormalization {
             for j in 0..c {
                 let h = (xr[j] - self.mean[j]) * self.inv_std[j];
                 hr[j] = h;
-                let g = if self.scale {
+                let g = if self.config.scale {
                     self.gamma.value.data[j]
                 } else {
                     1.0
                 };
-                let b = if self.center {
+                let b = if self.config.center {
                     self.beta.value.data[j]
                 } else {
                     0.0
@@ -280,12 +363,12 @@ impl Layer for BatchNormalization {
                 self.acc2[j] += (gr[j] * hr[j]) as f64;
             }
         }
-        if self.scale {
+        if self.config.scale {
             for j in 0..c {
                 self.gamma.grad.data[j] += self.acc2[j] as f32;
             }
         }
-        if self.center {
+        if self.config.center {
             for j in 0..c {
                 self.beta.grad.data[j] += self.acc1[j] as f32;
             }
@@ -301,7 +384,7 @@ impl Layer for BatchNormalization {
             .zip(self.xhat.chunks_exact(c))
         {
             for j in 0..c {
-                let g = if self.scale {
+                let g = if self.config.scale {
                     self.gamma.value.data[j]
                 } else {
                     1.0
@@ -319,10 +402,10 @@ impl Layer for BatchNormalization {
 
     fn params(&self) -> Vec<&Param> {
         let mut v = Vec::new();
-        if self.scale {
+        if self.config.scale {
             v.push(&self.gamma);
         }
-        if self.center {
+        if self.config.center {
             v.push(&self.beta);
         }
         v.push(&self.moving_mean);
@@ -332,10 +415,10 @@ impl Layer for BatchNormalization {
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
         let mut v = Vec::new();
-        if self.scale {
+        if self.config.scale {
             v.push(&mut self.gamma);
         }
-        if self.center {
+        if self.config.center {
             v.push(&mut self.beta);
         }
         v.push(&mut self.moving_mean);
@@ -344,19 +427,61 @@ impl Layer for BatchNormalization {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "axis": -1,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            "beta_initializer": self.beta_initializer.name(),
-            "gamma_initializer": self.gamma_initializer.name(),
-            "moving_mean_initializer": self.moving_mean_initializer.name(),
-            "moving_variance_initializer": self.moving_variance_initializer.name(),
-            "beta_regularizer": self.beta_regularizer.map(|r| r.to_keras()),
-            "gamma_regularizer": self.gamma_regularizer.map(|r| r.to_keras()),
-            "synchronized": false,
-        })
+        config::write(&self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BatchNormalizationConfig;
+    use crate::nn::config_check::{check_config, float32, init, refused};
+    use serde_json::json;
+
+    #[test]
+    fn batch_normalization_config_reads_writes_and_refuses() {
+        check_config::<BatchNormalizationConfig>(
+            json!({"name": "bn", "trainable": true, "dtype": float32(), "axis": [-1],
+                   "momentum": 0.9, "epsilon": 1e-5, "center": false, "scale": true,
+                   "beta_initializer": init("Zeros"), "gamma_initializer": init("Ones"),
+                   "moving_mean_initializer": init("Zeros"),
+                   "moving_variance_initializer": init("Ones"),
+                   "beta_regularizer": {"class_name": "L1", "config": {"l1": 0.5}},
+                   "gamma_regularizer": null, "beta_constraint": null, "gamma_constraint": null,
+                   "synchronized": false, "renorm_momentum": 0.5}),
+            json!({"axis": -1, "momentum": 0.9f32, "epsilon": 1e-5f32, "center": false,
+                   "scale": true, "beta_initializer": "zeros", "gamma_initializer": "ones",
+                   "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones",
+                   "beta_regularizer": {"class_name": "L1", "config": {"l1": 0.5}},
+                   "gamma_regularizer": null, "synchronized": false}),
+        );
+        check_config::<BatchNormalizationConfig>(
+            json!({"name": "bn"}),
+            json!({"axis": -1, "momentum": 0.99f32, "epsilon": 1e-3f32, "center": true,
+                   "scale": true, "beta_initializer": "zeros", "gamma_initializer": "ones",
+                   "moving_mean_initializer": "zeros", "moving_variance_initializer": "ones",
+                   "beta_regularizer": null, "gamma_regularizer": null, "synchronized": false}),
+        );
+        for (cfg, key) in [
+            (json!({"name": "bn", "axis": 1}), "axis"),
+            (json!({"name": "bn", "axis": [1, 2]}), "axis"),
+            (json!({"name": "bn", "renorm": true}), "renorm"),
+            (
+                json!({"name": "bn", "renorm_clipping": {"rmax": 3}}),
+                "renorm_clipping",
+            ),
+            (
+                json!({"name": "bn", "renorm_momentum": "fast"}),
+                "renorm_momentum",
+            ),
+            (json!({"name": "bn", "synchronized": 3}), "synchronized"),
+            (
+                json!({"name": "bn", "gamma_constraint": {"class_name": "NonNeg"}}),
+                "gamma_constraint",
+            ),
+            (json!({"name": "bn", "momentum": "high"}), "momentum"),
+        ] {
+            let e = refused("BatchNormalization", cfg);
+            assert!(e.contains("'bn'") && e.contains(&format!("'{key}'")), "{e}");
+        }
     }
 }

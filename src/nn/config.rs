@@ -88,6 +88,69 @@ impl Serialize for Ignored {
     }
 }
 
+/// An option that changes nothing lstmkit computes and must be a number
+/// (BatchNormalization's `renorm_momentum`, which matters only with `renorm`):
+/// `#[serde(default, skip_serializing, deserialize_with = "config::ignored_number")]`.
+pub fn ignored_number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Ignored, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null | Value::Number(_) => Ok(Ignored),
+        x => Err(de::Error::custom(format!("must be a number, got {x}"))),
+    }
+}
+
+/// Keras' `axis` of a layer lstmkit computes over the last axis only: `-1`,
+/// `[-1]` or null are read; written as `-1`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LastAxis;
+
+impl<'de> Deserialize<'de> for LastAxis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let x = Value::deserialize(d)?;
+        let last = match &x {
+            Value::Null => true,
+            Value::Array(a) => a.len() == 1 && a[0].as_i64() == Some(-1),
+            v => v.as_i64() == Some(-1),
+        };
+        if last {
+            Ok(LastAxis)
+        } else {
+            Err(de::Error::custom(format!(
+                "= {x} is not supported (only -1, the last axis)"
+            )))
+        }
+    }
+}
+
+impl Serialize for LastAxis {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_i64(-1)
+    }
+}
+
+/// Keras' `data_format` of a layer lstmkit computes channels_last only:
+/// `"channels_last"` or null are read; written as `"channels_last"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ChannelsLast;
+
+impl<'de> Deserialize<'de> for ChannelsLast {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(ChannelsLast),
+            Value::String(f) if f == "channels_last" => Ok(ChannelsLast),
+            Value::String(f) => Err(de::Error::custom(format!(
+                "= '{f}' is not supported (channels_last)"
+            ))),
+            x => Err(de::Error::custom(format!("must be a string, got {x}"))),
+        }
+    }
+}
+
+impl Serialize for ChannelsLast {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str("channels_last")
+    }
+}
+
 /// A non-negative integer, also when Keras wrote it as a float (`8.0`).
 pub fn usize_lenient<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<usize, D::Error> {
     let x = Value::deserialize(d)?;
@@ -299,23 +362,36 @@ pub fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
 
 /// Reads a config struct from a JSON object; errors name the layer, its class and the option.
 fn read<T: DeserializeOwned>(class: &str, name: &str, v: &Value) -> Result<T> {
-    serde_path_to_error::deserialize::<_, T>(v).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        let known = || field_names::<T>().join(", ");
-        let text = if let Some(rest) = msg.strip_prefix("unknown field `") {
-            let key = rest.split('`').next().unwrap_or(rest);
-            format!("unknown option '{key}' (known: {})", known())
-        } else if let Some(rest) = msg.strip_prefix("missing field `") {
-            let key = rest.split('`').next().unwrap_or(rest);
-            format!("option '{key}' is missing")
-        } else if path == "." || path.is_empty() {
-            msg
-        } else {
-            format!("option '{path}' {}", strip_serde_noise(&msg))
-        };
-        Error::Config(format!("layer '{name}' ({class}): {text}"))
-    })
+    serde_path_to_error::deserialize::<_, T>(v).map_err(|e| read_error::<T>(class, name, e))
+}
+
+/// The error of [`read`], naming the layer, its class and the option.
+fn read_error<T: DeserializeOwned>(
+    class: &str,
+    name: &str,
+    e: serde_path_to_error::Error<serde_json::Error>,
+) -> Error {
+    let path = e.path().to_string();
+    let msg = e.inner().to_string();
+    let known = || field_names::<T>().join(", ");
+    let text = if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or(rest);
+        format!("unknown option '{key}' (known: {})", known())
+    } else if let Some(rest) = msg.strip_prefix("missing field `") {
+        let key = rest.split('`').next().unwrap_or(rest);
+        format!("option '{key}' is missing")
+    } else if path == "." || path.is_empty() {
+        msg
+    } else {
+        format!("option '{path}' {}", strip_serde_noise(&msg))
+    };
+    Error::Config(format!("layer '{name}' ({class}): {text}"))
+}
+
+/// An error about option `key` of layer `name` (class `class`), found after
+/// reading (a check in [`LayerConfig::build`](super::LayerConfig::build)).
+pub fn option_error(class: &str, name: &str, key: &str, msg: impl std::fmt::Display) -> Error {
+    Error::Config(format!("layer '{name}' ({class}): option '{key}' {msg}"))
 }
 
 /// serde's own type errors read "invalid type: string \"four\", expected usize".
@@ -411,4 +487,143 @@ fn check_dtype(class: &str, name: &str, dtype: Option<&Value>) -> Result<()> {
 /// Serde default helpers: `#[serde(default = "config::yes")]`.
 pub fn yes() -> bool {
     true
+}
+
+/// The initialiser defaults Keras' layers share: `#[serde(default = "config::zeros")]`.
+pub fn zeros() -> Initializer {
+    Initializer::Zeros
+}
+
+/// `Initializer::Ones` (gamma, moving variance).
+pub fn ones() -> Initializer {
+    Initializer::Ones
+}
+
+/// `Initializer::GlorotUniform` (kernels).
+pub fn glorot_uniform() -> Initializer {
+    Initializer::GlorotUniform
+}
+
+/// An option that holds another layer: TimeDistributed's `layer` (and
+/// Bidirectional's `layer` and `backward_layer`). Read from Keras' form
+/// `{"class_name": "Dense", "config": {...}}` or from an experiment table with
+/// its own `type` (`layer = { type = "dense", units = 3 }`); written in Keras'
+/// form ([`NestedLayer::of`] a built layer).
+///
+/// ```
+/// use lstmkit::nn::config::NestedLayer;
+/// let n: NestedLayer = serde_json::from_value(serde_json::json!({"type": "dense", "units": 3})).unwrap();
+/// let l = n.build("TimeDistributed", "td", "layer").unwrap();
+/// assert_eq!(l.class_name(), "Dense");
+/// assert_eq!(NestedLayer::of(&*l).value()["config"]["units"], 3);
+/// let bad: NestedLayer = serde_json::from_value(serde_json::json!({"type": "dense", "unitz": 3})).unwrap();
+/// let e = bad.build("TimeDistributed", "td", "layer").err().unwrap().to_string();
+/// assert!(e.contains("'td'") && e.contains("option 'layer'") && e.contains("td/layer") && e.contains("unitz"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct NestedLayer(Value);
+
+/// A [`NestedLayer`] found in the layer table: a wrapper reads it with
+/// `(row.kind.read)(&row.config, row.source)`, or with a reader of its own
+/// (Bidirectional: the row's recurrent reader).
+pub struct NestedRow<'a> {
+    /// The nested layer's row of [`LAYERS`](super::LAYERS).
+    pub kind: &'static super::LayerKind,
+    /// Its config (Keras' `config`, or the table without `type`).
+    pub config: Value,
+    /// Where it comes from (a table is named by the label given to [`NestedLayer::row`]).
+    pub source: super::Source<'a>,
+}
+
+impl NestedLayer {
+    /// Keras' form of a built layer.
+    pub fn of(layer: &dyn super::Layer) -> Self {
+        NestedLayer(serde_json::json!({
+            "module": "keras.layers",
+            "class_name": layer.class_name(),
+            "config": layer.config(),
+            "registered_name": Value::Null,
+        }))
+    }
+
+    /// The JSON object as read (or as [`NestedLayer::of`] wrote it).
+    pub fn value(&self) -> &Value {
+        &self.0
+    }
+
+    /// Its row of the layer table; `label` names it in errors when it is an
+    /// experiment table (`NAME/layer`). The error is a message to follow
+    /// "option 'KEY'" of the wrapper.
+    pub fn row<'a>(&self, label: &'a str) -> std::result::Result<NestedRow<'a>, String> {
+        let empty = serde_json::Map::new();
+        let o = self.0.as_object().unwrap_or(&empty);
+        if let Some(kind) = o.get("type").and_then(Value::as_str) {
+            let row = super::LAYERS
+                .iter()
+                .find(|k| k.kind == kind)
+                .ok_or_else(|| {
+                    format!(
+                        "has unknown type '{kind}' (known: {})",
+                        super::LAYERS
+                            .iter()
+                            .map(|k| k.kind)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
+            let mut rest = o.clone();
+            rest.remove("type");
+            return Ok(NestedRow {
+                kind: row,
+                config: Value::Object(rest),
+                source: super::Source::Table(label),
+            });
+        }
+        let class = o.get("class_name").and_then(Value::as_str).unwrap_or("");
+        let row = super::kind_of_class(class).ok_or_else(|| {
+            format!(
+                "wraps the unsupported layer class '{class}' (supported: {})",
+                super::supported_classes()
+            )
+        })?;
+        Ok(NestedRow {
+            kind: row,
+            config: o.get("config").cloned().unwrap_or(Value::Null),
+            source: super::Source::Keras,
+        })
+    }
+
+    /// Reads and builds the nested layer. Errors name the wrapper (`class`,
+    /// `name`) and the option (`key`); a layer given as a table is named
+    /// `NAME/KEY` in them.
+    pub fn build(&self, class: &str, name: &str, key: &str) -> Result<Box<dyn super::Layer>> {
+        let label = format!("{name}/{key}");
+        let row = self
+            .row(&label)
+            .map_err(|m| option_error(class, name, key, m))?;
+        (row.kind.read)(&row.config, row.source)
+            .map_err(|e| option_error(class, name, key, detail(&e)))
+    }
+}
+
+impl<'de> Deserialize<'de> for NestedLayer {
+    /// An object with a string `type` (experiment table) or `class_name` (Keras).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let has = |k: &str| v.get(k).is_some_and(Value::is_string);
+        if v.is_object() && (has("type") || has("class_name")) {
+            Ok(NestedLayer(v))
+        } else {
+            Err(de::Error::custom(format!(
+                "must be a layer: a table with its type like {{ type = \"dense\", units = 3 }}, \
+                 or Keras' {{\"class_name\": ..., \"config\": {{...}}}}; got {v}"
+            )))
+        }
+    }
+}
+
+impl Serialize for NestedLayer {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
 }

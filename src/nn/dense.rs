@@ -1,34 +1,110 @@
 //! `Dense`: `y = act(x·W + b)` over the last axis (any leading axes).
 
-use super::{Activation, Initializer, Layer, Param, Shape};
+use serde::{Deserialize, Serialize};
+
+use super::config::{self, Unsupported};
+use super::{Activation, Initializer, Layer, LayerConfig, Param, Shape};
 use crate::error::{Error, Result};
 use crate::nn::gemm;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
 
+/// `keras.layers.Dense`'s options, with Keras' names and defaults.
+///
+/// ```
+/// use lstmkit::nn::dense::DenseConfig;
+/// let c: DenseConfig = lstmkit::nn::config::read_keras(
+///     "Dense", &serde_json::json!({"name": "out", "units": 4, "activation": "relu"})).unwrap();
+/// assert_eq!((c.units, c.activation.name(), c.use_bias), (4, "relu", true));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenseConfig {
+    /// Output width (≥ 1).
+    #[serde(deserialize_with = "config::usize_lenient")]
+    pub units: usize,
+    /// Activation applied to `x·W + b`.
+    #[serde(default)]
+    pub activation: Activation,
+    /// Whether a bias is added.
+    #[serde(default = "config::yes")]
+    pub use_bias: bool,
+    /// Kernel initialiser.
+    #[serde(default = "config::glorot_uniform")]
+    pub kernel_initializer: Initializer,
+    /// Bias initialiser.
+    #[serde(default = "config::zeros")]
+    pub bias_initializer: Initializer,
+    /// Optional kernel penalty.
+    #[serde(default, with = "config::regularizer")]
+    pub kernel_regularizer: Option<Regularizer>,
+    /// Optional bias penalty.
+    #[serde(default, with = "config::regularizer")]
+    pub bias_regularizer: Option<Regularizer>,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub kernel_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub bias_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub activity_regularizer: Unsupported,
+    /// Not implemented (LoRA fine-tuning).
+    #[serde(default, skip_serializing)]
+    pub lora_rank: Unsupported,
+    /// Not implemented (quantised kernels).
+    #[serde(default, skip_serializing)]
+    pub quantization_config: Unsupported,
+}
+
+impl DenseConfig {
+    /// `units` outputs and Keras' defaults.
+    pub fn new(units: usize) -> Self {
+        DenseConfig {
+            units,
+            activation: Activation::default(),
+            use_bias: config::yes(),
+            kernel_initializer: config::glorot_uniform(),
+            bias_initializer: config::zeros(),
+            kernel_regularizer: None,
+            bias_regularizer: None,
+            kernel_constraint: Unsupported,
+            bias_constraint: Unsupported,
+            activity_regularizer: Unsupported,
+            lora_rank: Unsupported,
+            quantization_config: Unsupported,
+        }
+    }
+}
+
+impl LayerConfig for DenseConfig {
+    const CLASS: &'static str = "Dense";
+    const KIND: &'static str = "dense";
+    fn build(self, name: &str) -> Result<Box<dyn Layer>> {
+        if self.units == 0 {
+            return Err(config::option_error(
+                Self::CLASS,
+                name,
+                "units",
+                "must be > 0",
+            ));
+        }
+        Ok(Box::new(Dense::from_config(self)))
+    }
+}
+
 /// A fully connected layer, as `keras.layers.Dense`.
 ///
 /// ```
 /// use lstmkit::nn::{Dense, Activation};
 /// let d = Dense::new(4).activation(Activation::Relu).use_bias(true);
-/// assert_eq!(d.units, 4);
+/// assert_eq!(d.config.units, 4);
 /// ```
 pub struct Dense {
-    /// Output width.
-    pub units: usize,
-    /// Activation applied to `x·W + b`.
-    pub activation: Activation,
-    /// Whether a bias is added.
-    pub use_bias: bool,
-    /// Kernel initialiser (default glorot_uniform).
-    pub kernel_initializer: Initializer,
-    /// Bias initialiser (default zeros).
-    pub bias_initializer: Initializer,
-    /// Optional kernel penalty.
-    pub kernel_regularizer: Option<Regularizer>,
-    /// Optional bias penalty.
-    pub bias_regularizer: Option<Regularizer>,
+    /// The options.
+    pub config: DenseConfig,
     kernel: Param,
     bias: Param,
     in_dim: usize,
@@ -39,14 +115,12 @@ pub struct Dense {
 impl Dense {
     /// A Dense layer with `units` outputs and Keras' defaults.
     pub fn new(units: usize) -> Self {
+        Self::from_config(DenseConfig::new(units))
+    }
+    /// A Dense layer with these options.
+    pub fn from_config(config: DenseConfig) -> Self {
         Dense {
-            units,
-            activation: Activation::Linear,
-            use_bias: true,
-            kernel_initializer: Initializer::GlorotUniform,
-            bias_initializer: Initializer::Zeros,
-            kernel_regularizer: None,
-            bias_regularizer: None,
+            config,
             kernel: Param::default(),
             bias: Param::default(),
             in_dim: 0,
@@ -56,27 +130,27 @@ impl Dense {
     }
     /// Sets the activation.
     pub fn activation(mut self, a: Activation) -> Self {
-        self.activation = a;
+        self.config.activation = a;
         self
     }
     /// Sets `use_bias`.
     pub fn use_bias(mut self, b: bool) -> Self {
-        self.use_bias = b;
+        self.config.use_bias = b;
         self
     }
     /// Sets the kernel regulariser.
     pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
-        self.kernel_regularizer = Some(r);
+        self.config.kernel_regularizer = Some(r);
         self
     }
     /// Sets the bias regulariser.
     pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
-        self.bias_regularizer = Some(r);
+        self.config.bias_regularizer = Some(r);
         self
     }
     /// Sets the kernel initialiser.
     pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-        self.kernel_initializer = i;
+        self.config.kernel_initializer = i;
         self
     }
 }
@@ -99,22 +173,26 @@ impl Layer for Dense {
                 "Dense needs an input of rank ≥ 2 (batch, features)".into(),
             ));
         };
-        if f == 0 || self.units == 0 {
+        if f == 0 || self.config.units == 0 {
             return Err(Error::Shape(format!(
                 "Dense needs a known input width and units > 0 (input {s:?}, units {})",
-                self.units
+                self.config.units
             )));
         }
-        let u = self.units;
+        let u = self.config.units;
         if self.kernel.value.shape != [f, u] {
-            self.kernel = Param::new("kernel", &[f, u], self.kernel_initializer.fill(f, u, rng));
+            self.kernel = Param::new(
+                "kernel",
+                &[f, u],
+                self.config.kernel_initializer.fill(f, u, rng),
+            );
         }
-        self.kernel.regularizer = self.kernel_regularizer;
-        if self.use_bias {
+        self.kernel.regularizer = self.config.kernel_regularizer;
+        if self.config.use_bias {
             if self.bias.value.shape != [u] {
-                self.bias = Param::new("bias", &[u], self.bias_initializer.fill(1, u, rng));
+                self.bias = Param::new("bias", &[u], self.config.bias_initializer.fill(1, u, rng));
             }
-            self.bias.regularizer = self.bias_regularizer;
+            self.bias.regularizer = self.config.bias_regularizer;
         }
         self.in_dim = f;
         let mut out = s.clone();
@@ -137,14 +215,14 @@ impl Layer for Dense {
             )));
         }
         let rows = x.len() / f;
-        let u = self.units;
+        let u = self.config.units;
         let y = &mut outputs[0];
         // the output shape is the input's with the last axis = units, set in place
         y.shape.clear();
         y.shape.extend_from_slice(&x.shape);
         *y.shape.last_mut().expect("rank ≥ 1") = u;
         y.data.resize(rows * u, 0.0);
-        if self.use_bias {
+        if self.config.use_bias {
             for r in 0..rows {
                 y.data[r * u..(r + 1) * u].copy_from_slice(&self.bias.value.data);
             }
@@ -168,10 +246,10 @@ impl Layer for Dense {
                 &mut y.data,
             );
         }
-        if self.activation != Activation::Linear {
+        if self.config.activation != Activation::Linear {
             self.pre.clear();
             self.pre.extend_from_slice(&y.data);
-            self.activation.apply_slice(&mut y.data);
+            self.config.activation.apply_slice(&mut y.data);
         }
         Ok(())
     }
@@ -185,19 +263,20 @@ impl Layer for Dense {
     ) -> Result<()> {
         let x = inputs[0];
         let f = self.in_dim;
-        let u = self.units;
+        let u = self.config.units;
         let rows = x.len() / f;
-        let dz: &[f32] = if self.activation != Activation::Linear {
+        let dz: &[f32] = if self.config.activation != Activation::Linear {
             self.dz.clear();
             self.dz.extend_from_slice(&grad_outputs[0].data);
-            self.activation
+            self.config
+                .activation
                 .backprop_slice(&self.pre, &outputs[0].data, &mut self.dz);
             &self.dz
         } else {
             &grad_outputs[0].data
         };
         gemm::gemm_tn(f, rows, u, &x.data, dz, 1.0, &mut self.kernel.grad.data);
-        if self.use_bias {
+        if self.config.use_bias {
             let db = &mut self.bias.grad.data;
             for r in 0..rows {
                 for (g, d) in db.iter_mut().zip(&dz[r * u..(r + 1) * u]) {
@@ -220,7 +299,7 @@ impl Layer for Dense {
     }
 
     fn params(&self) -> Vec<&Param> {
-        if self.use_bias {
+        if self.config.use_bias {
             vec![&self.kernel, &self.bias]
         } else {
             vec![&self.kernel]
@@ -228,7 +307,7 @@ impl Layer for Dense {
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        if self.use_bias {
+        if self.config.use_bias {
             vec![&mut self.kernel, &mut self.bias]
         } else {
             vec![&mut self.kernel]
@@ -236,14 +315,60 @@ impl Layer for Dense {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "units": self.units,
-            "activation": self.activation.name(),
-            "use_bias": self.use_bias,
-            "kernel_initializer": self.kernel_initializer.name(),
-            "bias_initializer": self.bias_initializer.name(),
-            "kernel_regularizer": self.kernel_regularizer.map(|r| r.to_keras()),
-            "bias_regularizer": self.bias_regularizer.map(|r| r.to_keras()),
-        })
+        config::write(&self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DenseConfig;
+    use crate::nn::config_check::{check_config, float32, init, refused};
+    use serde_json::json;
+
+    #[test]
+    fn dense_config_reads_writes_and_refuses() {
+        check_config::<DenseConfig>(
+            json!({"name": "d", "trainable": true, "dtype": float32(), "units": 4.0,
+                   "activation": "relu", "use_bias": false,
+                   "kernel_initializer": init("HeNormal"), "bias_initializer": init("Ones"),
+                   "kernel_regularizer": {"module": "keras.regularizers", "class_name": "L2",
+                                          "config": {"l2": 0.01}, "registered_name": null},
+                   "bias_regularizer": null, "activity_regularizer": null,
+                   "kernel_constraint": null, "bias_constraint": null,
+                   "quantization_config": null}),
+            json!({"units": 4, "activation": "relu", "use_bias": false,
+                   "kernel_initializer": "he_normal", "bias_initializer": "ones",
+                   "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01f32}},
+                   "bias_regularizer": null}),
+        );
+        check_config::<DenseConfig>(
+            json!({"name": "d", "units": 3}),
+            json!({"units": 3, "activation": "linear", "use_bias": true,
+                   "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+                   "kernel_regularizer": null, "bias_regularizer": null}),
+        );
+        for (cfg, key) in [
+            (json!({"name": "d", "units": 0}), "units"),
+            (json!({"name": "d"}), "units"),
+            (
+                json!({"name": "d", "units": 2, "lora_rank": 4}),
+                "lora_rank",
+            ),
+            (
+                json!({"name": "d", "units": 2, "kernel_constraint": {"class_name": "MaxNorm"}}),
+                "kernel_constraint",
+            ),
+            (
+                json!({"name": "d", "units": 2, "use_bias": "yes"}),
+                "use_bias",
+            ),
+            (
+                json!({"name": "d", "units": 2, "kernel_regularizer": {"class_name": "L2", "config": {"l2": -1.0}}}),
+                "kernel_regularizer",
+            ),
+        ] {
+            let e = refused("Dense", cfg);
+            assert!(e.contains("'d'") && e.contains(&format!("'{key}'")), "{e}");
+        }
     }
 }

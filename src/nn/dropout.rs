@@ -6,11 +6,74 @@
 //! saved and restored through [`Layer::runtime_state`] so that a resumed run draws
 //! the same masks.
 
+use serde::{de, Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use super::config;
 use super::rnn::common::{check_rate, fill_mask};
-use super::{Layer, Shape};
+use super::{Layer, LayerConfig, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
+
+/// `keras.layers.Dropout`'s options, with Keras' names and defaults.
+///
+/// ```
+/// use lstmkit::nn::dropout::DropoutConfig;
+/// // an experiment table writes Keras' None in `noise_shape` as 0
+/// let c: DropoutConfig = lstmkit::nn::config::read_table(
+///     "Dropout", "drop", &serde_json::json!({"rate": 0.2, "noise_shape": [0, 1, 0]})).unwrap();
+/// assert_eq!(c.noise_shape, Some(vec![None, Some(1), None]));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutConfig {
+    /// Fraction of the inputs dropped, in [0, 1).
+    #[serde(default, deserialize_with = "config::rate")]
+    pub rate: f32,
+    /// Keras' `seed` (kept for the config; lstmkit seeds from the model seed).
+    #[serde(default, deserialize_with = "config::seed")]
+    pub seed: Option<u64>,
+    /// Keras' `noise_shape` (batch axis included; `None` = that axis of the input):
+    /// a 1 shares the mask along that axis. Read from a list of integers and
+    /// nulls (0 also stands for `None`: TOML has no null).
+    #[serde(default, deserialize_with = "noise_shape")]
+    pub noise_shape: Option<Vec<Option<usize>>>,
+}
+
+/// Reads `noise_shape`: null, or a list of non-negative integers and nulls (0 = null).
+fn noise_shape<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<Option<usize>>>, D::Error> {
+    let a = match Value::deserialize(d)? {
+        Value::Null => return Ok(None),
+        Value::Array(a) => a,
+        x => return Err(de::Error::custom(format!("must be a list, got {x}"))),
+    };
+    let entry = |x: &Value| match x {
+        Value::Null => Ok(None),
+        x => match x.as_u64() {
+            Some(0) => Ok(None),
+            Some(n) => usize::try_from(n)
+                .map(Some)
+                .map_err(|_| format!("entry {x} is too large")),
+            None => Err(format!("entries must be integers or null, got {x}")),
+        },
+    };
+    a.iter()
+        .map(entry)
+        .collect::<std::result::Result<Vec<_>, String>>()
+        .map(Some)
+        .map_err(de::Error::custom)
+}
+
+impl LayerConfig for DropoutConfig {
+    const CLASS: &'static str = "Dropout";
+    const KIND: &'static str = "dropout";
+    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
+        Ok(Box::new(Dropout::from_config(self)))
+    }
+}
 
 /// Inverted dropout with Keras' semantics.
 ///
@@ -28,13 +91,8 @@ use crate::tensor::Tensor;
 /// assert_eq!(y[0].data, x.data);
 /// ```
 pub struct Dropout {
-    /// Fraction of the inputs dropped, in [0, 1).
-    pub rate: f32,
-    /// Keras' `noise_shape` (batch axis included; `None` = that axis of the input):
-    /// a 1 shares the mask along that axis.
-    pub noise_shape: Option<Vec<Option<usize>>>,
-    /// Keras' `seed` (kept for the config; lstmkit seeds from the model seed).
-    pub seed: Option<u64>,
+    /// The options.
+    pub config: DropoutConfig,
     rng: Rng,
     mask: Vec<f32>,
     mask_shape: Vec<usize>,
@@ -44,10 +102,16 @@ pub struct Dropout {
 impl Dropout {
     /// A dropout layer dropping `rate` of its inputs in training.
     pub fn new(rate: f32) -> Self {
-        Dropout {
+        Self::from_config(DropoutConfig {
             rate,
-            noise_shape: None,
-            seed: None,
+            ..DropoutConfig::default()
+        })
+    }
+
+    /// A dropout layer with these options.
+    pub fn from_config(config: DropoutConfig) -> Self {
+        Dropout {
+            config,
             rng: Rng::new(0),
             mask: Vec::new(),
             mask_shape: Vec::new(),
@@ -57,7 +121,7 @@ impl Dropout {
 
     /// Sets Keras' `noise_shape`.
     pub fn noise_shape(mut self, s: Vec<Option<usize>>) -> Self {
-        self.noise_shape = Some(s);
+        self.config.noise_shape = Some(s);
         self
     }
 
@@ -90,8 +154,8 @@ impl Layer for Dropout {
                 input_shapes.len()
             )));
         }
-        check_rate("Dropout", "rate", self.rate)?;
-        if let Some(ns) = &self.noise_shape {
+        check_rate("Dropout", "rate", self.config.rate)?;
+        if let Some(ns) = &self.config.noise_shape {
             let s = &input_shapes[0];
             if ns.len() != s.len() + 1 {
                 return Err(Error::Shape(format!(
@@ -123,15 +187,15 @@ impl Layer for Dropout {
         let x = inputs[0];
         let y = &mut outputs[0];
         y.resize_uninit(&x.shape);
-        self.applied = training && self.rate > 0.0;
+        self.applied = training && self.config.rate > 0.0;
         if !self.applied {
             y.data.copy_from_slice(&x.data);
             return Ok(());
         }
-        match &self.noise_shape {
+        match &self.config.noise_shape {
             None => {
                 self.mask.resize(x.len(), 0.0);
-                fill_mask(&mut self.mask, self.rate, &mut self.rng);
+                fill_mask(&mut self.mask, self.config.rate, &mut self.rng);
                 for ((o, a), m) in y.data.iter_mut().zip(&x.data).zip(&self.mask) {
                     *o = a * m;
                 }
@@ -147,7 +211,7 @@ impl Layer for Dropout {
                 }
                 let n: usize = self.mask_shape.iter().product();
                 self.mask.resize(n, 0.0);
-                fill_mask(&mut self.mask, self.rate, &mut self.rng);
+                fill_mask(&mut self.mask, self.config.rate, &mut self.rng);
                 for i in 0..x.len() {
                     let mi = Self::mask_index(&x.shape, &self.mask_shape, i);
                     y.data[i] = x.data[i] * self.mask[mi];
@@ -172,7 +236,7 @@ impl Layer for Dropout {
         let gx = &mut grad_inputs[0].data;
         if !self.applied {
             gx.copy_from_slice(g);
-        } else if self.noise_shape.is_none() {
+        } else if self.config.noise_shape.is_none() {
             for ((o, a), m) in gx.iter_mut().zip(g).zip(&self.mask) {
                 *o = a * m;
             }
@@ -185,11 +249,7 @@ impl Layer for Dropout {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "rate": self.rate,
-            "seed": self.seed,
-            "noise_shape": self.noise_shape,
-        })
+        config::write(&self.config)
     }
 
     fn runtime_state(&self) -> serde_json::Value {
@@ -202,5 +262,44 @@ impl Layer for Dropout {
                 .map_err(|e| Error::Config(format!("Dropout RNG state: {e}")))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DropoutConfig;
+    use crate::nn::config_check::{check_config, float32, refused};
+    use serde_json::json;
+
+    #[test]
+    fn dropout_config_reads_writes_and_refuses() {
+        check_config::<DropoutConfig>(
+            json!({"name": "drop", "trainable": true, "dtype": float32(), "rate": 0.3,
+                   "seed": 5, "noise_shape": [null, 1, 4]}),
+            json!({"rate": 0.3f32, "seed": 5, "noise_shape": [null, 1, 4]}),
+        );
+        check_config::<DropoutConfig>(
+            json!({"name": "drop", "rate": 0.2, "seed": null, "noise_shape": null}),
+            json!({"rate": 0.2f32, "seed": null, "noise_shape": null}),
+        );
+        for (cfg, key) in [
+            (json!({"name": "drop", "rate": 1.0}), "rate"),
+            (json!({"name": "drop", "rate": -0.1}), "rate"),
+            (json!({"name": "drop", "rate": 0.1, "seed": -3}), "seed"),
+            (
+                json!({"name": "drop", "rate": 0.1, "noise_shape": 3}),
+                "noise_shape",
+            ),
+            (
+                json!({"name": "drop", "rate": 0.1, "noise_shape": [null, 1.5]}),
+                "noise_shape",
+            ),
+        ] {
+            let e = refused("Dropout", cfg);
+            assert!(
+                e.contains("'drop'") && e.contains(&format!("'{key}'")),
+                "{e}"
+            );
+        }
     }
 }

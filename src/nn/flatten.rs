@@ -1,9 +1,29 @@
 //! `Flatten`: (B, d1, d2, ...) → (B, d1·d2·…).
 
-use super::{Layer, Shape};
+use serde::{Deserialize, Serialize};
+
+use super::config::{self, ChannelsLast};
+use super::{Layer, LayerConfig, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
+
+/// `keras.layers.Flatten`'s options.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlattenConfig {
+    /// Only `channels_last`.
+    #[serde(default)]
+    pub data_format: ChannelsLast,
+}
+
+impl LayerConfig for FlattenConfig {
+    const CLASS: &'static str = "Flatten";
+    const KIND: &'static str = "flatten";
+    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
+        Ok(Box::new(Flatten { config: self }))
+    }
+}
 
 /// Keras' `Flatten` (channels_last).
 ///
@@ -14,12 +34,15 @@ use crate::tensor::Tensor;
 /// assert_eq!(f.build(&[vec![10, 3]], &mut Rng::new(0)).unwrap(), vec![vec![30]]);
 /// ```
 #[derive(Default)]
-pub struct Flatten {}
+pub struct Flatten {
+    /// The options.
+    pub config: FlattenConfig,
+}
 
 impl Flatten {
     /// A new flatten layer.
     pub fn new() -> Self {
-        Flatten {}
+        Self::default()
     }
 }
 
@@ -69,6 +92,29 @@ impl Layer for Flatten {
         Ok(())
     }
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({"data_format": "channels_last"})
+        config::write(&self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FlattenConfig;
+    use crate::nn::config_check::{check_config, float32, refused};
+    use serde_json::json;
+
+    #[test]
+    fn flatten_config_reads_writes_and_refuses() {
+        check_config::<FlattenConfig>(
+            json!({"name": "fl", "trainable": true, "dtype": float32(), "data_format": "channels_last"}),
+            json!({"data_format": "channels_last"}),
+        );
+        let e = refused(
+            "Flatten",
+            json!({"name": "fl", "data_format": "channels_first"}),
+        );
+        assert!(
+            e.contains("'fl'") && e.contains("'data_format'") && e.contains("channels_first"),
+            "{e}"
+        );
     }
 }

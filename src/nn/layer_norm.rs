@@ -2,11 +2,84 @@
 //! center and scale): `y = (x − mean)/sqrt(var + epsilon)·gamma + beta`, with the
 //! mean and (biased) variance of each sample's last axis. Same in training and inference.
 
-use super::{Initializer, Layer, Param, Shape};
+use serde::{Deserialize, Serialize};
+
+use super::config::{self, LastAxis, Unsupported};
+use super::{Initializer, Layer, LayerConfig, Param, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
+
+fn epsilon() -> f32 {
+    1e-3
+}
+
+/// `keras.layers.LayerNormalization`'s options, with Keras' names and defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerNormalizationConfig {
+    /// The normalised axis: only −1 (`-1` or `[-1]`; the model reader turns a
+    /// non-negative last axis into −1).
+    #[serde(default)]
+    pub axis: LastAxis,
+    /// Added to the variance.
+    #[serde(default = "epsilon")]
+    pub epsilon: f32,
+    /// Add beta.
+    #[serde(default = "config::yes")]
+    pub center: bool,
+    /// Multiply by gamma.
+    #[serde(default = "config::yes")]
+    pub scale: bool,
+    /// Initialiser of beta.
+    #[serde(default = "config::zeros")]
+    pub beta_initializer: Initializer,
+    /// Initialiser of gamma.
+    #[serde(default = "config::ones")]
+    pub gamma_initializer: Initializer,
+    /// Penalty on beta.
+    #[serde(default, with = "config::regularizer")]
+    pub beta_regularizer: Option<Regularizer>,
+    /// Penalty on gamma.
+    #[serde(default, with = "config::regularizer")]
+    pub gamma_regularizer: Option<Regularizer>,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub beta_constraint: Unsupported,
+    /// Not implemented.
+    #[serde(default, skip_serializing)]
+    pub gamma_constraint: Unsupported,
+    /// Not implemented (RMS normalisation).
+    #[serde(default, skip_serializing)]
+    pub rms_scaling: Unsupported,
+}
+
+impl Default for LayerNormalizationConfig {
+    fn default() -> Self {
+        LayerNormalizationConfig {
+            axis: LastAxis,
+            epsilon: epsilon(),
+            center: config::yes(),
+            scale: config::yes(),
+            beta_initializer: config::zeros(),
+            gamma_initializer: config::ones(),
+            beta_regularizer: None,
+            gamma_regularizer: None,
+            beta_constraint: Unsupported,
+            gamma_constraint: Unsupported,
+            rms_scaling: Unsupported,
+        }
+    }
+}
+
+impl LayerConfig for LayerNormalizationConfig {
+    const CLASS: &'static str = "LayerNormalization";
+    const KIND: &'static str = "layer_normalization";
+    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
+        Ok(Box::new(LayerNormalization::from_config(self)))
+    }
+}
 
 /// Keras' `LayerNormalization` (axis −1).
 ///
@@ -22,20 +95,8 @@ use crate::train::regularizer::Regularizer;
 /// assert!((y[0].data[0] + 1.0).abs() < 1e-3 && (y[0].data[1] - 1.0).abs() < 1e-3);
 /// ```
 pub struct LayerNormalization {
-    /// Added to the variance (1e-3).
-    pub epsilon: f32,
-    /// Add beta.
-    pub center: bool,
-    /// Multiply by gamma.
-    pub scale: bool,
-    /// Initialiser of beta (zeros).
-    pub beta_initializer: Initializer,
-    /// Initialiser of gamma (ones).
-    pub gamma_initializer: Initializer,
-    /// Penalty on beta.
-    pub beta_regularizer: Option<Regularizer>,
-    /// Penalty on gamma.
-    pub gamma_regularizer: Option<Regularizer>,
+    /// The options.
+    pub config: LayerNormalizationConfig,
     gamma: Param,
     beta: Param,
     c: usize,
@@ -52,14 +113,12 @@ impl Default for LayerNormalization {
 impl LayerNormalization {
     /// Keras' defaults.
     pub fn new() -> Self {
+        Self::from_config(LayerNormalizationConfig::default())
+    }
+    /// A LayerNormalization layer with these options.
+    pub fn from_config(config: LayerNormalizationConfig) -> Self {
         LayerNormalization {
-            epsilon: 1e-3,
-            center: true,
-            scale: true,
-            beta_initializer: Initializer::Zeros,
-            gamma_initializer: Initializer::Ones,
-            beta_regularizer: None,
-            gamma_regularizer: None,
+            config,
             gamma: Param::default(),
             beta: Param::default(),
             c: 0,
@@ -69,17 +128,17 @@ impl LayerNormalization {
     }
     /// Sets epsilon.
     pub fn epsilon(mut self, e: f32) -> Self {
-        self.epsilon = e;
+        self.config.epsilon = e;
         self
     }
     /// Sets `center`.
     pub fn center(mut self, v: bool) -> Self {
-        self.center = v;
+        self.config.center = v;
         self
     }
     /// Sets `scale`.
     pub fn scale(mut self, v: bool) -> Self {
-        self.scale = v;
+        self.config.scale = v;
         self
     }
 }
@@ -106,14 +165,14 @@ impl Layer for LayerNormalization {
                 )))
             }
         };
-        if self.scale && self.gamma.value.shape != [c] {
-            self.gamma = Param::new("gamma", &[c], self.gamma_initializer.fill(1, c, rng));
+        if self.config.scale && self.gamma.value.shape != [c] {
+            self.gamma = Param::new("gamma", &[c], self.config.gamma_initializer.fill(1, c, rng));
         }
-        if self.center && self.beta.value.shape != [c] {
-            self.beta = Param::new("beta", &[c], self.beta_initializer.fill(1, c, rng));
+        if self.config.center && self.beta.value.shape != [c] {
+            self.beta = Param::new("beta", &[c], self.config.beta_initializer.fill(1, c, rng));
         }
-        self.gamma.regularizer = self.gamma_regularizer;
-        self.beta.regularizer = self.beta_regularizer;
+        self.gamma.regularizer = self.config.gamma_regularizer;
+        self.beta.regularizer = self.config.beta_regularizer;
         self.c = c;
         Ok(vec![s.clone()])
     }
@@ -145,7 +204,7 @@ impl Layer for LayerNormalization {
                 .map(|v| (*v as f64 - mean) * (*v as f64 - mean))
                 .sum::<f64>()
                 / c as f64;
-            let inv = 1.0 / (var as f32 + self.epsilon).sqrt();
+            let inv = 1.0 / (var as f32 + self.config.epsilon).sqrt();
             self.inv_std[r] = inv;
             let (hr, yr) = (
                 &mut self.xhat[r * c..(r + 1) * c],
@@ -154,12 +213,12 @@ impl Layer for LayerNormalization {
             for j in 0..c {
                 let h = (xr[j] - mean as f32) * inv;
                 hr[j] = h;
-                let g = if self.scale {
+                let g = if self.config.scale {
                     self.gamma.value.data[j]
                 } else {
                     1.0
                 };
-                let b = if self.center {
+                let b = if self.config.center {
                     self.beta.value.data[j]
                 } else {
                     0.0
@@ -184,10 +243,10 @@ impl Layer for LayerNormalization {
         for r in 0..rows {
             let (gr, hr) = (&gy[r * c..(r + 1) * c], &self.xhat[r * c..(r + 1) * c]);
             for j in 0..c {
-                if self.scale {
+                if self.config.scale {
                     self.gamma.grad.data[j] += gr[j] * hr[j];
                 }
-                if self.center {
+                if self.config.center {
                     self.beta.grad.data[j] += gr[j];
                 }
             }
@@ -202,7 +261,7 @@ impl Layer for LayerNormalization {
             let mut s2 = 0.0f32;
             for j in 0..c {
                 let g = gr[j]
-                    * if self.scale {
+                    * if self.config.scale {
                         self.gamma.value.data[j]
                     } else {
                         1.0
@@ -215,7 +274,7 @@ impl Layer for LayerNormalization {
             let o = &mut gx[r * c..(r + 1) * c];
             for j in 0..c {
                 let g = gr[j]
-                    * if self.scale {
+                    * if self.config.scale {
                         self.gamma.value.data[j]
                     } else {
                         1.0
@@ -228,10 +287,10 @@ impl Layer for LayerNormalization {
 
     fn params(&self) -> Vec<&Param> {
         let mut v = Vec::new();
-        if self.scale {
+        if self.config.scale {
             v.push(&self.gamma);
         }
-        if self.center {
+        if self.config.center {
             v.push(&self.beta);
         }
         v
@@ -239,25 +298,50 @@ impl Layer for LayerNormalization {
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
         let mut v = Vec::new();
-        if self.scale {
+        if self.config.scale {
             v.push(&mut self.gamma);
         }
-        if self.center {
+        if self.config.center {
             v.push(&mut self.beta);
         }
         v
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "axis": -1,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            "beta_initializer": self.beta_initializer.name(),
-            "gamma_initializer": self.gamma_initializer.name(),
-            "beta_regularizer": self.beta_regularizer.map(|r| r.to_keras()),
-            "gamma_regularizer": self.gamma_regularizer.map(|r| r.to_keras()),
-        })
+        config::write(&self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LayerNormalizationConfig;
+    use crate::nn::config_check::{check_config, float32, init, refused};
+    use serde_json::json;
+
+    #[test]
+    fn layer_normalization_config_reads_writes_and_refuses() {
+        check_config::<LayerNormalizationConfig>(
+            json!({"name": "ln", "trainable": true, "dtype": float32(), "axis": [-1],
+                   "epsilon": 1e-5, "center": true, "scale": false, "rms_scaling": false,
+                   "beta_initializer": init("Ones"), "gamma_initializer": init("Ones"),
+                   "beta_regularizer": null,
+                   "gamma_regularizer": {"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}},
+                   "beta_constraint": null, "gamma_constraint": null}),
+            json!({"axis": -1, "epsilon": 1e-5f32, "center": true, "scale": false,
+                   "beta_initializer": "ones", "gamma_initializer": "ones",
+                   "beta_regularizer": null,
+                   "gamma_regularizer": {"class_name": "L1L2", "config": {"l1": 0.25, "l2": 0.5}}}),
+        );
+        for (cfg, key) in [
+            (json!({"name": "ln", "axis": 0}), "axis"),
+            (json!({"name": "ln", "rms_scaling": true}), "rms_scaling"),
+            (
+                json!({"name": "ln", "beta_initializer": "truncated_normal"}),
+                "beta_initializer",
+            ),
+        ] {
+            let e = refused("LayerNormalization", cfg);
+            assert!(e.contains("'ln'") && e.contains(&format!("'{key}'")), "{e}");
+        }
     }
 }

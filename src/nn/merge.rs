@@ -1,6 +1,9 @@
 //! Merge layers: `Concatenate(axis)` and `Add` (Keras' `keras.layers.Concatenate`, `Add`).
 
-use super::{fmt_shape, Layer, Shape};
+use serde::{Deserialize, Serialize};
+
+use super::config;
+use super::{fmt_shape, Layer, LayerConfig, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -10,6 +13,28 @@ fn shapes_list(s: &[Shape]) -> String {
         .map(|x| fmt_shape(x))
         .collect::<Vec<_>>()
         .join(" and ")
+}
+
+fn minus_one() -> i64 {
+    -1
+}
+
+/// `keras.layers.Concatenate`'s options.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcatenateConfig {
+    /// Axis (Keras counts the batch axis as 0; negative counts from the end;
+    /// checked against the inputs when the layer is built).
+    #[serde(default = "minus_one")]
+    pub axis: i64,
+}
+
+impl LayerConfig for ConcatenateConfig {
+    const CLASS: &'static str = "Concatenate";
+    const KIND: &'static str = "concatenate";
+    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
+        Ok(Box::new(Concatenate::from_config(self)))
+    }
 }
 
 /// Concatenates its inputs along `axis` (Keras counts the batch axis as 0; default −1).
@@ -27,8 +52,9 @@ fn shapes_list(s: &[Shape]) -> String {
 /// assert_eq!(m.nodes()[2].output_shapes[0], vec![7]);
 /// ```
 pub struct Concatenate {
-    /// Axis (negative counts from the end; 0 is the batch axis and is not allowed).
-    pub axis: i64,
+    /// The options (`axis`: negative counts from the end; 0 is the batch axis
+    /// and is not allowed).
+    pub config: ConcatenateConfig,
     ax: usize, // axis within the full (batched) shape
     widths: Vec<usize>,
 }
@@ -36,8 +62,12 @@ pub struct Concatenate {
 impl Concatenate {
     /// Concatenation along `axis`.
     pub fn new(axis: i64) -> Self {
+        Self::from_config(ConcatenateConfig { axis })
+    }
+    /// A Concatenate layer with these options.
+    pub fn from_config(config: ConcatenateConfig) -> Self {
         Concatenate {
-            axis,
+            config,
             ax: 0,
             widths: Vec::new(),
         }
@@ -57,15 +87,15 @@ impl Layer for Concatenate {
             )));
         }
         let rank = input_shapes[0].len() + 1;
-        let ax = if self.axis < 0 {
-            rank as i64 + self.axis
+        let ax = if self.config.axis < 0 {
+            rank as i64 + self.config.axis
         } else {
-            self.axis
+            self.config.axis
         };
         if ax < 1 || ax >= rank as i64 {
             return Err(Error::Config(format!(
                 "Concatenate axis {} is out of range for inputs {}",
-                self.axis,
+                self.config.axis,
                 shapes_list(input_shapes)
             )));
         }
@@ -83,7 +113,7 @@ impl Layer for Concatenate {
             if !same {
                 return Err(Error::Shape(format!(
                     "Concatenate(axis={}) needs inputs that match except on that axis, got {}",
-                    self.axis,
+                    self.config.axis,
                     shapes_list(input_shapes)
                 )));
             }
@@ -157,7 +187,20 @@ impl Layer for Concatenate {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({"axis": self.axis})
+        config::write(&self.config)
+    }
+}
+
+/// `keras.layers.Add`'s options: none.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddConfig {}
+
+impl LayerConfig for AddConfig {
+    const CLASS: &'static str = "Add";
+    const KIND: &'static str = "add";
+    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
+        Ok(Box::new(Add { config: self }))
     }
 }
 
@@ -174,12 +217,15 @@ impl Layer for Concatenate {
 /// assert!(g.build(s, 1).is_ok());
 /// ```
 #[derive(Default)]
-pub struct Add {}
+pub struct Add {
+    /// The options.
+    pub config: AddConfig,
+}
 
 impl Add {
     /// A new Add layer.
     pub fn new() -> Self {
-        Add {}
+        Self::default()
     }
 }
 
@@ -243,6 +289,35 @@ impl Layer for Add {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({})
+        config::write(&self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AddConfig, ConcatenateConfig};
+    use crate::nn::config_check::{check_config, float32, refused};
+    use serde_json::json;
+
+    #[test]
+    fn concatenate_config_reads_writes_and_refuses() {
+        check_config::<ConcatenateConfig>(
+            json!({"name": "cat", "trainable": true, "dtype": float32(), "axis": 1}),
+            json!({"axis": 1}),
+        );
+        check_config::<ConcatenateConfig>(
+            json!({"name": "cat", "axis": null}),
+            json!({"axis": -1}),
+        );
+        let e = refused("Concatenate", json!({"name": "cat", "axis": "last"}));
+        assert!(e.contains("'cat'") && e.contains("'axis'"), "{e}");
+    }
+
+    #[test]
+    fn add_config_reads_writes_and_refuses() {
+        check_config::<AddConfig>(
+            json!({"name": "add", "trainable": true, "dtype": float32()}),
+            json!({}),
+        );
     }
 }

@@ -16,6 +16,8 @@ pub mod activation;
 pub mod attention;
 pub mod batch_norm;
 pub mod config;
+#[cfg(test)]
+pub(crate) mod config_check;
 pub mod dense;
 pub mod dropout;
 pub mod flatten;
@@ -258,156 +260,21 @@ pub const fn row<C: LayerConfig>() -> LayerKind {
 /// Adding a layer means its file and one row here.
 pub const LAYERS: &[LayerKind] = &[
     rnn::row::<rnn::LstmCell>(),
-    legacy::row(
-        "Dense",
-        "dense",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_dense,
-    ),
+    row::<dense::DenseConfig>(),
     rnn::row::<rnn::GruCell>(),
     row::<rnn::bidirectional::BidirectionalConfig>(),
-    legacy::row(
-        "Attention",
-        "attention",
-        VarLayout::Vars,
-        usize::MAX,
-        &["use_causal_mask", "return_attention_scores"],
-        legacy::read_attention,
-    ),
-    legacy::row(
-        "Dropout",
-        "dropout",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_dropout,
-    ),
-    legacy::row(
-        "BatchNormalization",
-        "batch_normalization",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_batch_normalization,
-    ),
-    legacy::row(
-        "LayerNormalization",
-        "layer_normalization",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_layer_normalization,
-    ),
-    legacy::row(
-        "GlobalAveragePooling1D",
-        "global_average_pooling1d",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_global_average_pooling1d,
-    ),
-    legacy::row(
-        "GlobalMaxPooling1D",
-        "global_max_pooling1d",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_global_max_pooling1d,
-    ),
-    legacy::row(
-        "Flatten",
-        "flatten",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_flatten,
-    ),
-    legacy::row(
-        "TimeDistributed",
-        "time_distributed",
-        VarLayout::Wrapped,
-        usize::MAX,
-        &[],
-        legacy::read_time_distributed,
-    ),
-    legacy::row(
-        "Concatenate",
-        "concatenate",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_concatenate,
-    ),
-    legacy::row(
-        "Add",
-        "add",
-        VarLayout::Vars,
-        usize::MAX,
-        &[],
-        legacy::read_add,
-    ),
+    row::<attention::AttentionConfig>(),
+    row::<dropout::DropoutConfig>(),
+    row::<batch_norm::BatchNormalizationConfig>(),
+    row::<layer_norm::LayerNormalizationConfig>(),
+    row::<pooling::GlobalAveragePooling1DConfig>(),
+    row::<pooling::GlobalMaxPooling1DConfig>(),
+    row::<flatten::FlattenConfig>(),
+    row::<time_distributed::TimeDistributedConfig>(),
+    row::<merge::ConcatenateConfig>(),
+    row::<merge::AddConfig>(),
     rnn::row::<rnn::SimpleRnnCell>(),
 ];
-
-/// Layers still read through `io::registry`'s per-class functions (moving to
-/// their own config types).
-mod legacy {
-    use super::{Layer, LayerKind, Source, VarLayout};
-    use crate::error::Result;
-    use serde_json::Value;
-
-    pub(super) const fn row(
-        class: &'static str,
-        kind: &'static str,
-        vars: VarLayout,
-        positional_inputs: usize,
-        call_kwargs: &'static [&'static str],
-        read: fn(&Value, Source) -> Result<Box<dyn Layer>>,
-    ) -> LayerKind {
-        LayerKind {
-            class,
-            kind,
-            read,
-            vars,
-            positional_inputs,
-            call_kwargs,
-            recurrent: None,
-        }
-    }
-
-    fn read(class: &str, kind: &str, v: &Value, src: Source) -> Result<Box<dyn Layer>> {
-        match src {
-            Source::Keras => crate::io::registry::legacy_from_config(class, v),
-            Source::Table(label) => {
-                let empty = serde_json::Map::new();
-                crate::io::registry::legacy_from_table(kind, v.as_object().unwrap_or(&empty), label)
-            }
-        }
-    }
-
-    macro_rules! readers {
-        ($($f:ident $class:literal $kind:literal;)*) => {$(
-            pub(super) fn $f(v: &Value, src: Source) -> Result<Box<dyn Layer>> {
-                read($class, $kind, v, src)
-            }
-        )*};
-    }
-    readers! {
-        read_dense "Dense" "dense";
-        read_attention "Attention" "attention";
-        read_dropout "Dropout" "dropout";
-        read_batch_normalization "BatchNormalization" "batch_normalization";
-        read_layer_normalization "LayerNormalization" "layer_normalization";
-        read_global_average_pooling1d "GlobalAveragePooling1D" "global_average_pooling1d";
-        read_global_max_pooling1d "GlobalMaxPooling1D" "global_max_pooling1d";
-        read_flatten "Flatten" "flatten";
-        read_time_distributed "TimeDistributed" "time_distributed";
-        read_concatenate "Concatenate" "concatenate";
-        read_add "Add" "add";
-    }
-}
 
 /// The table row of a Keras class.
 pub fn kind_of_class(class: &str) -> Option<&'static LayerKind> {

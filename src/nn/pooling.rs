@@ -1,10 +1,97 @@
 //! `GlobalAveragePooling1D` and `GlobalMaxPooling1D`: reduce (B, T, F) over time to (B, F)
 //! (Keras' `data_format="channels_last"`, `keepdims=False`).
 
-use super::{Layer, Shape};
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{self, ChannelsLast};
+use super::{Layer, LayerConfig, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
+
+/// The options of `keras.layers.GlobalAveragePooling1D` and
+/// `GlobalMaxPooling1D` (the same two; `P` says which layer they configure).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, bound = "")]
+pub struct GlobalPooling1DConfig<P> {
+    /// Only `channels_last` (B, T, F).
+    #[serde(default)]
+    pub data_format: ChannelsLast,
+    /// Keep the pooled axis (only false).
+    #[serde(default)]
+    pub keepdims: bool,
+    #[serde(skip)]
+    pool: PhantomData<P>,
+}
+
+impl<P> Default for GlobalPooling1DConfig<P> {
+    fn default() -> Self {
+        GlobalPooling1DConfig {
+            data_format: ChannelsLast,
+            keepdims: false,
+            pool: PhantomData,
+        }
+    }
+}
+
+/// Which layer a [`GlobalPooling1DConfig`] configures.
+pub trait GlobalPool: Clone + std::fmt::Debug + PartialEq + Send + 'static {
+    /// Keras' class name.
+    const CLASS: &'static str;
+    /// The experiment-file `type`.
+    const KIND: &'static str;
+    /// The layer.
+    fn layer(config: GlobalPooling1DConfig<Self>) -> Box<dyn Layer>;
+}
+
+/// [`GlobalAveragePooling1D`]'s marker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Average;
+/// [`GlobalMaxPooling1D`]'s marker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Max;
+
+impl GlobalPool for Average {
+    const CLASS: &'static str = "GlobalAveragePooling1D";
+    const KIND: &'static str = "global_average_pooling1d";
+    fn layer(config: GlobalPooling1DConfig<Self>) -> Box<dyn Layer> {
+        Box::new(GlobalAveragePooling1D { config })
+    }
+}
+
+impl GlobalPool for Max {
+    const CLASS: &'static str = "GlobalMaxPooling1D";
+    const KIND: &'static str = "global_max_pooling1d";
+    fn layer(config: GlobalPooling1DConfig<Self>) -> Box<dyn Layer> {
+        Box::new(GlobalMaxPooling1D {
+            config,
+            arg: Vec::new(),
+        })
+    }
+}
+
+/// `keras.layers.GlobalAveragePooling1D`'s options.
+pub type GlobalAveragePooling1DConfig = GlobalPooling1DConfig<Average>;
+/// `keras.layers.GlobalMaxPooling1D`'s options.
+pub type GlobalMaxPooling1DConfig = GlobalPooling1DConfig<Max>;
+
+impl<P: GlobalPool> LayerConfig for GlobalPooling1DConfig<P> {
+    const CLASS: &'static str = P::CLASS;
+    const KIND: &'static str = P::KIND;
+    fn build(self, name: &str) -> Result<Box<dyn Layer>> {
+        if self.keepdims {
+            return Err(config::option_error(
+                P::CLASS,
+                name,
+                "keepdims",
+                "= true is not supported",
+            ));
+        }
+        Ok(P::layer(self))
+    }
+}
 
 fn check_3d(name: &str, input_shapes: &[Shape]) -> Result<Shape> {
     if input_shapes.len() != 1 {
@@ -42,12 +129,15 @@ fn check_3d(name: &str, input_shapes: &[Shape]) -> Result<Shape> {
 /// assert_eq!(y[0].data, vec![3.0, 4.0]);
 /// ```
 #[derive(Default)]
-pub struct GlobalAveragePooling1D {}
+pub struct GlobalAveragePooling1D {
+    /// The options.
+    pub config: GlobalAveragePooling1DConfig,
+}
 
 impl GlobalAveragePooling1D {
     /// A new pooling layer.
     pub fn new() -> Self {
-        GlobalAveragePooling1D {}
+        Self::default()
     }
 }
 
@@ -113,7 +203,7 @@ impl Layer for GlobalAveragePooling1D {
         Ok(())
     }
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({"data_format": "channels_last", "keepdims": false})
+        config::write(&self.config)
     }
 }
 
@@ -132,13 +222,15 @@ impl Layer for GlobalAveragePooling1D {
 /// ```
 #[derive(Default)]
 pub struct GlobalMaxPooling1D {
+    /// The options.
+    pub config: GlobalMaxPooling1DConfig,
     arg: Vec<usize>,
 }
 
 impl GlobalMaxPooling1D {
     /// A new pooling layer.
     pub fn new() -> Self {
-        GlobalMaxPooling1D { arg: Vec::new() }
+        Self::default()
     }
 }
 
@@ -206,6 +298,47 @@ impl Layer for GlobalMaxPooling1D {
         Ok(())
     }
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({"data_format": "channels_last", "keepdims": false})
+        config::write(&self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GlobalAveragePooling1DConfig, GlobalMaxPooling1DConfig};
+    use crate::nn::config_check::{check_config, float32, refused};
+    use serde_json::json;
+
+    fn refusals(class: &str) {
+        for (cfg, key) in [
+            (json!({"name": "p", "keepdims": true}), "keepdims"),
+            (
+                json!({"name": "p", "data_format": "channels_first"}),
+                "data_format",
+            ),
+            (json!({"name": "p", "data_format": 1}), "data_format"),
+        ] {
+            let e = refused(class, cfg);
+            assert!(e.contains("'p'") && e.contains(&format!("'{key}'")), "{e}");
+        }
+    }
+
+    #[test]
+    fn global_average_pooling_config_reads_writes_and_refuses() {
+        check_config::<GlobalAveragePooling1DConfig>(
+            json!({"name": "p", "trainable": true, "dtype": float32(),
+                   "data_format": "channels_last", "keepdims": false}),
+            json!({"data_format": "channels_last", "keepdims": false}),
+        );
+        refusals("GlobalAveragePooling1D");
+    }
+
+    #[test]
+    fn global_max_pooling_config_reads_writes_and_refuses() {
+        check_config::<GlobalMaxPooling1DConfig>(
+            json!({"name": "p", "trainable": true, "dtype": float32(),
+                   "data_format": "channels_last", "keepdims": false}),
+            json!({"data_format": "channels_last", "keepdims": false}),
+        );
+        refusals("GlobalMaxPooling1D");
     }
 }

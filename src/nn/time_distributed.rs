@@ -2,10 +2,35 @@
 //! independently, by running it on (B·T, ...) (Keras' `keras.layers.TimeDistributed`).
 //! The variables are the inner layer's.
 
-use super::{Layer, Param, Shape};
+use serde::{Deserialize, Serialize};
+
+use super::config::{self, NestedLayer};
+use super::{Layer, LayerConfig, Param, Shape, VarLayout};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
+
+/// `keras.layers.TimeDistributed`'s options: the wrapped layer, as Keras'
+/// `{"class_name": ..., "config": {...}}` or an experiment table with its own
+/// `type` (`layer = { type = "dense", units = 3 }`, named `NAME/layer` in errors).
+/// The built layer keeps the wrapped layer itself and writes this struct from
+/// it ([`NestedLayer::of`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeDistributedConfig {
+    /// The wrapped layer.
+    pub layer: NestedLayer,
+}
+
+impl LayerConfig for TimeDistributedConfig {
+    const CLASS: &'static str = "TimeDistributed";
+    const KIND: &'static str = "time_distributed";
+    const VARS: VarLayout = VarLayout::Wrapped;
+    fn build(self, name: &str) -> Result<Box<dyn Layer>> {
+        let layer = self.layer.build(Self::CLASS, name, "layer")?;
+        Ok(Box::new(TimeDistributed::from_boxed(layer)))
+    }
+}
 
 /// Keras' `TimeDistributed` wrapper (typically around `Dense`).
 ///
@@ -138,13 +163,8 @@ impl Layer for TimeDistributed {
     }
 
     fn config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "layer": {
-                "module": "keras.layers",
-                "class_name": self.layer.class_name(),
-                "config": self.layer.config(),
-                "registered_name": serde_json::Value::Null,
-            }
+        config::write(&TimeDistributedConfig {
+            layer: NestedLayer::of(&*self.layer),
         })
     }
 
@@ -154,5 +174,72 @@ impl Layer for TimeDistributed {
 
     fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
         self.layer.set_runtime_state(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TimeDistributedConfig;
+    use crate::nn::config_check::{check_config, float32, refused};
+    use crate::nn::layer_from_table;
+    use serde_json::json;
+
+    #[test]
+    fn time_distributed_config_reads_writes_and_refuses() {
+        let dense = json!({"units": 4, "activation": "tanh", "use_bias": true,
+                           "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+                           "kernel_regularizer": null, "bias_regularizer": null});
+        check_config::<TimeDistributedConfig>(
+            json!({"name": "td", "trainable": true, "dtype": float32(),
+                   "layer": {"module": "keras.layers", "class_name": "Dense",
+                             "config": {"name": "dense", "trainable": true, "dtype": float32(),
+                                        "units": 4, "activation": "tanh"},
+                             "registered_name": null}}),
+            json!({"layer": {"module": "keras.layers", "class_name": "Dense", "config": dense,
+                             "registered_name": null}}),
+        );
+        // the experiment form, with its own type
+        let t = json!({"layer": {"type": "dense", "units": 4, "activation": "tanh"}});
+        let l = layer_from_table("time_distributed", t.as_object().unwrap(), "td").unwrap();
+        assert_eq!(l.config()["layer"]["config"], dense);
+        for (layer, words) in [
+            (
+                json!({"type": "dense", "units": 3, "foo": 1}),
+                ["td/layer", "'foo'"],
+            ),
+            (
+                json!({"type": "densest", "units": 3}),
+                ["'layer'", "densest"],
+            ),
+        ] {
+            let t = json!({ "layer": layer });
+            let e = match layer_from_table("time_distributed", t.as_object().unwrap(), "td") {
+                Ok(_) => panic!("{t} should be refused"),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                e.contains("'td'") && words.iter().all(|w| e.contains(w)),
+                "{e}"
+            );
+        }
+        for (cfg, words) in [
+            (json!({"name": "td"}), vec!["'td'", "'layer'", "missing"]),
+            (
+                json!({"name": "td", "layer": null}),
+                vec!["'td'", "'layer'", "missing"],
+            ),
+            (json!({"name": "td", "layer": 3}), vec!["'td'", "'layer'"]),
+            (
+                json!({"name": "td", "layer": {"class_name": "Conv9D", "config": {}}}),
+                vec!["'td'", "'layer'", "Conv9D"],
+            ),
+            (
+                json!({"name": "td", "layer": {"class_name": "Dense", "config": {"name": "inner", "units": 0}}}),
+                vec!["'td'", "'layer'", "'inner'", "'units'"],
+            ),
+        ] {
+            let e = refused("TimeDistributed", cfg);
+            assert!(words.iter().all(|w| e.contains(w)), "{e}");
+        }
     }
 }
