@@ -233,8 +233,11 @@ mod tests {
             json!({"name": "d", "units": 2, "activity_regularizer": {"class_name": "L2"}}),
         );
         assert!(e.contains("activity_regularizer"), "{e}");
-        let e = err("Conv1D", json!({"name": "conv"}));
-        assert!(e.contains("'conv'") && e.contains("Conv1D"), "{e}");
+        let e = err("Conv2D", json!({"name": "conv"}));
+        assert!(
+            e.contains("'conv'") && e.contains("Conv2D") && e.contains("Conv1D,"),
+            "{e}"
+        );
         let e = err("Dense", json!({"name": "d", "units": "four"}));
         assert!(e.contains("units"), "{e}");
     }

@@ -74,8 +74,45 @@ impl Initializer {
     /// Fills a (rows × cols) matrix (fan_in = rows, fan_out = cols, as Keras
     /// computes them for a 2-D kernel; a 1-D shape has rows = cols = len).
     pub fn fill(self, rows: usize, cols: usize, rng: &mut Rng) -> Vec<f32> {
+        self.fill_fans(rows, cols, rows, cols, rng)
+    }
+
+    /// Fills a variable of any shape with Keras' fans (`compute_fans`): for a
+    /// convolution kernel (k, in, out) fan_in = k·in and fan_out = k·out; the
+    /// orthogonal initialiser sees the kernel as a (k·in × out) matrix.
+    ///
+    /// ```
+    /// use lstmkit::nn::Initializer;
+    /// let w = Initializer::GlorotUniform.fill_shape(&[3, 2, 4], &mut lstmkit::rng::Rng::new(0));
+    /// let limit = (6.0f32 / (3.0 * 2.0 + 3.0 * 4.0)).sqrt();
+    /// assert_eq!(w.len(), 24);
+    /// assert!(w.iter().all(|v| v.abs() <= limit));
+    /// ```
+    pub fn fill_shape(self, shape: &[usize], rng: &mut Rng) -> Vec<f32> {
+        let (fan_in, fan_out) = match shape {
+            [] => (1, 1),
+            [n] => (*n, *n),
+            [.., a, b] => {
+                let field: usize = shape[..shape.len() - 2].iter().product();
+                (a * field, b * field)
+            }
+        };
+        let n: usize = shape.iter().product();
+        let cols = shape.last().copied().unwrap_or(1).max(1);
+        self.fill_fans(n / cols, cols, fan_in, fan_out, rng)
+    }
+
+    /// Fills a (rows × cols) variable with the given fans.
+    fn fill_fans(
+        self,
+        rows: usize,
+        cols: usize,
+        fan_in: usize,
+        fan_out: usize,
+        rng: &mut Rng,
+    ) -> Vec<f32> {
         let n = rows * cols;
-        let (fi, fo) = (rows as f64, cols as f64);
+        let (fi, fo) = (fan_in as f64, fan_out as f64);
         let uni = |l: f64, rng: &mut Rng| (0..n).map(|_| rng.uniform(-l, l) as f32).collect();
         let tn = |sd: f64, rng: &mut Rng| {
             (0..n)
@@ -169,5 +206,29 @@ mod tests {
         let l = (6.0f32 / 50.0).sqrt();
         assert!(w.iter().all(|v| v.abs() <= l));
         assert!(w.iter().any(|v| v.abs() > l * 0.9));
+    }
+    #[test]
+    fn conv_kernel_fans_follow_keras() {
+        let mut rng = Rng::new(2);
+        // (k=5, in=3, out=7): fan_in 15, fan_out 35
+        let w = Initializer::GlorotUniform.fill_shape(&[5, 3, 7], &mut rng);
+        let l = (6.0f32 / 50.0).sqrt();
+        assert!(w.iter().all(|v| v.abs() <= l) && w.iter().any(|v| v.abs() > l * 0.9));
+        let w = Initializer::HeUniform.fill_shape(&[5, 3, 7], &mut rng);
+        let l = (6.0f32 / 15.0).sqrt();
+        assert!(w.iter().all(|v| v.abs() <= l) && w.iter().any(|v| v.abs() > l * 0.9));
+        // a 2-D shape is `fill`'s matrix
+        let a = Initializer::GlorotUniform.fill_shape(&[4, 6], &mut Rng::new(3));
+        let b = Initializer::GlorotUniform.fill(4, 6, &mut Rng::new(3));
+        assert_eq!(a, b);
+        // orthogonal: the kernel as a (k·in × out) matrix with orthonormal columns
+        let w = Initializer::Orthogonal.fill_shape(&[2, 3, 4], &mut rng);
+        for a in 0..4 {
+            for b in 0..4 {
+                let d: f32 = (0..6).map(|r| w[r * 4 + a] * w[r * 4 + b]).sum();
+                let want = if a == b { 1.0 } else { 0.0 };
+                assert!((d - want).abs() < 1e-5, "{a} {b} {d}");
+            }
+        }
     }
 }

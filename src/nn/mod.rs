@@ -18,6 +18,7 @@ pub mod batch_norm;
 pub mod config;
 #[cfg(test)]
 pub(crate) mod config_check;
+pub mod conv1d;
 pub mod dense;
 pub mod dropout;
 pub mod flatten;
@@ -27,12 +28,14 @@ pub mod kernel;
 pub mod layer_norm;
 pub mod merge;
 pub mod pooling;
+pub mod pooling1d;
 pub mod rnn;
 pub mod time_distributed;
 
 pub use activation::Activation;
 pub use attention::{Attention, ScoreMode};
 pub use batch_norm::BatchNormalization;
+pub use conv1d::{Conv1D, Conv1DConfig};
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
@@ -40,6 +43,7 @@ pub use init::Initializer;
 pub use layer_norm::LayerNormalization;
 pub use merge::{Add, Concatenate};
 pub use pooling::{GlobalAveragePooling1D, GlobalMaxPooling1D};
+pub use pooling1d::{AveragePooling1D, MaxPooling1D, Pooling1DConfig};
 pub use rnn::{Bidirectional, MergeMode, Recurrent, SimpleRNN, GRU, LSTM};
 pub use time_distributed::TimeDistributed;
 
@@ -274,6 +278,9 @@ pub const LAYERS: &[LayerKind] = &[
     row::<merge::ConcatenateConfig>(),
     row::<merge::AddConfig>(),
     rnn::row::<rnn::SimpleRnnCell>(),
+    row::<conv1d::Conv1DConfig>(),
+    row::<pooling1d::MaxPooling1DConfig>(),
+    row::<pooling1d::AveragePooling1DConfig>(),
 ];
 
 /// The table row of a Keras class.

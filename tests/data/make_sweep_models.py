@@ -709,6 +709,23 @@ def nested_sequential_in_sequential(b):
     return m, T, F, {}
 
 
+# ---------------------------------------------------------------- Conv1D, 1-D pooling
+for _k in range(6):
+    def _f(b, _k=_k):
+        # a CNN-LSTM with random Conv1D and pooling options
+        T, F = b.r.randint(8, 14), b.r.randint(1, 3)
+        pad = b.pick(["valid", "same", "causal"])
+        strides, dil = b.pick([(1, 1), (2, 1), (3, 1), (1, 2), (1, 3)])
+        conv = b.L.Conv1D(b.units() + 1, b.r.randint(1, 4), strides=strides, dilation_rate=dil,
+                          padding=pad, activation=b.pick(ACTS), use_bias=b.r.random() < 0.8)
+        pool = b.pick([b.L.MaxPooling1D, b.L.AveragePooling1D])(
+            b.r.randint(1, 3), strides=b.pick([None, 1, 2]), padding=b.pick(["valid", "same"]))
+        m = b.K.Sequential([b.inp(T, F), conv, pool, b.L.LSTM(b.units()), b.L.Dense(1)])
+        return m, T, F, {}
+    _f.__name__ = f"conv1d_lstm_{_k}"
+    builder()(_f)
+
+
 # ---------------------------------------------------------------- must be refused
 @builder(expect_error=["gru_swish_gates", "recurrent_activation", "swish"])
 def gru_rec_swish(b):
@@ -750,10 +767,19 @@ def lstm_constraint(b):
     return m, T, F, {}
 
 
-@builder(expect_error=["conv", "Conv1D"])
-def conv1d(b):
+@builder(expect_error=["conv_groups", "groups"])
+def conv1d_groups(b):
     T, F = 4, 2
-    m = b.K.Sequential([b.inp(T, F), b.L.Conv1D(2, 2, name="conv"), b.L.LSTM(2), b.L.Dense(1)])
+    m = b.K.Sequential([b.inp(T, F), b.L.Conv1D(2, 2, groups=2, name="conv_groups"),
+                        b.L.LSTM(2), b.L.Dense(1)])
+    return m, T, F, {}
+
+
+@builder(expect_error=["conv_nonneg", "kernel_constraint"])
+def conv1d_constraint(b):
+    T, F = 4, 2
+    m = b.K.Sequential([b.inp(T, F), b.L.Conv1D(2, 2, kernel_constraint="non_neg",
+                                                name="conv_nonneg"), b.L.LSTM(2), b.L.Dense(1)])
     return m, T, F, {}
 
 

@@ -8,9 +8,10 @@ use std::process::Command;
 use crate::common::{data, fixtures};
 use lstmkit::io::{keras_zip, load_model, npy};
 use lstmkit::model::Graph;
-use lstmkit::nn::{Activation, Dense, Initializer, LSTM};
+use lstmkit::nn::conv1d::Padding;
+use lstmkit::nn::{Activation, AveragePooling1D, Conv1D, Dense, Initializer, MaxPooling1D, LSTM};
 use lstmkit::train::regularizer::Regularizer;
-use lstmkit::{Model, Tensor};
+use lstmkit::{Model, Sequential, Tensor};
 
 const PYTHON: &str = "/root/.cache/lstmkit-bench/bin/python";
 
@@ -37,6 +38,28 @@ fn native_model() -> Model {
     let l = g.add(LSTM::new(3).use_bias(false), &[d]);
     let y = g.add(Dense::new(2).activation(Activation::Tanh), &[l]);
     g.build(y, 11).unwrap()
+}
+
+/// A CNN-LSTM built here: Conv1D and pooling options Keras must read back.
+fn native_conv_model() -> Model {
+    let conv = Conv1D::new(4, 3)
+        .padding(Padding::Causal)
+        .dilation_rate(2)
+        .activation(Activation::Relu);
+    Sequential::new(&[7, 2])
+        .add(conv)
+        .add(AveragePooling1D::new(2).strides(1).padding(Padding::Same))
+        .add(
+            Conv1D::new(3, 2)
+                .strides(2)
+                .padding(Padding::Same)
+                .use_bias(false),
+        )
+        .add(MaxPooling1D::new(2).padding(Padding::Same))
+        .add(LSTM::new(3))
+        .add(Dense::new(1))
+        .build(12)
+        .unwrap()
 }
 
 /// (label, model, input) for every model we export.
@@ -69,12 +92,28 @@ fn models() -> Vec<(String, Model, Tensor)> {
             npy::read(data(&format!("{stem}_x.npy"))).unwrap(),
         ));
     }
+    // Conv1D, poolings and SimpleRNN (tests/data/make_conv_models.py)
+    for stem in [
+        "conv_paddings",
+        "conv_pool_options",
+        "cnn_lstm",
+        "simple_rnn_options",
+    ] {
+        let m = load_model(data(&format!("conv/{stem}.keras"))).unwrap();
+        let x = npy::read(data(&format!("conv/{stem}_x.npy"))).unwrap();
+        v.push((stem.to_string(), m, x));
+    }
     let x: Vec<f32> = (0..4 * 7 * 2)
         .map(|i| ((i * 37 % 23) as f32 / 11.0) - 1.0)
         .collect();
     v.push((
         "native".into(),
         native_model(),
+        Tensor::new(&[4, 7, 2], x.clone()).unwrap(),
+    ));
+    v.push((
+        "native_conv".into(),
+        native_conv_model(),
         Tensor::new(&[4, 7, 2], x).unwrap(),
     ));
     v

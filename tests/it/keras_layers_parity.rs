@@ -324,9 +324,12 @@ fn experiment_tables_build_every_layer_type() {
         .unwrap()
         .to_string();
     assert!(e.contains("bi/layer") && e.contains("foo"), "{e}");
-    let e = layer_from_table("conv1d", &serde_json::Map::new(), "c")
+    let e = layer_from_table("conv2d", &serde_json::Map::new(), "c")
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("conv1d") && e.contains("gru"), "{e}");
+    assert!(
+        e.contains("conv2d") && e.contains("conv1d") && e.contains("gru"),
+        "{e}"
+    );
 }
