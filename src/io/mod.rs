@@ -159,14 +159,6 @@ pub(crate) fn set_layer_weights(
     Ok(())
 }
 
-/// The message of an error without its category prefix.
-pub(crate) fn strip(e: &Error) -> String {
-    match e {
-        Error::Config(s) | Error::Shape(s) | Error::Data(s) | Error::Other(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Writes a file atomically: the content goes to a temporary file in the same
 /// directory, is flushed to disk, then renamed over `path`. A failure (or a
 /// kill) leaves any previous file intact and no partial file behind.
