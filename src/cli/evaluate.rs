@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::data::prepare;
 use crate::error::{Error, Result};
 use crate::eval::evaluate;
-use crate::experiment::write_atomic;
+use crate::io::atomic_write_bytes;
 
 /// Arguments of `lstmkit evaluate`.
 #[derive(clap::Args, Debug)]
@@ -62,7 +62,7 @@ pub fn run(a: EvaluateArgs) -> Result<()> {
     if let Some(j) = &a.json {
         let js = serde_json::to_string_pretty(&ev)
             .map_err(|e| Error::Other(format!("cannot serialise the metrics: {e}")))?;
-        write_atomic(j, js.as_bytes())?;
+        atomic_write_bytes(j, js.as_bytes())?;
     }
     Ok(())
 }

@@ -154,7 +154,7 @@ pub fn run(a: ForecastArgs) -> Result<()> {
     let csv = f.to_csv();
     match &a.out {
         Some(p) => {
-            crate::io::atomic_write(p, |w| std::io::Write::write_all(w, csv.as_bytes()))?;
+            crate::io::atomic_write_bytes(p, csv.as_bytes())?;
             eprintln!(
                 "{}-step {} forecast of {} after {} history rows written to {}",
                 f.steps,

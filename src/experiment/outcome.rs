@@ -61,20 +61,6 @@ pub struct SavedModel {
 
 const SAVED_FORMAT: &str = "lstmkit-experiment-model";
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
-}
-
 impl SavedModel {
     /// Captures a model, its layer specs and pipeline.
     pub fn new(model: &Model, layers: &[LayerSpec], pipeline: &Pipeline) -> Self {
@@ -96,7 +82,7 @@ impl SavedModel {
     pub fn save(&self, path: &Path) -> Result<()> {
         let js = serde_json::to_vec(self)
             .map_err(|e| Error::Other(format!("{}: cannot serialise: {e}", path.display())))?;
-        write_atomic(path, &js)
+        crate::io::atomic_write_bytes(path, &js)
     }
 
     /// Reads a saved model file.

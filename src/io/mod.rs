@@ -1,5 +1,6 @@
 //! Model files and arrays: Keras `.keras` / `.h5` import, the layer registry,
-//! Keras model configs, NumPy `.npy` arrays, atomic writes.
+//! Keras model configs, NumPy `.npy` arrays, and the one atomic writer every
+//! output file goes through ([`atomic_write`]).
 //!
 //! [`load_model`] looks at a file's content (not its extension) and picks the
 //! reader:
@@ -11,6 +12,7 @@
 //! lstmkit::io::npy::write("y.npy", &y).unwrap();
 //! ```
 
+mod atomic;
 pub mod h5_legacy;
 mod h5util;
 pub mod keras_config;
@@ -19,12 +21,13 @@ pub mod native;
 pub mod npy;
 pub mod registry;
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::tensor::Tensor;
+
+pub use atomic::{atomic_write, atomic_write_bytes};
 
 /// The first bytes of a zip archive.
 pub const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
@@ -159,43 +162,6 @@ pub(crate) fn set_layer_weights(
     Ok(())
 }
 
-/// Writes a file atomically: the content goes to a temporary file in the same
-/// directory, is flushed to disk, then renamed over `path`. A failure (or a
-/// kill) leaves any previous file intact and no partial file behind.
-pub fn atomic_write(
-    path: impl AsRef<Path>,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let path = path.as_ref();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let fname = path
-        .file_name()
-        .ok_or_else(|| Error::Other(format!("{}: not a file name", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        fname.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let f = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::new(f);
-        write(&mut w)?;
-        w.flush()?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,23 +175,5 @@ mod tests {
         assert_eq!(sniff(&ub), FileKind::Hdf5);
         assert_eq!(sniff(b"hello world"), FileKind::Unknown);
         assert_eq!(sniff(b""), FileKind::Unknown);
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_cleans_up() {
-        let dir = std::env::temp_dir().join(format!("lstmkit-aw-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("f.txt");
-        atomic_write(&p, |w| w.write_all(b"one")).unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"one");
-        let err = atomic_write(&p, |w| {
-            w.write_all(b"partial")?;
-            Err(std::io::Error::other("boom"))
-        });
-        assert!(err.is_err());
-        assert_eq!(std::fs::read(&p).unwrap(), b"one", "old content kept");
-        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-        assert_eq!(left.len(), 1, "no temporary file left behind");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
