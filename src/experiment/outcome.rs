@@ -88,7 +88,12 @@ impl SavedModel {
     /// Reads a saved model file.
     pub fn load(path: &Path) -> Result<SavedModel> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let s: SavedModel = serde_json::from_slice(&bytes)
+        Self::from_slice(&bytes, path)
+    }
+
+    /// [`SavedModel::load`] on bytes in memory; `path` names them in errors.
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<SavedModel> {
+        let s: SavedModel = serde_json::from_slice(bytes)
             .map_err(|e| Error::format(path, format!("not an lstmkit model file: {e}")))?;
         if s.format != SAVED_FORMAT || s.version != 1 {
             return Err(Error::format(
