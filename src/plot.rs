@@ -16,7 +16,7 @@
 //! .unwrap();
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Once;
 
 use plotters::prelude::*;
@@ -65,12 +65,20 @@ fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Other(format!("{}: cannot draw the plot: {e}", path.display()))
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "plot".into());
-    path.with_file_name(format!(".{name}.tmp-{}.png", std::process::id()))
+/// The plots' size in pixels.
+const WIDTH: u32 = 1200;
+const HEIGHT: u32 = 600;
+
+/// Encodes an RGB buffer of `WIDTH` x `HEIGHT` pixels as PNG.
+fn encode_png(rgb: &[u8], path: &Path) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().map_err(|e| plot_err(path, e))?;
+    w.write_image_data(rgb).map_err(|e| plot_err(path, e))?;
+    w.finish().map_err(|e| plot_err(path, e))?;
+    Ok(out)
 }
 
 fn bounds(series: &[Series]) -> (f64, f64) {
@@ -141,9 +149,10 @@ fn draw(
     if n == 0 {
         return Err(plot_err(path, "nothing to plot (no values)"));
     }
-    let tmp = temp_path(path);
-    let result = (|| -> Result<()> {
-        let root = BitMapBackend::new(&tmp, (1200, 600)).into_drawing_area();
+    // drawn in memory, then written atomically: no half-written PNG on error
+    let mut rgb = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
+    (|| -> Result<()> {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
         let x_lo = x0;
         let x_hi = x0 + (n.max(2) - 1) as f64;
@@ -235,14 +244,8 @@ fn draw(
         }
         root.present().map_err(|e| plot_err(path, e))?;
         Ok(())
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    })()?;
+    crate::io::atomic_write_bytes(path, &encode_png(&rgb, path)?)
 }
 
 #[cfg(test)]
@@ -284,12 +287,16 @@ mod tests {
         let q = dir.join("loss.png");
         plot_history(&q, &h, "Loss").unwrap();
         assert_eq!(&std::fs::read(&q).unwrap()[1..4], b"PNG");
+        // the PNG is encoded in memory: a name without `.png` gets one too
+        let r = dir.join("plot-without-extension");
+        plot_history(&r, &h, "Loss").unwrap();
+        assert_eq!(std::fs::read(&r).unwrap(), std::fs::read(&q).unwrap());
         // no temp files left behind
         let left: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(left.len(), 2, "{left:?}");
+        assert_eq!(left.len(), 3, "{left:?}");
         assert!(plot_series(&dir.join("x.png"), "t", "y", None, &[]).is_err());
         assert!(plot_series(
             &dir.join("no/such/dir/x.png"),

@@ -1,23 +1,27 @@
-//! `lstmkit evaluate --model DIR/model.lstmkit [--config EXP.toml]`: re-scores a
-//! saved model on the test part of the experiment's data, with the model's
-//! own fitted pipeline (scaler, windows, differencing) when the file holds one
-//! (native files written by `lstmkit train`), next to the baselines. Keras
-//! files (`.keras`, `.h5`) are scored with the pipeline fitted from the config.
+//! `lstmkit evaluate --model M [--config EXP.toml]`: re-scores a saved model
+//! on the test part of the experiment's data, next to the baselines, with the
+//! model's own fitted pipeline (scaler, windows, differencing) when the file
+//! holds one (native files and the JSON model file written by `lstmkit
+//! train`). A file without one (Keras `.keras`, `.h5`) is scored with the
+//! pipeline fitted from `--config`, as `lstmkit forecast` does.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::data::prepare;
+use crate::data::{prepare, Prepared};
 use crate::error::{Error, Result};
 use crate::eval::evaluate;
-use crate::experiment::write_atomic;
+use crate::io::atomic_write_bytes;
 
 /// Arguments of `lstmkit evaluate`.
 #[derive(clap::Args, Debug)]
 pub struct EvaluateArgs {
-    /// A model: `DIR/model.lstmkit` from `lstmkit train`, or a `.keras` / `.h5` file.
+    /// A model file (any format `lstmkit predict` reads): `DIR/model.lstmkit`
+    /// or `DIR/model.json` from `lstmkit train` (or the folder `DIR`), or a
+    /// `.keras` / `.h5` file together with `--config`.
     #[arg(long)]
     pub model: PathBuf,
-    /// The experiment file it was trained with (default: the built-in m1).
+    /// The experiment file whose data it is scored on (default: the built-in
+    /// m1); for a file without a data pipeline (Keras), also its pipeline.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Also write the metrics as JSON to this file.
@@ -25,32 +29,33 @@ pub struct EvaluateArgs {
     pub json: Option<PathBuf>,
 }
 
-/// Runs the command.
-pub fn run(a: EvaluateArgs) -> Result<()> {
-    let bytes = std::fs::read(&a.model).map_err(|e| Error::io(&a.model, e))?;
-    let (mut model, saved_pipe) = if crate::io::native::is_native(&bytes) {
-        let (m, extras) = crate::io::native::from_bytes(&bytes, &a.model)?;
-        (m, extras.pipeline()?)
-    } else {
-        (crate::io::load_model_bytes(bytes, &a.model)?, None)
-    };
-    let (exp, base) = super::train::load_experiment(a.config.as_deref())?;
-    let mut p = prepare(&exp.data, &base)?;
+/// The experiment's data (`--config`, default the built-in m1), prepared.
+fn prepared(config: Option<&Path>) -> Result<Prepared> {
+    let (exp, base) = super::train::load_experiment(config)?;
+    let p = prepare(&exp.data, &base)?;
     for n in &p.frame.notes {
         eprintln!("note: {n}");
     }
-    // Score with the model's own pipeline (the scaler fitted when it was trained).
-    let pipe = saved_pipe.unwrap_or_else(|| p.pipeline.clone());
-    if pipe.input_shape().to_vec() != model.input_shape() {
-        return Err(Error::format(
-            &a.model,
-            format!(
-                "the pipeline's input shape {:?} does not match the model's {:?}",
-                pipe.input_shape(),
-                model.input_shape()
-            ),
-        ));
-    }
+    Ok(p)
+}
+
+/// Runs the command.
+pub fn run(a: EvaluateArgs) -> Result<()> {
+    let loaded = crate::io::load(&a.model)?;
+    // Score with the model's own pipeline (the scaler fitted when it was
+    // trained), or with the one `--config` fits.
+    let mut from_config = None;
+    let pipe = super::pipeline_for(&loaded, a.config.as_deref(), |cfg| {
+        let p = prepared(Some(cfg))?;
+        let pipe = p.pipeline.clone();
+        from_config = Some(p);
+        Ok(pipe)
+    })?;
+    let mut p = match from_config {
+        Some(p) => p,
+        None => prepared(a.config.as_deref())?,
+    };
+    let mut model = loaded.model;
     p.test = pipe.windows(&p.frame, p.n_train_rows..p.n_rows, 1)?;
     p.test_truth = pipe.truth(&p.frame, &p.test.anchors)?;
     p.pipeline = pipe;
@@ -62,7 +67,7 @@ pub fn run(a: EvaluateArgs) -> Result<()> {
     if let Some(j) = &a.json {
         let js = serde_json::to_string_pretty(&ev)
             .map_err(|e| Error::Other(format!("cannot serialise the metrics: {e}")))?;
-        write_atomic(j, js.as_bytes())?;
+        atomic_write_bytes(j, js.as_bytes())?;
     }
     Ok(())
 }

@@ -7,12 +7,13 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::io::native::{self, Extras};
+use crate::io::native;
 
 /// Arguments of `lstmkit export`.
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    /// The model: native `.lstmkit`, `lstmkit train`'s `model.json`, `.keras` or `.h5`.
+    /// The model: native `.lstmkit` (or the folder `lstmkit train` wrote it in),
+    /// `lstmkit train`'s `model.json`, `.keras` or `.h5`.
     #[arg(long)]
     pub model: PathBuf,
     /// Output file; its extension picks the format: `.keras` or `.lstmkit`.
@@ -22,37 +23,25 @@ pub struct ExportArgs {
 
 /// Runs the command.
 pub fn run(a: ExportArgs) -> Result<()> {
-    let bytes = std::fs::read(&a.model).map_err(|e| Error::io(&a.model, e))?;
-    let (model, extras) = if native::is_native(&bytes) {
-        native::from_bytes(&bytes, &a.model)?
-    } else if bytes.first() == Some(&b'{') {
-        let saved = crate::experiment::SavedModel::load(&a.model)?;
-        let extras = Extras {
-            data: Some(Extras::data_blob(None, &saved.pipeline)),
-            ..Extras::default()
-        };
-        (saved.model()?, extras)
-    } else {
-        (
-            crate::io::load_model_bytes(bytes, &a.model)?,
-            Extras::default(),
-        )
-    };
     let ext = a
         .out
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    match ext.as_str() {
-        "keras" => crate::io::keras_zip::save(&model, &a.out)?,
-        "lstmkit" => native::save(&model, &a.out, &extras)?,
-        _ => {
-            return Err(Error::Config(format!(
-                "--out {}: the extension must be .keras (Keras 3) or .lstmkit (native)",
-                a.out.display()
-            )))
-        }
+    if ext != "keras" && ext != "lstmkit" {
+        return Err(Error::Config(format!(
+            "--out {}: the extension must be .keras (Keras 3) or .lstmkit (native)",
+            a.out.display()
+        )));
+    }
+    // a native file keeps its extras (pipeline, history, training state), the
+    // JSON model file its pipeline; Keras files hold neither
+    let crate::io::Loaded { model, extras, .. } = crate::io::load(&a.model)?;
+    if ext == "keras" {
+        crate::io::keras_zip::save(&model, &a.out)?;
+    } else {
+        native::save(&model, &a.out, &extras)?;
     }
     eprintln!(
         "{} ({} parameters) written to {}",

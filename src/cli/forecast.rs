@@ -3,24 +3,24 @@
 //! end of a CSV series, in original units, with the data pipeline (scalers,
 //! window geometry, differencing) stored in the model file.
 //!
-//! A Keras model (`.keras`, `.h5`) holds no pipeline: `--config EXP.toml`
-//! supplies it, fitted on the training rows of the experiment's `[data]` as
-//! `lstmkit train` and `lstmkit evaluate` fit it (scaler, timesteps, horizon,
-//! differencing).
+//! A file without a pipeline (Keras `.keras`, `.h5`, a bare native file):
+//! `--config EXP.toml` supplies it, fitted on the training rows of the
+//! experiment's `[data]` as `lstmkit train` and `lstmkit evaluate` fit it
+//! (scaler, timesteps, horizon, differencing).
 
 use std::path::{Path, PathBuf};
 
 use crate::data::{load_csv, OpenTail, Pipeline};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::forecast::{forecast, plot_forecast, Exog, ForecastOptions};
-use crate::io::native;
 use crate::model::Model;
 
 /// Arguments of `lstmkit forecast`.
 #[derive(clap::Args, Debug)]
 pub struct ForecastArgs {
-    /// Model file written by `lstmkit train` (native `.lstmkit`, or the JSON
-    /// model file), or a Keras `.keras` / `.h5` model together with `--config`.
+    /// Model file written by `lstmkit train` (native `.lstmkit`, the JSON
+    /// model file, or their folder), or a Keras `.keras` / `.h5` model
+    /// together with `--config`.
     #[arg(long)]
     pub model: PathBuf,
     /// Experiment file whose `[data]` section gives the pipeline of a model
@@ -62,80 +62,27 @@ impl clap::ValueEnum for Exog {
     }
 }
 
-/// Loads a model and its data pipeline from a native file or `lstmkit train`'s JSON model file.
+/// A model file (any format, see [`crate::io::dispatch`]) and its data
+/// pipeline: the file's own, or for a file without one, the one that
+/// `config`'s `[data]` section fits on its training rows, as `lstmkit train`
+/// and `lstmkit evaluate` fit it; checked against the model's shapes.
+pub fn model_and_pipeline(path: &Path, config: Option<&Path>) -> Result<(Model, Pipeline)> {
+    let loaded = crate::io::load(path)?;
+    let pipeline = super::pipeline_for(&loaded, config, |cfg| {
+        let (exp, base) = super::train::load_experiment(Some(cfg))?;
+        Ok(crate::data::prepare(&exp.data, &base)?.pipeline)
+    })?;
+    Ok((loaded.model, pipeline))
+}
+
+/// [`model_and_pipeline`] of a file that holds its pipeline (written by `lstmkit train`).
 pub fn load_with_pipeline(path: &Path) -> Result<(Model, Pipeline)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if native::is_native(&bytes) {
-        let (model, extras) = native::from_bytes(&bytes, path)?;
-        let pipeline = extras.pipeline()?.ok_or_else(|| {
-            Error::format(
-                path,
-                "the model file holds no data pipeline (scalers, timesteps, horizon); \
-                 forecasting needs a model saved by `lstmkit train`",
-            )
-        })?;
-        return Ok((model, pipeline));
-    }
-    if bytes.first() == Some(&b'{') {
-        let saved = crate::experiment::SavedModel::load(path)?;
-        return Ok((saved.model()?, saved.pipeline.clone()));
-    }
-    Err(Error::format(
-        path,
-        "not a model saved by `lstmkit train` (a native .lstmkit file or its JSON model file); \
-         a Keras file holds no data pipeline: add --config EXP.toml, whose [data] section gives it",
-    ))
-}
-
-/// True for files that are lstmkit's own (native or JSON): their errors stand.
-fn looks_lstmkit(path: &Path) -> bool {
-    std::fs::read(path)
-        .map(|b| native::is_native(&b) || b.first() == Some(&b'{'))
-        .unwrap_or(true)
-}
-
-/// A Keras model with the pipeline of an experiment's `[data]` section.
-fn load_with_config(path: &Path, config: &Path) -> Result<(Model, Pipeline)> {
-    let model = crate::io::load_model(path)?;
-    let (exp, base) = super::train::load_experiment(Some(config))?;
-    let prepared = crate::data::prepare(&exp.data, &base)?;
-    let pipeline = prepared.pipeline;
-    if pipeline.input_shape().to_vec() != model.input_shape() {
-        return Err(Error::format(
-            path,
-            format!(
-                "the model takes windows of shape {:?}, but the [data] section of {} makes {:?} \
-                 (timesteps, features)",
-                model.input_shape(),
-                config.display(),
-                pipeline.input_shape()
-            ),
-        ));
-    }
-    let out: usize = model.output_shape().iter().product();
-    if out != pipeline.output_width() {
-        return Err(Error::format(
-            path,
-            format!(
-                "the model outputs {out} value(s) per window, but the [data] section of {} needs {} \
-                 (horizon x targets)",
-                config.display(),
-                pipeline.output_width()
-            ),
-        ));
-    }
-    Ok((model, pipeline))
+    model_and_pipeline(path, None)
 }
 
 /// Runs the command.
 pub fn run(a: ForecastArgs) -> Result<()> {
-    let (mut model, pipeline) = match load_with_pipeline(&a.model) {
-        Ok(mp) => mp,
-        Err(e) => match &a.config {
-            Some(cfg) if !looks_lstmkit(&a.model) => load_with_config(&a.model, cfg)?,
-            _ => return Err(e),
-        },
-    };
+    let (mut model, pipeline) = model_and_pipeline(&a.model, a.config.as_deref())?;
     let mut csv_opts = pipeline.csv_options();
     if a.exog == Some(Exog::Known) {
         // the last `steps` rows are the forecast period: their targets may be empty
@@ -154,7 +101,7 @@ pub fn run(a: ForecastArgs) -> Result<()> {
     let csv = f.to_csv();
     match &a.out {
         Some(p) => {
-            crate::io::atomic_write(p, |w| std::io::Write::write_all(w, csv.as_bytes()))?;
+            crate::io::atomic_write_bytes(p, csv.as_bytes())?;
             eprintln!(
                 "{}-step {} forecast of {} after {} history rows written to {}",
                 f.steps,

@@ -11,7 +11,13 @@ mod predict;
 pub mod train;
 pub mod tune;
 
+use std::path::Path;
+
 use clap::{Parser, Subcommand};
+
+use crate::data::Pipeline;
+use crate::error::{Error, Result};
+use crate::io::Loaded;
 
 /// LSTM regression and time-series forecasting.
 #[derive(Parser, Debug)]
@@ -25,11 +31,11 @@ pub struct Cli {
 enum Command {
     /// Benchmarks (training speed of the seed's models).
     Bench(bench::BenchArgs),
-    /// Runs a model (.keras, .h5) on a .npy array and writes the predictions as .npy.
+    /// Runs a model (native, JSON, .keras, .h5) on a .npy array and writes the predictions as .npy.
     Predict(predict::PredictArgs),
     /// Train a model from an experiment file (default: the seed's m1 on bundled CO2 data).
     Train(train::TrainArgs),
-    /// Re-score a model saved by `train` on an experiment's test data.
+    /// Re-score a model on an experiment's test data (a Keras model with `--config`).
     Evaluate(evaluate::EvaluateArgs),
     /// Forecast N steps after the end of a CSV series with a model saved by `train`
     /// (or a Keras model with `--config`).
@@ -66,4 +72,37 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// The data pipeline that a command needing one (`evaluate`, `forecast`)
+/// uses with the model file `loaded` ([`crate::io::load`]): the file's own
+/// (native files written by `lstmkit train`, its JSON model file), else,
+/// with `--config EXP.toml`, the one `fit` makes from that experiment's
+/// `[data]` section; checked against the model's shapes either way. A file
+/// without a pipeline and no `--config` is an error naming the file, what it
+/// lacks and what to add.
+pub(crate) fn pipeline_for(
+    loaded: &Loaded,
+    config: Option<&Path>,
+    fit: impl FnOnce(&Path) -> Result<Pipeline>,
+) -> Result<Pipeline> {
+    let (pipeline, source) = match (&loaded.pipeline, config) {
+        (Some(p), _) => (p.clone(), "the file's own data pipeline".to_string()),
+        (None, Some(cfg)) => (
+            fit(cfg)?,
+            format!("the [data] section of {}", cfg.display()),
+        ),
+        (None, None) => {
+            return Err(Error::format(
+                &loaded.path,
+                format!(
+                    "{} with no data pipeline (scalers, timesteps, horizon: `lstmkit train` stores them); \
+                     add --config EXP.toml, whose [data] section gives it",
+                    loaded.format.describe()
+                ),
+            ))
+        }
+    };
+    loaded.check_pipeline(&pipeline, &source)?;
+    Ok(pipeline)
 }

@@ -9,8 +9,9 @@ use crate::io::{load_model, npy};
 /// Arguments of `lstmkit predict`.
 #[derive(clap::Args, Debug)]
 pub struct PredictArgs {
-    /// Model file: lstmkit's native `.lstmkit`, Keras `.keras` or legacy Keras `.h5`
-    /// (recognised by content, not by extension).
+    /// Model file: lstmkit's native `.lstmkit` (or the folder `lstmkit train`
+    /// wrote it in), `lstmkit train`'s JSON model file, Keras `.keras` or
+    /// legacy Keras `.h5` (recognised by content, not by extension).
     #[arg(long)]
     pub model: PathBuf,
     /// Input array (.npy, float32 or float64), shape (samples, timesteps, features).

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use crate::data::prepare;
 use crate::error::{Error, Result};
 use crate::eval::Evaluation;
-use crate::experiment::{base_dir_of, write_atomic, Experiment, Outcome, Overrides, SavedModel};
+use crate::experiment::{base_dir_of, Experiment, Outcome, Overrides, SavedModel};
+use crate::io::atomic_write_bytes;
 use crate::plot::{plot_history, plot_series, Series};
 
 /// The seed's m1 experiment (`examples/m1_co2.toml`), run by a bare `lstmkit train`.
@@ -238,8 +239,8 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
     let metrics = metrics_json(o, "model.lstmkit")?;
     let js = serde_json::to_string_pretty(&metrics)
         .map_err(|e| Error::Other(format!("cannot serialise the metrics: {e}")))?;
-    write_atomic(&a_out.join("metrics.json"), js.as_bytes())?;
-    write_atomic(&a_out.join("history.csv"), o.history.to_csv().as_bytes())?;
+    atomic_write_bytes(a_out.join("metrics.json"), js.as_bytes())?;
+    atomic_write_bytes(a_out.join("history.csv"), o.history.to_csv().as_bytes())?;
     let pred_levels = o.prepared.to_original_units(&o.test_pred)?;
     let naive = crate::eval::baselines::naive_for(&o.prepared)?;
     write_prediction_plot(

@@ -16,7 +16,8 @@
 //! the best one is copied to `DIR/NAME/best_model.lstmkit` (the native model file).
 
 use crate::error::{Error, Result};
-use crate::experiment::{base_dir_of, write_atomic};
+use crate::experiment::base_dir_of;
+use crate::io::atomic_write_bytes;
 use crate::tune::objective::{trial_model_path, ExperimentObjective};
 use crate::tune::settings::TuneSettings;
 use crate::tune::storage::StorageUrl;
@@ -365,7 +366,7 @@ fn summary(
             } else if src.exists() {
                 let dst = study_dir.join("best_model.lstmkit");
                 let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-                write_atomic(&dst, &bytes)?;
+                atomic_write_bytes(&dst, &bytes)?;
                 println!("best model: {}", dst.display());
             } else {
                 println!(

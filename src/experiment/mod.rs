@@ -57,7 +57,7 @@ mod run;
 pub mod spec;
 
 pub use layers::{build_graph, LayerSpec};
-pub use outcome::{write_atomic, Outcome, SavedModel};
+pub use outcome::{Outcome, SavedModel};
 pub use plan::{FitData, FitPlan, Fitted};
 pub use resume::{ResumePoint, SavedRun};
 pub use spec::{

@@ -61,20 +61,6 @@ pub struct SavedModel {
 
 const SAVED_FORMAT: &str = "lstmkit-experiment-model";
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
-}
-
 impl SavedModel {
     /// Captures a model, its layer specs and pipeline.
     pub fn new(model: &Model, layers: &[LayerSpec], pipeline: &Pipeline) -> Self {
@@ -96,13 +82,18 @@ impl SavedModel {
     pub fn save(&self, path: &Path) -> Result<()> {
         let js = serde_json::to_vec(self)
             .map_err(|e| Error::Other(format!("{}: cannot serialise: {e}", path.display())))?;
-        write_atomic(path, &js)
+        crate::io::atomic_write_bytes(path, &js)
     }
 
     /// Reads a saved model file.
     pub fn load(path: &Path) -> Result<SavedModel> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let s: SavedModel = serde_json::from_slice(&bytes)
+        Self::from_slice(&bytes, path)
+    }
+
+    /// [`SavedModel::load`] on bytes in memory; `path` names them in errors.
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<SavedModel> {
+        let s: SavedModel = serde_json::from_slice(bytes)
             .map_err(|e| Error::format(path, format!("not an lstmkit model file: {e}")))?;
         if s.format != SAVED_FORMAT || s.version != 1 {
             return Err(Error::format(

@@ -166,7 +166,7 @@ impl SavedRun {
             model.set_weights(&w).map_err(|e| {
                 bad(format!(
                     "the last epoch's weights do not fit the model: {}",
-                    crate::io::strip(&e)
+                    e.detail()
                 ))
             })?;
         }

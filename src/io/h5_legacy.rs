@@ -11,7 +11,7 @@ use hdf5_reader::Hdf5File;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::io::{h5util, keras_config, set_layer_weights, strip};
+use crate::io::{h5util, keras_config, set_layer_weights};
 use crate::model::Model;
 
 /// Loads a legacy `.h5` model from its bytes (`path` names it in errors).
@@ -38,10 +38,10 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
         keras_config::keras2_activations(&mut cfg);
     }
     let mut parsed = keras_config::parse(&cfg)
-        .map_err(|e| Error::format(path, format!("model_config: {}", strip(&e))))?;
+        .map_err(|e| Error::format(path, format!("model_config: {}", e.detail())))?;
     keras_config::weights_from_file(&mut parsed);
     let mut model = keras_config::build(&parsed, 0)
-        .map_err(|e| Error::format(path, format!("model_config: {}", strip(&e))))?;
+        .map_err(|e| Error::format(path, format!("model_config: {}", e.detail())))?;
     if !h5util::has_group(&h5, "model_weights") {
         return Err(Error::format(
             path,

@@ -90,10 +90,10 @@ pub fn load_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
             )
         })?;
     let mut parsed = keras_config::parse(&config)
-        .map_err(|e| Error::format(path, format!("config.json: {}", super::strip(&e))))?;
+        .map_err(|e| Error::format(path, format!("config.json: {}", e.detail())))?;
     keras_config::weights_from_file(&mut parsed);
     let mut model = keras_config::build(&parsed, 0)
-        .map_err(|e| Error::format(path, format!("config.json: {}", super::strip(&e))))?;
+        .map_err(|e| Error::format(path, format!("config.json: {}", e.detail())))?;
     let wpath = format!("{}:model.weights.h5", path.display());
     let wpath = Path::new(&wpath);
     let h5 = h5util::open(weights, wpath, "model.weights.h5")?;

@@ -1,5 +1,7 @@
-//! Model files and arrays: Keras `.keras` / `.h5` import, the layer registry,
-//! Keras model configs, NumPy `.npy` arrays, atomic writes.
+//! Model files and arrays: the one model-file reader ([`load`], see
+//! [`dispatch`] for the formats), Keras `.keras` / `.h5` import, the
+//! layer registry, Keras model configs, NumPy `.npy` arrays, and the one
+//! atomic writer every output file goes through ([`atomic_write`]).
 //!
 //! [`load_model`] looks at a file's content (not its extension) and picks the
 //! reader:
@@ -11,6 +13,8 @@
 //! lstmkit::io::npy::write("y.npy", &y).unwrap();
 //! ```
 
+mod atomic;
+pub mod dispatch;
 pub mod h5_legacy;
 mod h5util;
 pub mod keras_config;
@@ -19,98 +23,17 @@ pub mod native;
 pub mod npy;
 pub mod registry;
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::tensor::Tensor;
 
-/// The first bytes of a zip archive.
-pub const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
-/// The HDF5 signature (at offset 0, 512, 1024, 2048, ... when a user block precedes it).
-pub const HDF5_MAGIC: &[u8] = b"\x89HDF\r\n\x1a\n";
-
-/// What a model file is, judged by its content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
-    /// A zip archive (`.keras`).
-    Zip,
-    /// An HDF5 file (legacy Keras `.h5`).
-    Hdf5,
-    /// Anything else.
-    Unknown,
-}
-
-/// Classifies a file by its first bytes.
-pub fn sniff(bytes: &[u8]) -> FileKind {
-    if bytes.starts_with(ZIP_MAGIC) {
-        return FileKind::Zip;
-    }
-    let mut off = 0usize;
-    while off + HDF5_MAGIC.len() <= bytes.len() {
-        if &bytes[off..off + HDF5_MAGIC.len()] == HDF5_MAGIC {
-            return FileKind::Hdf5;
-        }
-        off = if off == 0 { 512 } else { off * 2 };
-    }
-    FileKind::Unknown
-}
-
-/// Loads a model for inference or further training from an lstmkit native
-/// file ([`native`], with its optimiser state), a Keras 3 `.keras` file or a
-/// legacy Keras `.h5` file (Keras 3 or tf.keras 2), whatever its extension. A corrupt, truncated or foreign file gives an
-/// [`Error::Format`] naming the file and the problem.
-pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    load_model_bytes(bytes, path)
-}
-
-/// [`load_model`] on bytes already in memory; `path` names them in errors.
-pub fn load_model_bytes(bytes: Vec<u8>, path: &Path) -> Result<Model> {
-    if bytes.is_empty() {
-        return Err(Error::format(path, "the file is empty"));
-    }
-    let kind = sniff(&bytes);
-    // The HDF5 decoder is hardened against malformed input; this is a last line
-    // of defence so that a decoder bug still surfaces as an error, not a crash.
-    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        match kind {
-        FileKind::Zip if native::is_native(&bytes) => native::from_bytes(&bytes, path).map(|r| r.0),
-        FileKind::Zip => keras_zip::load_bytes(bytes, path),
-        FileKind::Hdf5 => h5_legacy::load_bytes(bytes, path),
-        FileKind::Unknown => Err(Error::format(
-            path,
-            format!(
-                "not a model file: expected an lstmkit model, a Keras .keras (zip) or .h5 (HDF5) file, \
-                 the file starts with {}",
-                describe_start(&bytes)
-            ),
-        )),
-    }
-    }));
-    match res {
-        Ok(r) => r,
-        Err(_) => Err(Error::format(
-            path,
-            "the file is corrupt (the decoder failed on malformed data)",
-        )),
-    }
-}
-
-fn describe_start(bytes: &[u8]) -> String {
-    let head = &bytes[..bytes.len().min(8)];
-    let printable = head
-        .iter()
-        .all(|b| b.is_ascii_graphic() || *b == b' ' || *b == b'\n');
-    if printable {
-        format!("{:?}", String::from_utf8_lossy(head))
-    } else {
-        let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
-        format!("bytes {}", hex.join(" "))
-    }
-}
+pub use atomic::{atomic_write, atomic_write_bytes};
+pub use dispatch::{
+    load, load_bytes, load_model, load_model_bytes, model_file, sniff, FileKind, Loaded,
+    ModelFormat, HDF5_MAGIC, ZIP_MAGIC,
+};
 
 /// Sets node `i`'s variables from `tensors` (Keras' `get_weights()` order),
 /// checking their count and shapes; `where_` names their place in the file.
@@ -157,83 +80,4 @@ pub(crate) fn set_layer_weights(
         p.value.data.copy_from_slice(&t.data);
     }
     Ok(())
-}
-
-/// The message of an error without its category prefix.
-pub(crate) fn strip(e: &Error) -> String {
-    match e {
-        Error::Config(s) | Error::Shape(s) | Error::Data(s) | Error::Other(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Writes a file atomically: the content goes to a temporary file in the same
-/// directory, is flushed to disk, then renamed over `path`. A failure (or a
-/// kill) leaves any previous file intact and no partial file behind.
-pub fn atomic_write(
-    path: impl AsRef<Path>,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let path = path.as_ref();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let fname = path
-        .file_name()
-        .ok_or_else(|| Error::Other(format!("{}: not a file name", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        fname.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let f = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::new(f);
-        write(&mut w)?;
-        w.flush()?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sniffs_by_content() {
-        assert_eq!(sniff(b"PK\x03\x04rest"), FileKind::Zip);
-        assert_eq!(sniff(b"\x89HDF\r\n\x1a\nrest"), FileKind::Hdf5);
-        let mut ub = vec![0u8; 512];
-        ub.extend_from_slice(HDF5_MAGIC);
-        assert_eq!(sniff(&ub), FileKind::Hdf5);
-        assert_eq!(sniff(b"hello world"), FileKind::Unknown);
-        assert_eq!(sniff(b""), FileKind::Unknown);
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_cleans_up() {
-        let dir = std::env::temp_dir().join(format!("lstmkit-aw-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("f.txt");
-        atomic_write(&p, |w| w.write_all(b"one")).unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"one");
-        let err = atomic_write(&p, |w| {
-            w.write_all(b"partial")?;
-            Err(std::io::Error::other("boom"))
-        });
-        assert!(err.is_err());
-        assert_eq!(std::fs::read(&p).unwrap(), b"one", "old content kept");
-        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-        assert_eq!(left.len(), 1, "no temporary file left behind");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }

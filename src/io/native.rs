@@ -505,7 +505,7 @@ fn from_bytes_inner(bytes: &[u8], path: &Path) -> Result<(Model, Extras)> {
     let mut model = Model::from_keras_config(config, 0).map_err(|e| {
         fmt(format!(
             "model.json: the architecture cannot be built: {}",
-            super::strip(&e)
+            e.detail()
         ))
     })?;
 
@@ -529,7 +529,7 @@ fn from_bytes_inner(bytes: &[u8], path: &Path) -> Result<(Model, Extras)> {
                     "weights.safetensors lacks '{key}' (layer '{lname}')"
                 ))
             })?;
-            p.set(&lname, t).map_err(|e| fmt(super::strip(&e)))?;
+            p.set(&lname, t).map_err(|e| fmt(e.detail()))?;
             let meta = index
                 .iter()
                 .find(|w| w.get("key").and_then(Value::as_str) == Some(key.as_str()))
@@ -555,12 +555,9 @@ fn from_bytes_inner(bytes: &[u8], path: &Path) -> Result<(Model, Extras)> {
                 .iter_mut()
                 .find(|n| &n.name == lname)
                 .ok_or_else(|| fmt(format!("run-time state for unknown layer '{lname}'")))?;
-            node.layer.set_runtime_state(st).map_err(|e| {
-                fmt(format!(
-                    "layer '{lname}' run-time state: {}",
-                    super::strip(&e)
-                ))
-            })?;
+            node.layer
+                .set_runtime_state(st)
+                .map_err(|e| fmt(format!("layer '{lname}' run-time state: {}", e.detail())))?;
         }
     }
     let rng: Rng = serde_json::from_value(mj.get("rng").cloned().unwrap_or(Value::Null))

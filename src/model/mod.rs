@@ -283,7 +283,7 @@ impl Model {
                     node.name,
                     node.layer.class_name(),
                     from.join(" and "),
-                    strip_prefix(&e)
+                    e.detail()
                 ))
             })?;
         }
@@ -424,9 +424,7 @@ impl Model {
             let node = &mut self.nodes[i];
             node.layer
                 .forward(ins, &mut rest[0], training)
-                .map_err(|e| {
-                    Error::Shape(format!("layer '{}': {}", node.name, strip_prefix(&e)))
-                })?;
+                .map_err(|e| Error::Shape(format!("layer '{}': {}", node.name, e.detail())))?;
         }
         Ok(self.output_tensor())
     }
@@ -566,11 +564,7 @@ impl Model {
             }
             let node = &mut self.nodes[i];
             node.layer.backward(&ins, &outs, &gouts, gin).map_err(|e| {
-                Error::Shape(format!(
-                    "layer '{}' backward: {}",
-                    node.name,
-                    strip_prefix(&e)
-                ))
+                Error::Shape(format!("layer '{}' backward: {}", node.name, e.detail()))
             })?;
             for (m, s) in node.inputs.iter().enumerate() {
                 let target = match *s {
@@ -729,14 +723,6 @@ impl Model {
     /// A Keras-style summary table.
     pub fn summary(&self) -> String {
         summary::summary(self)
-    }
-}
-
-/// Drops the "shape mismatch: " style prefix of a nested error for readable chains.
-fn strip_prefix(e: &Error) -> String {
-    match e {
-        Error::Shape(s) | Error::Config(s) | Error::Data(s) | Error::Other(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 
