@@ -295,6 +295,15 @@ fn experiment_tables_build_every_layer_type() {
         [simple_rnn]
         units = 3
         activation = "relu"
+        [conv1d]
+        filters = 4
+        kernel_size = 3
+        padding = "causal"
+        [max_pooling1d]
+        pool_size = 2
+        [average_pooling1d]
+        pool_size = 2
+        padding = "same"
     "#;
     let t: toml::Table = toml::from_str(text).unwrap();
     for (kind, class) in LAYERS.iter().map(|k| (k.kind, k.class)) {

@@ -73,6 +73,18 @@ fn cases() -> Vec<(&'static str, Model, Vec<usize>)> {
             .unwrap(),
         vec![5, 2],
     ));
+    v.push((
+        "conv1d_pooling_lstm",
+        Sequential::new(&[8, 2])
+            .add(lstmkit::nn::Conv1D::new(4, 3))
+            .add(lstmkit::nn::MaxPooling1D::new(2))
+            .add(lstmkit::nn::AveragePooling1D::new(1))
+            .add(LSTM::new(3))
+            .add(Dense::new(1))
+            .build(11)
+            .unwrap(),
+        vec![8, 2],
+    ));
     let mut g = Graph::new(&[0, 2]).name("encoder_decoder");
     let x = g.input();
     let enc = g.add_named("enc", LSTM::new(4).return_state(true), &[x]);
