@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use super::config::{self, Unsupported};
+use super::config::{self, ChannelsLast, Unsupported};
 use super::{Activation, Initializer, Layer, LayerConfig, Param, Shape};
 use crate::error::{Error, Result};
 use crate::nn::gemm;
@@ -80,30 +80,6 @@ impl<'de> Deserialize<'de> for Padding {
     }
 }
 
-/// Keras' `data_format` where lstmkit computes channels_last only:
-/// `"channels_last"` or null are read; written as `"channels_last"`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ChannelsLast;
-
-impl<'de> Deserialize<'de> for ChannelsLast {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::Null => Ok(ChannelsLast),
-            Value::String(f) if f == "channels_last" => Ok(ChannelsLast),
-            Value::String(f) => Err(de::Error::custom(format!(
-                "= '{f}' is not supported (channels_last)"
-            ))),
-            x => Err(de::Error::custom(format!("must be a string, got {x}"))),
-        }
-    }
-}
-
-impl Serialize for ChannelsLast {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str("channels_last")
-    }
-}
-
 /// Writes an integer option as Keras does for a 1-D layer: a list of one (`[3]`).
 pub(crate) fn one_list<S: Serializer>(v: &usize, s: S) -> std::result::Result<S::Ok, S::Error> {
     [*v].serialize(s)
@@ -111,12 +87,6 @@ pub(crate) fn one_list<S: Serializer>(v: &usize, s: S) -> std::result::Result<S:
 
 fn one() -> usize {
     1
-}
-fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
-}
-fn zeros() -> Initializer {
-    Initializer::Zeros
 }
 
 /// `keras.layers.Conv1D`'s options, with Keras' names and defaults.
@@ -165,10 +135,10 @@ pub struct Conv1DConfig {
     #[serde(default = "config::yes")]
     pub use_bias: bool,
     /// Kernel initialiser (fans as Keras computes them for a conv kernel).
-    #[serde(default = "glorot_uniform")]
+    #[serde(default = "config::glorot_uniform")]
     pub kernel_initializer: Initializer,
     /// Bias initialiser.
-    #[serde(default = "zeros")]
+    #[serde(default = "config::zeros")]
     pub bias_initializer: Initializer,
     /// Penalty on the kernel.
     #[serde(default, with = "config::regularizer")]
@@ -200,8 +170,8 @@ impl Conv1DConfig {
             groups: 1,
             activation: Activation::Linear,
             use_bias: true,
-            kernel_initializer: glorot_uniform(),
-            bias_initializer: zeros(),
+            kernel_initializer: Initializer::GlorotUniform,
+            bias_initializer: Initializer::Zeros,
             kernel_regularizer: None,
             bias_regularizer: None,
             activity_regularizer: Unsupported,

@@ -11,8 +11,8 @@ use std::marker::PhantomData;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::config;
-use super::conv1d::{one_list, ChannelsLast, Padding};
+use super::config::{self, ChannelsLast};
+use super::conv1d::{one_list, Padding};
 use super::{Layer, LayerConfig, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
