@@ -14,6 +14,25 @@ fn example(name: &str) -> Experiment {
 }
 
 #[test]
+fn cnn_lstm_example_file_builds() {
+    let e = example("cnn_lstm_co2.toml");
+    let mut m = build_graph(&e.layers, &[10, 1], 1).unwrap();
+    let classes: Vec<&str> = m.nodes().iter().map(|n| n.layer.class_name()).collect();
+    assert_eq!(classes, ["Conv1D", "MaxPooling1D", "LSTM", "Dense"]);
+    // causal keeps the 10 steps, the pooling halves them
+    assert_eq!(m.nodes()[0].output_shapes[0], vec![10, 16]);
+    assert_eq!(m.nodes()[1].output_shapes[0], vec![5, 16]);
+    assert_eq!(
+        m.count_params(),
+        (3 * 16 + 16) + 4 * 32 * (16 + 32 + 1) + 33
+    );
+    assert_eq!(
+        m.predict(&Tensor::zeros(&[3, 10, 1])).unwrap().shape,
+        vec![3, 1]
+    );
+}
+
+#[test]
 fn m3_and_m4_example_files_build() {
     let e = example("m3_co2.toml");
     let mut m = build_graph(&e.layers, &[10, 1], 1).unwrap();
