@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use lstmkit::io::native::{self, Extras};
 use lstmkit::model::{Graph, Sequential};
+use lstmkit::nn::conv1d::Padding;
 use lstmkit::nn::{
-    Activation, Add, Attention, BatchNormalization, Bidirectional, Concatenate, Dense, Dropout,
-    Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization, MergeMode, SimpleRNN,
-    TimeDistributed, GRU, LSTM,
+    Activation, Add, Attention, AveragePooling1D, BatchNormalization, Bidirectional, Concatenate,
+    Conv1D, Dense, Dropout, Flatten, GlobalAveragePooling1D, GlobalMaxPooling1D,
+    LayerNormalization, MaxPooling1D, MergeMode, SimpleRNN, TimeDistributed, GRU, LSTM,
 };
 use lstmkit::rng::Rng;
 use lstmkit::train::{Loss, Optimizer, Regularizer};
@@ -73,18 +74,6 @@ fn cases() -> Vec<(&'static str, Model, Vec<usize>)> {
             .unwrap(),
         vec![5, 2],
     ));
-    v.push((
-        "conv1d_pooling_lstm",
-        Sequential::new(&[8, 2])
-            .add(lstmkit::nn::Conv1D::new(4, 3))
-            .add(lstmkit::nn::MaxPooling1D::new(2))
-            .add(lstmkit::nn::AveragePooling1D::new(1))
-            .add(LSTM::new(3))
-            .add(Dense::new(1))
-            .build(11)
-            .unwrap(),
-        vec![8, 2],
-    ));
     let mut g = Graph::new(&[0, 2]).name("encoder_decoder");
     let x = g.input();
     let enc = g.add_named("enc", LSTM::new(4).return_state(true), &[x]);
@@ -147,6 +136,30 @@ fn cases() -> Vec<(&'static str, Model, Vec<usize>)> {
         "attention_add_concat_flatten",
         g.build(y, 7).unwrap(),
         vec![6, 2],
+    ));
+    // after a statement, not among the first pushes (clippy::vec_init_then_push)
+    v.push((
+        "conv1d_pooling_lstm",
+        Sequential::new(&[9, 2])
+            .add(
+                Conv1D::new(4, 3)
+                    .padding(Padding::Causal)
+                    .dilation_rate(2)
+                    .activation(Activation::Relu),
+            )
+            .add(AveragePooling1D::new(2).strides(1).padding(Padding::Same))
+            .add(
+                Conv1D::new(3, 2)
+                    .strides(2)
+                    .padding(Padding::Same)
+                    .use_bias(false),
+            )
+            .add(MaxPooling1D::new(2))
+            .add(LSTM::new(3))
+            .add(Dense::new(1))
+            .build(11)
+            .unwrap(),
+        vec![9, 2],
     ));
     v.push((
         "stateful_gru",
