@@ -65,8 +65,6 @@ pub use spec::{
     ReduceLrSpec, TerminateOnNanSpec,
 };
 
-use crate::nn::config::detail as strip_config;
-
 /// A parsed experiment file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -112,14 +110,14 @@ impl Experiment {
             Error::Config(format!("{source}: {}{hint}", msg.trim_end()))
         })?;
         if let Err((i, err)) = e.validate_layers() {
-            let msg = strip_config(&err);
+            let msg = err.detail();
             let hint = layer_key_line(text, i, &msg)
                 .map(|(k, l)| format!("\n(the key `{k}` is at line {l})"))
                 .unwrap_or_default();
             return Err(Error::Config(format!("{source}: {msg}{hint}")));
         }
         e.validate()
-            .map_err(|e| Error::Config(format!("{source}: {}", strip_config(&e))))?;
+            .map_err(|e| Error::Config(format!("{source}: {}", e.detail())))?;
         Ok(e)
     }
 
@@ -161,10 +159,7 @@ impl Experiment {
         }
         if let Some(r) = &self.callbacks.reduce_lr_on_plateau {
             r.build().validate().map_err(|e| {
-                Error::Config(format!(
-                    "callbacks.reduce_lr_on_plateau: {}",
-                    strip_config(&e)
-                ))
+                Error::Config(format!("callbacks.reduce_lr_on_plateau: {}", e.detail()))
             })?;
         }
         Ok(())

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::nn::config::detail as strip_config;
 use crate::train::{Loss, Mode, Optimizer};
 
 fn d_true() -> bool {
@@ -70,7 +69,7 @@ impl CompileSpec {
             }
         }
         let mut o = Optimizer::from_name(&self.optimizer, self.learning_rate)
-            .map_err(|e| cfg(strip_config(&e)))?;
+            .map_err(|e| cfg(e.detail()))?;
         if let Some(m) = self.momentum {
             if !(0.0..1.0).contains(&m) {
                 return Err(cfg(format!("momentum must be in [0, 1) (got {m})")));
@@ -98,21 +97,20 @@ impl CompileSpec {
             }
         }
         if let Some(v) = self.clipnorm {
-            o = o.clipnorm(v).map_err(|e| cfg(strip_config(&e)))?;
+            o = o.clipnorm(v).map_err(|e| cfg(e.detail()))?;
         }
         if let Some(v) = self.global_clipnorm {
-            o = o.global_clipnorm(v).map_err(|e| cfg(strip_config(&e)))?;
+            o = o.global_clipnorm(v).map_err(|e| cfg(e.detail()))?;
         }
         if let Some(v) = self.clipvalue {
-            o = o.clipvalue(v).map_err(|e| cfg(strip_config(&e)))?;
+            o = o.clipvalue(v).map_err(|e| cfg(e.detail()))?;
         }
         Ok(o)
     }
 
     /// The loss, checked.
     pub fn loss(&self) -> Result<Loss> {
-        Loss::from_name(&self.loss)
-            .map_err(|e| Error::Config(format!("compile: {}", strip_config(&e))))
+        Loss::from_name(&self.loss).map_err(|e| Error::Config(format!("compile: {}", e.detail())))
     }
 }
 

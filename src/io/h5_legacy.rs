@@ -58,8 +58,7 @@ fn load_weights(
     h5: &Hdf5File,
     path: &Path,
 ) -> Result<()> {
-    let specs: HashMap<&str, &keras_config::LayerSpec> =
-        parsed.layers.iter().map(|s| (s.name.as_str(), s)).collect();
+    let specs = parsed.by_name();
     // the file names of the layers inlined from each nested model, by its top-level group
     let mut nested: HashMap<&str, HashSet<&str>> = HashMap::new();
     for s in &parsed.layers {

@@ -151,8 +151,7 @@ fn load_weights(
     h5: &Hdf5File,
     path: &Path,
 ) -> Result<()> {
-    let specs: HashMap<&str, &keras_config::LayerSpec> =
-        parsed.layers.iter().map(|s| (s.name.as_str(), s)).collect();
+    let specs = parsed.by_name();
     // `<group>/vars` carries the user's layer name (Keras ≥ 3.x); prefer it
     // to the group name by order.
     let mut by_attr = HashMap::new();

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config;
 use super::rnn::common::{check_rate, fill_mask};
-use super::{Layer, LayerConfig, Param, Shape};
+use super::{Layer, Param, Shape};
 use crate::error::{Error, Result};
 use crate::nn::activation::{exp_f32, tanh_f32};
 use crate::nn::gemm;
@@ -63,7 +63,7 @@ impl Serialize for ScoreMode {
 impl<'de> Deserialize<'de> for ScoreMode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        ScoreMode::from_name(&name).map_err(|e| serde::de::Error::custom(config::detail(&e)))
+        ScoreMode::from_name(&name).map_err(|e| serde::de::Error::custom(e.detail()))
     }
 }
 
@@ -86,22 +86,17 @@ pub struct AttentionConfig {
     /// Keras' `seed` (kept for the config; lstmkit seeds from the model seed).
     #[serde(default, deserialize_with = "config::seed")]
     pub seed: Option<u64>,
-    /// Mask future positions (j > i).
-    #[serde(default)]
+    /// Mask future positions (j > i); tf.keras 2 stored it as `causal`.
+    #[serde(default, alias = "causal")]
     pub use_causal_mask: bool,
     /// Also output the attention weights (B, Tq, Tv).
     #[serde(default)]
     pub return_attention_scores: bool,
 }
 
-impl LayerConfig for AttentionConfig {
-    const CLASS: &'static str = "Attention";
-    const KIND: &'static str = "attention";
+layer_config!(AttentionConfig => Attention, "Attention", "attention";
     const CALL_KWARGS: &'static [&'static str] = &["use_causal_mask", "return_attention_scores"];
-    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(Attention::from_config(self)))
-    }
-}
+);
 
 /// Keras' `Attention` layer.
 ///
@@ -164,30 +159,17 @@ impl Attention {
             dropped: false,
         }
     }
-    /// Sets `use_scale`.
-    pub fn use_scale(mut self, v: bool) -> Self {
-        self.config.use_scale = v;
-        self
-    }
-    /// Sets `score_mode`.
-    pub fn score_mode(mut self, m: ScoreMode) -> Self {
-        self.config.score_mode = m;
-        self
-    }
-    /// Sets the dropout rate on the attention weights.
-    pub fn dropout(mut self, r: f32) -> Self {
-        self.config.dropout = r;
-        self
-    }
-    /// Sets `use_causal_mask`.
-    pub fn use_causal_mask(mut self, v: bool) -> Self {
-        self.config.use_causal_mask = v;
-        self
-    }
-    /// Sets `return_attention_scores`.
-    pub fn return_attention_scores(mut self, v: bool) -> Self {
-        self.config.return_attention_scores = v;
-        self
+    setters! { config =>
+        /// Sets `use_scale`.
+        use_scale: bool,
+        /// Sets `score_mode`.
+        score_mode: ScoreMode,
+        /// Sets the dropout rate on the attention weights.
+        dropout: f32,
+        /// Sets `use_causal_mask`.
+        use_causal_mask: bool,
+        /// Sets `return_attention_scores`.
+        return_attention_scores: bool,
     }
 
     fn scale_value(&self) -> f32 {
@@ -200,9 +182,10 @@ impl Attention {
 }
 
 impl Layer for Attention {
-    fn class_name(&self) -> &'static str {
-        "Attention"
-    }
+    // Keras' config (`use_scale`, `score_mode`, `dropout`, `seed`). `use_causal_mask` and
+    // `return_attention_scores` are call arguments in Keras (stored with the node,
+    // not the layer); they are included so that lstmkit's own files keep them.
+    config_methods!();
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
         if input_shapes.len() != 2 && input_shapes.len() != 3 {
@@ -541,32 +524,19 @@ impl Layer for Attention {
     }
 
     fn params(&self) -> Vec<&Param> {
-        let mut v = Vec::new();
-        if self.config.use_scale {
-            v.push(&self.scale);
-        }
-        if self.config.score_mode == ScoreMode::Concat {
-            v.push(&self.concat_w);
-        }
-        v
+        let (s, concat) = (
+            self.config.use_scale,
+            self.config.score_mode == ScoreMode::Concat,
+        );
+        super::present([(&self.scale, s), (&self.concat_w, concat)])
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = Vec::new();
-        if self.config.use_scale {
-            v.push(&mut self.scale);
-        }
-        if self.config.score_mode == ScoreMode::Concat {
-            v.push(&mut self.concat_w);
-        }
-        v
-    }
-
-    /// Keras' config (`use_scale`, `score_mode`, `dropout`, `seed`). `use_causal_mask` and
-    /// `return_attention_scores` are call arguments in Keras (stored with the node,
-    /// not the layer); they are included here so that lstmkit's own files keep them.
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
+        let (s, concat) = (
+            self.config.use_scale,
+            self.config.score_mode == ScoreMode::Concat,
+        );
+        super::present([(&mut self.scale, s), (&mut self.concat_w, concat)])
     }
 
     fn runtime_state(&self) -> serde_json::Value {
@@ -608,13 +578,26 @@ mod tests {
             ),
             (json!({"name": "att", "dropout": 1.0}), "dropout"),
             (json!({"name": "att", "seed": -1}), "seed"),
-            (json!({"name": "att", "causal": true}), "causal"),
+            (json!({"name": "att", "causl": true}), "causl"),
         ] {
             let e = refused("Attention", cfg);
             assert!(
                 e.contains("'att'") && e.contains(&format!("'{key}'")),
                 "{e}"
             );
+        }
+    }
+
+    /// tf.keras 2 (before 2.11) wrote the causal mask as `causal`.
+    #[test]
+    fn attention_reads_tf_keras2_causal() {
+        for (v, want) in [(true, true), (false, false)] {
+            let c: AttentionConfig = crate::nn::config::read_keras(
+                "Attention",
+                &json!({"name": "att", "causal": v, "dropout": 0.0}),
+            )
+            .unwrap();
+            assert_eq!(c.use_causal_mask, want);
         }
     }
 }

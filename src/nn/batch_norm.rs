@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{self, Ignored, LastAxis, Unsupported};
-use super::{Initializer, Layer, LayerConfig, Param, Shape};
+use super::layer_norm::{beta, gamma};
+use super::{Initializer, Layer, Param, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -104,13 +105,7 @@ impl Default for BatchNormalizationConfig {
     }
 }
 
-impl LayerConfig for BatchNormalizationConfig {
-    const CLASS: &'static str = "BatchNormalization";
-    const KIND: &'static str = "batch_normalization";
-    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(BatchNormalization::from_config(self)))
-    }
-}
+layer_config!(BatchNormalizationConfig => BatchNormalization, "BatchNormalization", "batch_normalization");
 
 /// Keras' `BatchNormalization` (axis −1).
 ///
@@ -172,85 +167,67 @@ impl BatchNormalization {
             acc2: Vec::new(),
         }
     }
-    /// Sets the momentum.
-    pub fn momentum(mut self, m: f32) -> Self {
-        self.config.momentum = m;
-        self
-    }
-    /// Sets epsilon.
-    pub fn epsilon(mut self, e: f32) -> Self {
-        self.config.epsilon = e;
-        self
-    }
-    /// Sets `center` (use beta).
-    pub fn center(mut self, v: bool) -> Self {
-        self.config.center = v;
-        self
-    }
-    /// Sets `scale` (use gamma).
-    pub fn scale(mut self, v: bool) -> Self {
-        self.config.scale = v;
-        self
+    setters! { config =>
+        /// Sets the momentum.
+        momentum: f32,
+        /// Sets epsilon.
+        epsilon: f32,
+        /// Sets `center` (use beta).
+        center: bool,
+        /// Sets `scale` (use gamma).
+        scale: bool,
     }
 }
 
 impl Layer for BatchNormalization {
-    fn class_name(&self) -> &'static str {
-        "BatchNormalization"
-    }
+    config_methods!();
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        if input_shapes.len() != 1 {
-            return Err(Error::Shape(format!(
-                "BatchNormalization takes one input, got {}",
-                input_shapes.len()
-            )));
-        }
-        let s = &input_shapes[0];
-        let c = match s.last() {
-            Some(&c) if c > 0 => c,
-            _ => {
-                return Err(Error::Shape(format!(
-                    "BatchNormalization needs a known last axis, got {}",
-                    super::fmt_shape(s)
-                )))
-            }
-        };
+        let s = super::one_input("BatchNormalization", input_shapes)?;
+        let c = super::known_last_axis("BatchNormalization", s)?;
         if self.config.epsilon.is_nan() || self.config.epsilon <= 0.0 {
             return Err(Error::Config(format!(
                 "BatchNormalization epsilon must be > 0, got {}",
                 self.config.epsilon
             )));
         }
-        let mk = |name: &str, init: Initializer, rng: &mut Rng, trainable: bool| {
-            let mut p = Param::new(name, &[c], init.fill(1, c, rng));
-            p.trainable = trainable;
-            p
-        };
-        if self.config.scale && self.gamma.value.shape != [c] {
-            self.gamma = mk("gamma", self.config.gamma_initializer, rng, true);
-        }
-        if self.config.center && self.beta.value.shape != [c] {
-            self.beta = mk("beta", self.config.beta_initializer, rng, true);
-        }
-        if self.moving_mean.value.shape != [c] {
-            self.moving_mean = mk(
+        let cfg = &self.config;
+        let vars: [(&mut Param, &str, Initializer, Option<Regularizer>, bool); 4] = [
+            (
+                &mut self.gamma,
+                "gamma",
+                cfg.gamma_initializer,
+                cfg.gamma_regularizer,
+                cfg.scale,
+            ),
+            (
+                &mut self.beta,
+                "beta",
+                cfg.beta_initializer,
+                cfg.beta_regularizer,
+                cfg.center,
+            ),
+            (
+                &mut self.moving_mean,
                 "moving_mean",
-                self.config.moving_mean_initializer,
-                rng,
-                false,
-            );
-        }
-        if self.moving_var.value.shape != [c] {
-            self.moving_var = mk(
+                cfg.moving_mean_initializer,
+                None,
+                true,
+            ),
+            (
+                &mut self.moving_var,
                 "moving_variance",
-                self.config.moving_variance_initializer,
-                rng,
-                false,
-            );
+                cfg.moving_variance_initializer,
+                None,
+                true,
+            ),
+        ];
+        for (i, (p, name, init, reg, wanted)) in vars.into_iter().enumerate() {
+            if wanted {
+                p.ensure(name, &[c], reg, || init.fill(1, c, rng));
+                p.trainable = i < 2; // the moving statistics are not trained
+            }
         }
-        self.gamma.regularizer = self.config.gamma_regularizer;
-        self.beta.regularizer = self.config.beta_regularizer;
         self.c = c;
         Ok(vec![s.clone()])
     }
@@ -263,13 +240,7 @@ impl Layer for BatchNormalization {
     ) -> Result<()> {
         let x = inputs[0];
         let c = self.c;
-        if x.shape.last() != Some(&c) {
-            return Err(Error::Shape(format!(
-                "BatchNormalization expects last axis {c}, got {:?}",
-                x.shape
-            )));
-        }
-        let rows = x.len() / c;
+        let rows = super::rows_of("BatchNormalization", x, c)?;
         self.training = training;
         self.mean.resize(c, 0.0);
         self.inv_std.resize(c, 0.0);
@@ -325,17 +296,8 @@ impl Layer for BatchNormalization {
             for j in 0..c {
                 let h = (xr[j] - self.mean[j]) * self.inv_std[j];
                 hr[j] = h;
-                let g = if self.config.scale {
-                    self.gamma.value.data[j]
-                } else {
-                    1.0
-                };
-                let b = if self.config.center {
-                    self.beta.value.data[j]
-                } else {
-                    0.0
-                };
-                yr[j] = h * g + b;
+                yr[j] = h * gamma(&self.gamma, self.config.scale, j)
+                    + beta(&self.beta, self.config.center, j);
             }
         }
         Ok(())
@@ -384,12 +346,7 @@ impl Layer for BatchNormalization {
             .zip(self.xhat.chunks_exact(c))
         {
             for j in 0..c {
-                let g = if self.config.scale {
-                    self.gamma.value.data[j]
-                } else {
-                    1.0
-                };
-                let k = g * self.inv_std[j];
+                let k = gamma(&self.gamma, self.config.scale, j) * self.inv_std[j];
                 o[j] = if self.training {
                     k * (gr[j] - (self.acc1[j] as f32) / n - hr[j] * (self.acc2[j] as f32) / n)
                 } else {
@@ -401,33 +358,23 @@ impl Layer for BatchNormalization {
     }
 
     fn params(&self) -> Vec<&Param> {
-        let mut v = Vec::new();
-        if self.config.scale {
-            v.push(&self.gamma);
-        }
-        if self.config.center {
-            v.push(&self.beta);
-        }
-        v.push(&self.moving_mean);
-        v.push(&self.moving_var);
-        v
+        let c = &self.config;
+        super::present([
+            (&self.gamma, c.scale),
+            (&self.beta, c.center),
+            (&self.moving_mean, true),
+            (&self.moving_var, true),
+        ])
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = Vec::new();
-        if self.config.scale {
-            v.push(&mut self.gamma);
-        }
-        if self.config.center {
-            v.push(&mut self.beta);
-        }
-        v.push(&mut self.moving_mean);
-        v.push(&mut self.moving_var);
-        v
-    }
-
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
+        let c = &self.config;
+        super::present([
+            (&mut self.gamma, c.scale),
+            (&mut self.beta, c.center),
+            (&mut self.moving_mean, true),
+            (&mut self.moving_var, true),
+        ])
     }
 }
 

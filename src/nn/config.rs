@@ -37,14 +37,6 @@ use super::{Activation, Initializer};
 use crate::error::{Error, Result};
 use crate::train::regularizer::Regularizer;
 
-/// The message of an error without its kind's prefix (`invalid configuration: `).
-pub(crate) fn detail(e: &Error) -> String {
-    match e {
-        Error::Config(s) | Error::Shape(s) | Error::Data(s) | Error::Other(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// An option lstmkit does not implement (a constraint, an activity
 /// regulariser): read only when absent, null or false; otherwise the layer is
 /// refused naming it. Never written.
@@ -234,7 +226,7 @@ impl<'de> Deserialize<'de> for Activation {
                 )))
             }
         };
-        Activation::from_name(&name).map_err(|e| de::Error::custom(detail(&e)))
+        Activation::from_name(&name).map_err(|e| de::Error::custom(e.detail()))
     }
 }
 
@@ -267,7 +259,7 @@ pub(crate) fn initializer_from(v: &Value) -> std::result::Result<Initializer, St
         }
         x => return Err(format!("must be an initializer, got {x}")),
     };
-    let init = Initializer::from_name(&cls).map_err(|e| detail(&e))?;
+    let init = Initializer::from_name(&cls).map_err(|e| e.detail())?;
     if let Some(Value::Object(p)) = cfg {
         for (k, val) in p {
             let ok = match (k.as_str(), init) {
@@ -316,7 +308,7 @@ pub mod regularizer {
                 }
             }
         }
-        let r = Regularizer::from_keras(&v).map_err(|e| de::Error::custom(detail(&e)))?;
+        let r = Regularizer::from_keras(&v).map_err(|e| de::Error::custom(e.detail()))?;
         if let Some(r) = r {
             if !(r.l1 >= 0.0 && r.l2 >= 0.0 && r.l1.is_finite() && r.l2.is_finite()) {
                 return Err(de::Error::custom(format!(
@@ -504,6 +496,16 @@ pub fn glorot_uniform() -> Initializer {
     Initializer::GlorotUniform
 }
 
+/// `tanh`, the recurrent layers' default activation.
+pub fn tanh() -> Activation {
+    Activation::Tanh
+}
+
+/// `sigmoid`, the recurrent layers' default gate activation.
+pub fn sigmoid() -> Activation {
+    Activation::Sigmoid
+}
+
 /// An option that holds another layer: TimeDistributed's `layer` (and
 /// Bidirectional's `layer` and `backward_layer`). Read from Keras' form
 /// `{"class_name": "Dense", "config": {...}}` or from an experiment table with
@@ -602,7 +604,7 @@ impl NestedLayer {
             .row(&label)
             .map_err(|m| option_error(class, name, key, m))?;
         (row.kind.read)(&row.config, row.source)
-            .map_err(|e| option_error(class, name, key, detail(&e)))
+            .map_err(|e| option_error(class, name, key, e.detail()))
     }
 }
 

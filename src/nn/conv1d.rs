@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::config::{self, ChannelsLast, Unsupported};
-use super::{Activation, Initializer, Layer, LayerConfig, Param, Shape};
+use super::{Activation, Initializer, Layer, Param, Shape};
 use crate::error::{Error, Result};
 use crate::nn::gemm;
 use crate::rng::Rng;
@@ -208,15 +208,14 @@ impl Conv1DConfig {
     }
 }
 
-impl LayerConfig for Conv1DConfig {
-    const CLASS: &'static str = "Conv1D";
-    const KIND: &'static str = "conv1d";
-    fn build(self, name: &str) -> Result<Box<dyn Layer>> {
+impl Conv1DConfig {
+    fn check_named(&self, name: &str) -> Result<()> {
         self.check()
-            .map_err(|m| Error::Config(format!("layer '{name}' (Conv1D): {m}")))?;
-        Ok(Box::new(Conv1D::from_config(self)))
+            .map_err(|m| Error::Config(format!("layer '{name}' (Conv1D): {m}")))
     }
 }
+
+layer_config!(Conv1DConfig => Conv1D, "Conv1D", "conv1d", check = Conv1DConfig::check_named);
 
 /// A Keras-compatible 1-D convolution.
 ///
@@ -265,30 +264,17 @@ impl Conv1D {
             dcols: Vec::new(),
         }
     }
-    /// Sets `strides`.
-    pub fn strides(mut self, s: usize) -> Self {
-        self.config.strides = s;
-        self
-    }
-    /// Sets `padding`.
-    pub fn padding(mut self, p: Padding) -> Self {
-        self.config.padding = p;
-        self
-    }
-    /// Sets `dilation_rate`.
-    pub fn dilation_rate(mut self, d: usize) -> Self {
-        self.config.dilation_rate = d;
-        self
-    }
-    /// Sets the activation.
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.config.activation = a;
-        self
-    }
-    /// Sets `use_bias`.
-    pub fn use_bias(mut self, b: bool) -> Self {
-        self.config.use_bias = b;
-        self
+    setters! { config =>
+        /// Sets `strides`.
+        strides: usize,
+        /// Sets `padding`.
+        padding: Padding,
+        /// Sets `dilation_rate`.
+        dilation_rate: usize,
+        /// Sets the activation.
+        activation: Activation,
+        /// Sets `use_bias`.
+        use_bias: bool,
     }
 
     /// Window length with the dilation: d·(k − 1) + 1.
@@ -314,26 +300,13 @@ impl Conv1D {
 }
 
 impl Layer for Conv1D {
-    fn class_name(&self) -> &'static str {
-        "Conv1D"
-    }
+    config_methods!();
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
         self.config
             .check()
             .map_err(|m| Error::Config(format!("Conv1D: {m}")))?;
-        let [s] = input_shapes else {
-            return Err(Error::Shape(format!(
-                "Conv1D takes one input, got {}",
-                input_shapes.len()
-            )));
-        };
-        let &[t, ch] = s.as_slice() else {
-            return Err(Error::Shape(format!(
-                "Conv1D expects a 3-D input (batch, steps, channels) but receives {}",
-                super::fmt_shape(s)
-            )));
-        };
+        let (t, ch) = super::steps_channels("Conv1D", input_shapes)?;
         if ch == 0 {
             return Err(Error::Shape(
                 "Conv1D needs a known number of input channels".into(),
@@ -341,16 +314,14 @@ impl Layer for Conv1D {
         }
         let c = &self.config;
         let (k, f) = (c.kernel_size, c.filters);
-        if self.kernel.value.shape != [k, ch, f] {
-            let w = c.kernel_initializer.fill_shape(&[k, ch, f], rng);
-            self.kernel = Param::new("kernel", &[k, ch, f], w);
-        }
-        self.kernel.regularizer = c.kernel_regularizer;
+        self.kernel
+            .ensure("kernel", &[k, ch, f], c.kernel_regularizer, || {
+                c.kernel_initializer.fill_shape(&[k, ch, f], rng)
+            });
         if c.use_bias {
-            if self.bias.value.shape != [f] {
-                self.bias = Param::new("bias", &[f], c.bias_initializer.fill_shape(&[f], rng));
-            }
-            self.bias.regularizer = c.bias_regularizer;
+            self.bias.ensure("bias", &[f], c.bias_regularizer, || {
+                c.bias_initializer.fill_shape(&[f], rng)
+            });
         }
         self.in_channels = ch;
         // an unknown number of steps (0) stays unknown
@@ -489,23 +460,14 @@ impl Layer for Conv1D {
     }
 
     fn params(&self) -> Vec<&Param> {
-        if self.config.use_bias {
-            vec![&self.kernel, &self.bias]
-        } else {
-            vec![&self.kernel]
-        }
+        super::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        if self.config.use_bias {
-            vec![&mut self.kernel, &mut self.bias]
-        } else {
-            vec![&mut self.kernel]
-        }
-    }
-
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
+        super::present([
+            (&mut self.kernel, true),
+            (&mut self.bias, self.config.use_bias),
+        ])
     }
 }
 

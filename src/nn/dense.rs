@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{self, Unsupported};
-use super::{Activation, Initializer, Layer, LayerConfig, Param, Shape};
+use super::{Activation, Initializer, Layer, Param, Shape};
 use crate::error::{Error, Result};
 use crate::nn::gemm;
 use crate::rng::Rng;
@@ -79,21 +79,16 @@ impl DenseConfig {
     }
 }
 
-impl LayerConfig for DenseConfig {
-    const CLASS: &'static str = "Dense";
-    const KIND: &'static str = "dense";
-    fn build(self, name: &str) -> Result<Box<dyn Layer>> {
+impl DenseConfig {
+    fn check(&self, name: &str) -> Result<()> {
         if self.units == 0 {
-            return Err(config::option_error(
-                Self::CLASS,
-                name,
-                "units",
-                "must be > 0",
-            ));
+            return Err(config::option_error("Dense", name, "units", "must be > 0"));
         }
-        Ok(Box::new(Dense::from_config(self)))
+        Ok(())
     }
 }
+
+layer_config!(DenseConfig => Dense, "Dense", "dense", check = DenseConfig::check);
 
 /// A fully connected layer, as `keras.layers.Dense`.
 ///
@@ -128,46 +123,25 @@ impl Dense {
             dz: Vec::new(),
         }
     }
-    /// Sets the activation.
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.config.activation = a;
-        self
-    }
-    /// Sets `use_bias`.
-    pub fn use_bias(mut self, b: bool) -> Self {
-        self.config.use_bias = b;
-        self
-    }
-    /// Sets the kernel regulariser.
-    pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
-        self.config.kernel_regularizer = Some(r);
-        self
-    }
-    /// Sets the bias regulariser.
-    pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
-        self.config.bias_regularizer = Some(r);
-        self
-    }
-    /// Sets the kernel initialiser.
-    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-        self.config.kernel_initializer = i;
-        self
+    setters! { config =>
+        /// Sets the activation.
+        activation: Activation,
+        /// Sets `use_bias`.
+        use_bias: bool,
+        /// Sets the kernel regulariser.
+        kernel_regularizer: Regularizer,
+        /// Sets the bias regulariser.
+        bias_regularizer: Regularizer,
+        /// Sets the kernel initialiser.
+        kernel_initializer: Initializer,
     }
 }
 
 impl Layer for Dense {
-    fn class_name(&self) -> &'static str {
-        "Dense"
-    }
+    config_methods!();
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        if input_shapes.len() != 1 {
-            return Err(Error::Shape(format!(
-                "Dense takes one input, got {}",
-                input_shapes.len()
-            )));
-        }
-        let s = &input_shapes[0];
+        let s = super::one_input("Dense", input_shapes)?;
         let Some(&f) = s.last() else {
             return Err(Error::Shape(
                 "Dense needs an input of rank ≥ 2 (batch, features)".into(),
@@ -179,20 +153,15 @@ impl Layer for Dense {
                 self.config.units
             )));
         }
-        let u = self.config.units;
-        if self.kernel.value.shape != [f, u] {
-            self.kernel = Param::new(
-                "kernel",
-                &[f, u],
-                self.config.kernel_initializer.fill(f, u, rng),
-            );
-        }
-        self.kernel.regularizer = self.config.kernel_regularizer;
-        if self.config.use_bias {
-            if self.bias.value.shape != [u] {
-                self.bias = Param::new("bias", &[u], self.config.bias_initializer.fill(1, u, rng));
-            }
-            self.bias.regularizer = self.config.bias_regularizer;
+        let (u, c) = (self.config.units, &self.config);
+        self.kernel
+            .ensure("kernel", &[f, u], c.kernel_regularizer, || {
+                c.kernel_initializer.fill(f, u, rng)
+            });
+        if c.use_bias {
+            self.bias.ensure("bias", &[u], c.bias_regularizer, || {
+                c.bias_initializer.fill(1, u, rng)
+            });
         }
         self.in_dim = f;
         let mut out = s.clone();
@@ -208,13 +177,7 @@ impl Layer for Dense {
     ) -> Result<()> {
         let x = inputs[0];
         let f = self.in_dim;
-        if x.shape.last() != Some(&f) {
-            return Err(Error::Shape(format!(
-                "Dense expects last axis {f}, got input shape {:?}",
-                x.shape
-            )));
-        }
-        let rows = x.len() / f;
+        let rows = super::rows_of("Dense", x, f)?;
         let u = self.config.units;
         let y = &mut outputs[0];
         // the output shape is the input's with the last axis = units, set in place
@@ -299,23 +262,14 @@ impl Layer for Dense {
     }
 
     fn params(&self) -> Vec<&Param> {
-        if self.config.use_bias {
-            vec![&self.kernel, &self.bias]
-        } else {
-            vec![&self.kernel]
-        }
+        super::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        if self.config.use_bias {
-            vec![&mut self.kernel, &mut self.bias]
-        } else {
-            vec![&mut self.kernel]
-        }
-    }
-
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
+        super::present([
+            (&mut self.kernel, true),
+            (&mut self.bias, self.config.use_bias),
+        ])
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::config;
 use super::rnn::common::{check_rate, fill_mask};
-use super::{Layer, LayerConfig, Shape};
+use super::{Layer, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -67,13 +67,7 @@ fn noise_shape<'de, D: Deserializer<'de>>(
         .map_err(de::Error::custom)
 }
 
-impl LayerConfig for DropoutConfig {
-    const CLASS: &'static str = "Dropout";
-    const KIND: &'static str = "dropout";
-    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(Dropout::from_config(self)))
-    }
-}
+layer_config!(DropoutConfig => Dropout, "Dropout", "dropout");
 
 /// Inverted dropout with Keras' semantics.
 ///
@@ -119,10 +113,9 @@ impl Dropout {
         }
     }
 
-    /// Sets Keras' `noise_shape`.
-    pub fn noise_shape(mut self, s: Vec<Option<usize>>) -> Self {
-        self.config.noise_shape = Some(s);
-        self
+    setters! { config =>
+        /// Sets Keras' `noise_shape`.
+        noise_shape: Vec<Option<usize>>,
     }
 
     /// Index of element `i` (of a tensor of `shape`) in the broadcast mask.
@@ -143,20 +136,12 @@ impl Dropout {
 }
 
 impl Layer for Dropout {
-    fn class_name(&self) -> &'static str {
-        "Dropout"
-    }
+    config_methods!();
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        if input_shapes.len() != 1 {
-            return Err(Error::Shape(format!(
-                "Dropout takes one input, got {}",
-                input_shapes.len()
-            )));
-        }
+        let s = super::one_input("Dropout", input_shapes)?;
         check_rate("Dropout", "rate", self.config.rate)?;
         if let Some(ns) = &self.config.noise_shape {
-            let s = &input_shapes[0];
             if ns.len() != s.len() + 1 {
                 return Err(Error::Shape(format!(
                     "Dropout noise_shape {ns:?} must have one entry per axis of the input (batch{})",
@@ -175,7 +160,7 @@ impl Layer for Dropout {
             }
         }
         self.rng = rng.fork();
-        Ok(vec![input_shapes[0].clone()])
+        Ok(vec![s.clone()])
     }
 
     fn forward(
@@ -246,10 +231,6 @@ impl Layer for Dropout {
             }
         }
         Ok(())
-    }
-
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
     }
 
     fn runtime_state(&self) -> serde_json::Value {

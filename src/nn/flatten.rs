@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{self, ChannelsLast};
-use super::{Layer, LayerConfig, Shape};
+use super::config::ChannelsLast;
+use super::{Layer, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -17,13 +17,7 @@ pub struct FlattenConfig {
     pub data_format: ChannelsLast,
 }
 
-impl LayerConfig for FlattenConfig {
-    const CLASS: &'static str = "Flatten";
-    const KIND: &'static str = "flatten";
-    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(Flatten { config: self }))
-    }
-}
+layer_config!(FlattenConfig => Flatten, "Flatten", "flatten");
 
 /// Keras' `Flatten` (channels_last).
 ///
@@ -44,20 +38,16 @@ impl Flatten {
     pub fn new() -> Self {
         Self::default()
     }
+    /// A flatten layer with these options.
+    pub fn from_config(config: FlattenConfig) -> Self {
+        Flatten { config }
+    }
 }
 
 impl Layer for Flatten {
-    fn class_name(&self) -> &'static str {
-        "Flatten"
-    }
+    config_methods!();
     fn build(&mut self, input_shapes: &[Shape], _rng: &mut Rng) -> Result<Vec<Shape>> {
-        if input_shapes.len() != 1 {
-            return Err(Error::Shape(format!(
-                "Flatten takes one input, got {}",
-                input_shapes.len()
-            )));
-        }
-        let s = &input_shapes[0];
+        let s = super::one_input("Flatten", input_shapes)?;
         if s.contains(&0) {
             return Err(Error::Shape(format!(
                 "Flatten needs every non-batch dimension known, got {}",
@@ -90,9 +80,6 @@ impl Layer for Flatten {
             grad_inputs[0].data.copy_from_slice(&grad_outputs[0].data);
         }
         Ok(())
-    }
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
     }
 }
 

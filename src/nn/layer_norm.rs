@@ -5,14 +5,34 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{self, LastAxis, Unsupported};
-use super::{Initializer, Layer, LayerConfig, Param, Shape};
-use crate::error::{Error, Result};
+use super::{Initializer, Layer, Param, Shape};
+use crate::error::Result;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
 
 fn epsilon() -> f32 {
     1e-3
+}
+
+/// gamma's channel `j`, or 1 without `scale` (the normalisation layers' shared affine).
+#[inline]
+pub(super) fn gamma(gamma: &Param, scale: bool, j: usize) -> f32 {
+    if scale {
+        gamma.value.data[j]
+    } else {
+        1.0
+    }
+}
+
+/// beta's channel `j`, or 0 without `center`.
+#[inline]
+pub(super) fn beta(beta: &Param, center: bool, j: usize) -> f32 {
+    if center {
+        beta.value.data[j]
+    } else {
+        0.0
+    }
 }
 
 /// `keras.layers.LayerNormalization`'s options, with Keras' names and defaults.
@@ -73,13 +93,7 @@ impl Default for LayerNormalizationConfig {
     }
 }
 
-impl LayerConfig for LayerNormalizationConfig {
-    const CLASS: &'static str = "LayerNormalization";
-    const KIND: &'static str = "layer_normalization";
-    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(LayerNormalization::from_config(self)))
-    }
-}
+layer_config!(LayerNormalizationConfig => LayerNormalization, "LayerNormalization", "layer_normalization");
 
 /// Keras' `LayerNormalization` (axis −1).
 ///
@@ -126,53 +140,33 @@ impl LayerNormalization {
             inv_std: Vec::new(),
         }
     }
-    /// Sets epsilon.
-    pub fn epsilon(mut self, e: f32) -> Self {
-        self.config.epsilon = e;
-        self
-    }
-    /// Sets `center`.
-    pub fn center(mut self, v: bool) -> Self {
-        self.config.center = v;
-        self
-    }
-    /// Sets `scale`.
-    pub fn scale(mut self, v: bool) -> Self {
-        self.config.scale = v;
-        self
+    setters! { config =>
+        /// Sets epsilon.
+        epsilon: f32,
+        /// Sets `center`.
+        center: bool,
+        /// Sets `scale`.
+        scale: bool,
     }
 }
 
 impl Layer for LayerNormalization {
-    fn class_name(&self) -> &'static str {
-        "LayerNormalization"
-    }
+    config_methods!();
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        if input_shapes.len() != 1 {
-            return Err(Error::Shape(format!(
-                "LayerNormalization takes one input, got {}",
-                input_shapes.len()
-            )));
+        let s = super::one_input("LayerNormalization", input_shapes)?;
+        let c = super::known_last_axis("LayerNormalization", s)?;
+        let cfg = &self.config;
+        if cfg.scale {
+            self.gamma.ensure("gamma", &[c], cfg.gamma_regularizer, || {
+                cfg.gamma_initializer.fill(1, c, rng)
+            });
         }
-        let s = &input_shapes[0];
-        let c = match s.last() {
-            Some(&c) if c > 0 => c,
-            _ => {
-                return Err(Error::Shape(format!(
-                    "LayerNormalization needs a known last axis, got {}",
-                    super::fmt_shape(s)
-                )))
-            }
-        };
-        if self.config.scale && self.gamma.value.shape != [c] {
-            self.gamma = Param::new("gamma", &[c], self.config.gamma_initializer.fill(1, c, rng));
+        if cfg.center {
+            self.beta.ensure("beta", &[c], cfg.beta_regularizer, || {
+                cfg.beta_initializer.fill(1, c, rng)
+            });
         }
-        if self.config.center && self.beta.value.shape != [c] {
-            self.beta = Param::new("beta", &[c], self.config.beta_initializer.fill(1, c, rng));
-        }
-        self.gamma.regularizer = self.config.gamma_regularizer;
-        self.beta.regularizer = self.config.beta_regularizer;
         self.c = c;
         Ok(vec![s.clone()])
     }
@@ -185,13 +179,7 @@ impl Layer for LayerNormalization {
     ) -> Result<()> {
         let x = inputs[0];
         let c = self.c;
-        if x.shape.last() != Some(&c) {
-            return Err(Error::Shape(format!(
-                "LayerNormalization expects last axis {c}, got {:?}",
-                x.shape
-            )));
-        }
-        let rows = x.len() / c;
+        let rows = super::rows_of("LayerNormalization", x, c)?;
         let y = &mut outputs[0];
         y.resize_uninit(&x.shape);
         self.xhat.resize(x.len(), 0.0);
@@ -213,17 +201,8 @@ impl Layer for LayerNormalization {
             for j in 0..c {
                 let h = (xr[j] - mean as f32) * inv;
                 hr[j] = h;
-                let g = if self.config.scale {
-                    self.gamma.value.data[j]
-                } else {
-                    1.0
-                };
-                let b = if self.config.center {
-                    self.beta.value.data[j]
-                } else {
-                    0.0
-                };
-                yr[j] = h * g + b;
+                yr[j] = h * gamma(&self.gamma, self.config.scale, j)
+                    + beta(&self.beta, self.config.center, j);
             }
         }
         Ok(())
@@ -260,12 +239,7 @@ impl Layer for LayerNormalization {
             let mut s1 = 0.0f32;
             let mut s2 = 0.0f32;
             for j in 0..c {
-                let g = gr[j]
-                    * if self.config.scale {
-                        self.gamma.value.data[j]
-                    } else {
-                        1.0
-                    };
+                let g = gr[j] * gamma(&self.gamma, self.config.scale, j);
                 s1 += g;
                 s2 += g * hr[j];
             }
@@ -273,12 +247,7 @@ impl Layer for LayerNormalization {
             let inv = self.inv_std[r];
             let o = &mut gx[r * c..(r + 1) * c];
             for j in 0..c {
-                let g = gr[j]
-                    * if self.config.scale {
-                        self.gamma.value.data[j]
-                    } else {
-                        1.0
-                    };
+                let g = gr[j] * gamma(&self.gamma, self.config.scale, j);
                 o[j] = inv * (g - m1 - hr[j] * m2);
             }
         }
@@ -286,29 +255,13 @@ impl Layer for LayerNormalization {
     }
 
     fn params(&self) -> Vec<&Param> {
-        let mut v = Vec::new();
-        if self.config.scale {
-            v.push(&self.gamma);
-        }
-        if self.config.center {
-            v.push(&self.beta);
-        }
-        v
+        let c = &self.config;
+        super::present([(&self.gamma, c.scale), (&self.beta, c.center)])
     }
 
     fn params_mut(&mut self) -> Vec<&mut Param> {
-        let mut v = Vec::new();
-        if self.config.scale {
-            v.push(&mut self.gamma);
-        }
-        if self.config.center {
-            v.push(&mut self.beta);
-        }
-        v
-    }
-
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
+        let c = &self.config;
+        super::present([(&mut self.gamma, c.scale), (&mut self.beta, c.center)])
     }
 }
 

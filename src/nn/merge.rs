@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config;
-use super::{fmt_shape, Layer, LayerConfig, Shape};
+use super::{fmt_shape, Layer, Shape};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -29,13 +28,7 @@ pub struct ConcatenateConfig {
     pub axis: i64,
 }
 
-impl LayerConfig for ConcatenateConfig {
-    const CLASS: &'static str = "Concatenate";
-    const KIND: &'static str = "concatenate";
-    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(Concatenate::from_config(self)))
-    }
-}
+layer_config!(ConcatenateConfig => Concatenate, "Concatenate", "concatenate");
 
 /// Concatenates its inputs along `axis` (Keras counts the batch axis as 0; default −1).
 ///
@@ -75,9 +68,7 @@ impl Concatenate {
 }
 
 impl Layer for Concatenate {
-    fn class_name(&self) -> &'static str {
-        "Concatenate"
-    }
+    config_methods!();
 
     fn build(&mut self, input_shapes: &[Shape], _rng: &mut Rng) -> Result<Vec<Shape>> {
         if input_shapes.len() < 2 {
@@ -185,10 +176,6 @@ impl Layer for Concatenate {
         }
         Ok(())
     }
-
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
-    }
 }
 
 /// `keras.layers.Add`'s options: none.
@@ -196,13 +183,7 @@ impl Layer for Concatenate {
 #[serde(deny_unknown_fields)]
 pub struct AddConfig {}
 
-impl LayerConfig for AddConfig {
-    const CLASS: &'static str = "Add";
-    const KIND: &'static str = "add";
-    fn build(self, _name: &str) -> Result<Box<dyn Layer>> {
-        Ok(Box::new(Add { config: self }))
-    }
-}
+layer_config!(AddConfig => Add, "Add", "add");
 
 /// Element-wise sum of inputs of the same shape.
 ///
@@ -227,12 +208,14 @@ impl Add {
     pub fn new() -> Self {
         Self::default()
     }
+    /// An Add layer with these options.
+    pub fn from_config(config: AddConfig) -> Self {
+        Add { config }
+    }
 }
 
 impl Layer for Add {
-    fn class_name(&self) -> &'static str {
-        "Add"
-    }
+    config_methods!();
 
     fn build(&mut self, input_shapes: &[Shape], _rng: &mut Rng) -> Result<Vec<Shape>> {
         if input_shapes.len() < 2 {
@@ -286,10 +269,6 @@ impl Layer for Add {
             }
         }
         Ok(())
-    }
-
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
     }
 }
 

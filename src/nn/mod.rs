@@ -12,6 +12,50 @@
 //!   *writes* the gradient of each input whose tensor in `grad_inputs` has been
 //!   sized like that input (an empty tensor means "not needed").
 
+/// Keras-style builder setters on a layer's options: `name(v)` sets
+/// `self.<path>.name = v.into()` (so a regulariser setter takes the
+/// `Regularizer` and stores `Some`).
+macro_rules! setters {
+    ($($path:ident).+ => ) => {};
+    ($($path:ident).+ => $(#[$m:meta])* $name:ident: $ty:ty $(, $($rest:tt)*)?) => {
+        $(#[$m])*
+        pub fn $name(mut self, v: $ty) -> Self {
+            self.$($path).+.$name = v.into();
+            self
+        }
+        setters! { $($path).+ => $($($rest)*)? }
+    };
+}
+
+/// `Layer::class_name` and `Layer::config` of a layer whose options live in
+/// `self.config` (a [`LayerConfig`]).
+macro_rules! config_methods {
+    () => {
+        fn class_name(&self) -> &'static str {
+            $crate::nn::class_of(&self.config)
+        }
+        fn config(&self) -> serde_json::Value {
+            $crate::nn::config::write(&self.config)
+        }
+    };
+}
+
+/// `impl LayerConfig` for an options type whose layer is built by
+/// `Layer::from_config(options)` once `check` (if given) accepts them.
+macro_rules! layer_config {
+    ($cfg:ty => $layer:ident, $class:literal, $kind:literal $(, check = $check:path)? $(; $($extra:tt)*)?) => {
+        impl $crate::nn::LayerConfig for $cfg {
+            const CLASS: &'static str = $class;
+            const KIND: &'static str = $kind;
+            $($($extra)*)?
+            fn build(self, _name: &str) -> $crate::error::Result<Box<dyn $crate::nn::Layer>> {
+                $($check(&self, _name)?;)?
+                Ok(Box::new($layer::from_config(self)))
+            }
+        }
+    };
+}
+
 pub mod activation;
 pub mod attention;
 pub mod batch_norm;
@@ -85,6 +129,22 @@ impl Param {
         }
     }
 
+    /// Keeps the variable when it already has `shape`, else makes it anew from
+    /// `fill()` (`build` called again on a built layer keeps its weights); sets
+    /// its penalty either way.
+    pub fn ensure(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        regularizer: Option<Regularizer>,
+        fill: impl FnOnce() -> Vec<f32>,
+    ) {
+        if self.value.shape != shape {
+            *self = Param::new(name, shape, fill());
+        }
+        self.regularizer = regularizer;
+    }
+
     /// Replaces the value, checking the shape; `owner` names the layer in the error.
     pub fn set(&mut self, owner: &str, value: &Tensor) -> Result<()> {
         if value.shape != self.value.shape {
@@ -152,6 +212,71 @@ pub trait Layer: Send {
     fn set_runtime_state(&mut self, _state: &serde_json::Value) -> Result<()> {
         Ok(())
     }
+}
+
+/// The Keras class of a config type's layer.
+pub fn class_of<C: LayerConfig>(_config: &C) -> &'static str {
+    C::CLASS
+}
+
+/// The one input shape of a single-input layer.
+pub(crate) fn one_input<'a>(class: &str, input_shapes: &'a [Shape]) -> Result<&'a Shape> {
+    match input_shapes {
+        [s] => Ok(s),
+        _ => Err(Error::Shape(format!(
+            "{class} takes one input, got {}",
+            input_shapes.len()
+        ))),
+    }
+}
+
+/// The last axis of a per-sample shape, which must be known (> 0).
+pub(crate) fn known_last_axis(class: &str, s: &[usize]) -> Result<usize> {
+    match s.last() {
+        Some(&c) if c > 0 => Ok(c),
+        _ => Err(Error::Shape(format!(
+            "{class} needs a known last axis, got {}",
+            fmt_shape(s)
+        ))),
+    }
+}
+
+/// The rows of an input whose last axis must be `width` (as built).
+pub(crate) fn rows_of(class: &str, x: &Tensor, width: usize) -> Result<usize> {
+    if x.shape.last() != Some(&width) {
+        return Err(Error::Shape(format!(
+            "{class} expects last axis {width}, got input shape {:?}",
+            x.shape
+        )));
+    }
+    Ok(x.len().checked_div(width).unwrap_or(0))
+}
+
+/// `(steps, channels)` of the one 3-D input (batch, steps, channels) of a
+/// layer over time; a 2-D input gets the `return_sequences` hint.
+pub(crate) fn steps_channels(class: &str, input_shapes: &[Shape]) -> Result<(usize, usize)> {
+    let s = one_input(class, input_shapes)?;
+    match s.as_slice() {
+        &[t, ch] => Ok((t, ch)),
+        _ => Err(Error::Shape(format!(
+            "{class} expects a 3-D input (batch, steps, channels) but receives {}{}",
+            fmt_shape(s),
+            if s.len() == 1 {
+                ": the previous layer returns only its last step; set return_sequences=true on it"
+            } else {
+                ""
+            }
+        ))),
+    }
+}
+
+/// The variables a layer has, in Keras' order: each `(variable, present)`
+/// pair kept when present (`[(&kernel, true), (&bias, use_bias)]`). Serves
+/// `params` and `params_mut` alike.
+pub(crate) fn present<T, const N: usize>(vars: [(T, bool); N]) -> Vec<T> {
+    vars.into_iter()
+        .filter_map(|(v, keep)| keep.then_some(v))
+        .collect()
 }
 
 /// Formats a per-sample shape the Keras way: `(None, 10, 1)`.

@@ -94,25 +94,7 @@ impl<P: GlobalPool> LayerConfig for GlobalPooling1DConfig<P> {
 }
 
 fn check_3d(name: &str, input_shapes: &[Shape]) -> Result<Shape> {
-    if input_shapes.len() != 1 {
-        return Err(Error::Shape(format!(
-            "{name} takes one input, got {}",
-            input_shapes.len()
-        )));
-    }
-    let s = &input_shapes[0];
-    if s.len() != 2 {
-        return Err(Error::Shape(format!(
-            "{name} expects a 3-D input (batch, steps, features) but receives {}{}",
-            super::fmt_shape(s),
-            if s.len() == 1 {
-                ": the previous layer returns only its last step; set return_sequences=true on it"
-            } else {
-                ""
-            }
-        )));
-    }
-    Ok(vec![s[1]])
+    Ok(vec![super::steps_channels(name, input_shapes)?.1])
 }
 
 /// Mean over the time axis.
@@ -142,9 +124,7 @@ impl GlobalAveragePooling1D {
 }
 
 impl Layer for GlobalAveragePooling1D {
-    fn class_name(&self) -> &'static str {
-        "GlobalAveragePooling1D"
-    }
+    config_methods!();
     fn build(&mut self, input_shapes: &[Shape], _rng: &mut Rng) -> Result<Vec<Shape>> {
         Ok(vec![check_3d("GlobalAveragePooling1D", input_shapes)?])
     }
@@ -202,9 +182,6 @@ impl Layer for GlobalAveragePooling1D {
         }
         Ok(())
     }
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
-    }
 }
 
 /// Maximum over the time axis (the gradient goes to the first maximal step).
@@ -235,9 +212,7 @@ impl GlobalMaxPooling1D {
 }
 
 impl Layer for GlobalMaxPooling1D {
-    fn class_name(&self) -> &'static str {
-        "GlobalMaxPooling1D"
-    }
+    config_methods!();
     fn build(&mut self, input_shapes: &[Shape], _rng: &mut Rng) -> Result<Vec<Shape>> {
         Ok(vec![check_3d("GlobalMaxPooling1D", input_shapes)?])
     }
@@ -296,9 +271,6 @@ impl Layer for GlobalMaxPooling1D {
             }
         }
         Ok(())
-    }
-    fn config(&self) -> serde_json::Value {
-        config::write(&self.config)
     }
 }
 

@@ -177,15 +177,11 @@ impl<P: Pool> Pooling1D<P> {
             arg: Vec::new(),
         }
     }
-    /// Sets `strides`.
-    pub fn strides(mut self, s: usize) -> Self {
-        self.config.strides = Some(s);
-        self
-    }
-    /// Sets `padding` (valid or same).
-    pub fn padding(mut self, p: Padding) -> Self {
-        self.config.padding = p;
-        self
+    setters! { config =>
+        /// Sets `strides`.
+        strides: usize,
+        /// Sets `padding` (valid or same).
+        padding: Padding,
     }
 
     fn is_max() -> bool {
@@ -224,20 +220,7 @@ impl<P: Pool> Layer for Pooling1D<P> {
         self.config
             .check()
             .map_err(|m| Error::Config(format!("{}: {m}", P::CLASS)))?;
-        let [s] = input_shapes else {
-            return Err(Error::Shape(format!(
-                "{} takes one input, got {}",
-                P::CLASS,
-                input_shapes.len()
-            )));
-        };
-        let &[t, ch] = s.as_slice() else {
-            return Err(Error::Shape(format!(
-                "{} expects a 3-D input (batch, steps, channels) but receives {}",
-                P::CLASS,
-                super::fmt_shape(s)
-            )));
-        };
+        let (t, ch) = super::steps_channels(P::CLASS, input_shapes)?;
         let t_out = if t == 0 { 0 } else { self.geometry(t)?.0 };
         Ok(vec![vec![t_out, ch]])
     }

@@ -139,8 +139,18 @@ pub trait Cell: Send + Sync + Sized + 'static {
     fn config(&self) -> &Self::Config;
     /// Hidden width u.
     fn units(&self) -> usize;
-    /// Checks options that the types do not (`units` > 0, supported activations).
-    fn check(&self) -> Result<()>;
+    /// Checks the cell's options that the types do not (supported
+    /// activations, say); `units` > 0 is checked by [`Cell::validate`].
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+    /// `units` > 0, then the cell's own [`Cell::check`].
+    fn validate(&self) -> Result<()> {
+        if self.units() == 0 {
+            return Err(Error::Config("option 'units' must be > 0".into()));
+        }
+        self.check()
+    }
     /// The bias shape (Keras': `(G·u)`; GRU's `reset_after` has two rows).
     fn bias_shape(&self) -> Vec<usize> {
         vec![Self::GATES * self.units()]
@@ -225,70 +235,35 @@ impl<C: Cell> Rnn<C> {
             t: 0,
         }
     }
-    /// Sets `return_sequences`.
-    pub fn return_sequences(mut self, v: bool) -> Self {
-        self.options.return_sequences = v;
-        self
+    setters! { options =>
+        /// Sets `return_sequences`.
+        return_sequences: bool,
+        /// Sets `return_state`.
+        return_state: bool,
+        /// Sets `go_backwards`.
+        go_backwards: bool,
+        /// Sets `stateful`.
+        stateful: bool,
+        /// Sets the input dropout rate (training only; Keras' time-constant masks).
+        dropout: f32,
+        /// Sets the recurrent dropout rate (training only; one mask per gate, as Keras 3).
+        recurrent_dropout: f32,
     }
-    /// Sets `return_state`.
-    pub fn return_state(mut self, v: bool) -> Self {
-        self.options.return_state = v;
-        self
-    }
-    /// Sets `go_backwards`.
-    pub fn go_backwards(mut self, v: bool) -> Self {
-        self.options.go_backwards = v;
-        self
-    }
-    /// Sets `stateful`.
-    pub fn stateful(mut self, v: bool) -> Self {
-        self.options.stateful = v;
-        self
-    }
-    /// Sets the input dropout rate (training only; Keras' time-constant masks).
-    pub fn dropout(mut self, rate: f32) -> Self {
-        self.options.dropout = rate;
-        self
-    }
-    /// Sets the recurrent dropout rate (training only; one mask per gate, as Keras 3).
-    pub fn recurrent_dropout(mut self, rate: f32) -> Self {
-        self.options.recurrent_dropout = rate;
-        self
-    }
-    /// Sets `use_bias`.
-    pub fn use_bias(mut self, v: bool) -> Self {
-        self.weight_config.use_bias = v;
-        self
-    }
-    /// Sets the kernel initialiser.
-    pub fn kernel_initializer(mut self, i: Initializer) -> Self {
-        self.weight_config.kernel_initializer = i;
-        self
-    }
-    /// Sets the recurrent kernel initialiser.
-    pub fn recurrent_initializer(mut self, i: Initializer) -> Self {
-        self.weight_config.recurrent_initializer = i;
-        self
-    }
-    /// Sets the bias initialiser.
-    pub fn bias_initializer(mut self, i: Initializer) -> Self {
-        self.weight_config.bias_initializer = i;
-        self
-    }
-    /// Sets the kernel regulariser.
-    pub fn kernel_regularizer(mut self, r: Regularizer) -> Self {
-        self.weight_config.kernel_regularizer = Some(r);
-        self
-    }
-    /// Sets the recurrent kernel regulariser.
-    pub fn recurrent_regularizer(mut self, r: Regularizer) -> Self {
-        self.weight_config.recurrent_regularizer = Some(r);
-        self
-    }
-    /// Sets the bias regulariser.
-    pub fn bias_regularizer(mut self, r: Regularizer) -> Self {
-        self.weight_config.bias_regularizer = Some(r);
-        self
+    setters! { weight_config =>
+        /// Sets `use_bias`.
+        use_bias: bool,
+        /// Sets the kernel initialiser.
+        kernel_initializer: Initializer,
+        /// Sets the recurrent kernel initialiser.
+        recurrent_initializer: Initializer,
+        /// Sets the bias initialiser.
+        bias_initializer: Initializer,
+        /// Sets the kernel regulariser.
+        kernel_regularizer: Regularizer,
+        /// Sets the recurrent kernel regulariser.
+        recurrent_regularizer: Regularizer,
+        /// Sets the bias regulariser.
+        bias_regularizer: Regularizer,
     }
     /// The stored states of a stateful layer (one per state, each B·u long;
     /// empty before the first call).
@@ -341,7 +316,7 @@ impl<C: Cell> Layer for Rnn<C> {
         let class = C::CLASS;
         check_rate(class, "dropout", self.options.dropout)?;
         check_rate(class, "recurrent_dropout", self.options.recurrent_dropout)?;
-        self.cell.check()?;
+        self.cell.validate()?;
         let n_states = C::STATES.len();
         if input_shapes.is_empty()
             || (input_shapes.len() != 1 && input_shapes.len() != 1 + n_states)

@@ -71,8 +71,7 @@ mod merge_mode {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MergeMode, D::Error> {
         let v = Option::<String>::deserialize(d)?;
-        MergeMode::from_name(v.as_deref())
-            .map_err(|e| de::Error::custom(crate::nn::config::detail(&e)))
+        MergeMode::from_name(v.as_deref()).map_err(|e| de::Error::custom(e.detail()))
     }
 }
 
@@ -164,7 +163,7 @@ impl LayerConfig for BidirectionalConfig {
             b = b.with_backward_boxed(bw).map_err(|e| {
                 Error::Config(format!(
                     "layer '{name}' (Bidirectional): option 'backward_layer' {}",
-                    crate::nn::config::detail(&e)
+                    e.detail()
                 ))
             })?;
         }
@@ -281,12 +280,7 @@ impl Layer for Bidirectional {
     }
 
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>> {
-        if input_shapes.len() != 1 {
-            return Err(Error::Shape(format!(
-                "Bidirectional takes one input, got {}",
-                input_shapes.len()
-            )));
-        }
+        crate::nn::one_input("Bidirectional", input_shapes)?;
         let fo = self.forward_layer.as_layer_mut().build(input_shapes, rng)?;
         let bo = self
             .backward_layer

@@ -44,13 +44,6 @@ use crate::nn::gemm;
 /// ```
 pub type GRU = Rnn<GruCell>;
 
-fn tanh() -> Activation {
-    Activation::Tanh
-}
-fn sigmoid() -> Activation {
-    Activation::Sigmoid
-}
-
 /// `keras.layers.GRU`'s cell options, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,10 +52,10 @@ pub struct GruConfig {
     #[serde(deserialize_with = "config::usize_lenient")]
     pub units: usize,
     /// Candidate activation.
-    #[serde(default = "tanh")]
+    #[serde(default = "config::tanh")]
     pub activation: Activation,
     /// Gate activation (any activation but swish and gelu).
-    #[serde(default = "sigmoid")]
+    #[serde(default = "config::sigmoid")]
     pub recurrent_activation: Activation,
     /// Apply the reset gate after the recurrent matrix multiply (Keras 3 default).
     #[serde(default = "config::yes")]
@@ -74,8 +67,8 @@ impl GruConfig {
     pub fn new(units: usize) -> Self {
         GruConfig {
             units,
-            activation: tanh(),
-            recurrent_activation: sigmoid(),
+            activation: config::tanh(),
+            recurrent_activation: config::sigmoid(),
             reset_after: true,
         }
     }
@@ -118,20 +111,13 @@ impl GRU {
     pub fn new(units: usize) -> Self {
         Rnn::with_cell(GruConfig::new(units))
     }
-    /// Sets the candidate activation.
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.cell.config.activation = a;
-        self
-    }
-    /// Sets the gate activation.
-    pub fn recurrent_activation(mut self, a: Activation) -> Self {
-        self.cell.config.recurrent_activation = a;
-        self
-    }
-    /// Sets `reset_after`.
-    pub fn reset_after(mut self, v: bool) -> Self {
-        self.cell.config.reset_after = v;
-        self
+    setters! { cell.config =>
+        /// Sets the candidate activation.
+        activation: Activation,
+        /// Sets the gate activation.
+        recurrent_activation: Activation,
+        /// Sets `reset_after`.
+        reset_after: bool,
     }
 }
 
@@ -334,9 +320,6 @@ impl Cell for GruCell {
 
     fn check(&self) -> Result<()> {
         let c = &self.config;
-        if c.units == 0 {
-            return Err(Error::Config("option 'units' must be > 0".into()));
-        }
         if c.recurrent_activation.deriv_needs_input() {
             return Err(Error::Config(format!(
                 "option 'recurrent_activation' = '{}' is not supported for GRU gates (any activation but swish and gelu)",

@@ -21,7 +21,6 @@ use super::common::{
     simd_variants, RnnDropout,
 };
 use super::weights::Weights;
-use crate::error::{Error, Result};
 use crate::nn::activation::{apply_loop, deriv_loop, SimdLevel};
 use crate::nn::config::{self};
 use crate::nn::gemm;
@@ -37,13 +36,6 @@ use crate::nn::Activation;
 /// ```
 pub type LSTM = Rnn<LstmCell>;
 
-fn tanh() -> Activation {
-    Activation::Tanh
-}
-fn sigmoid() -> Activation {
-    Activation::Sigmoid
-}
-
 /// `keras.layers.LSTM`'s cell options, with Keras' names and defaults (the
 /// base's options are [`RnnOptions`](super::RnnOptions)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,10 +45,10 @@ pub struct LstmConfig {
     #[serde(deserialize_with = "config::usize_lenient")]
     pub units: usize,
     /// Activation of the candidate and of the cell output.
-    #[serde(default = "tanh")]
+    #[serde(default = "config::tanh")]
     pub activation: Activation,
     /// Activation of the i, f, o gates (Keras: any activation).
-    #[serde(default = "sigmoid")]
+    #[serde(default = "config::sigmoid")]
     pub recurrent_activation: Activation,
     /// Initialise the forget-gate bias to 1.
     #[serde(default = "config::yes")]
@@ -68,8 +60,8 @@ impl LstmConfig {
     pub fn new(units: usize) -> Self {
         LstmConfig {
             units,
-            activation: tanh(),
-            recurrent_activation: sigmoid(),
+            activation: config::tanh(),
+            recurrent_activation: config::sigmoid(),
             unit_forget_bias: true,
         }
     }
@@ -359,20 +351,13 @@ impl LSTM {
     pub fn new(units: usize) -> Self {
         Rnn::with_cell(LstmConfig::new(units))
     }
-    /// Sets the cell activation.
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.cell.config.activation = a;
-        self
-    }
-    /// Sets the gate activation (any activation; Keras defaults to sigmoid).
-    pub fn recurrent_activation(mut self, a: Activation) -> Self {
-        self.cell.config.recurrent_activation = a;
-        self
-    }
-    /// Sets `unit_forget_bias`.
-    pub fn unit_forget_bias(mut self, v: bool) -> Self {
-        self.cell.config.unit_forget_bias = v;
-        self
+    setters! { cell.config =>
+        /// Sets the cell activation.
+        activation: Activation,
+        /// Sets the gate activation (any activation; Keras defaults to sigmoid).
+        recurrent_activation: Activation,
+        /// Sets `unit_forget_bias`.
+        unit_forget_bias: bool,
     }
 }
 
@@ -558,13 +543,6 @@ impl Cell for LstmCell {
 
     fn units(&self) -> usize {
         self.config.units
-    }
-
-    fn check(&self) -> Result<()> {
-        if self.config.units == 0 {
-            return Err(Error::Config("option 'units' must be > 0".into()));
-        }
-        Ok(())
     }
 
     fn init_bias(&self, bias: &mut [f32]) {

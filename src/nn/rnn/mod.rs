@@ -149,7 +149,7 @@ pub fn read<C: Cell>(v: &Value, src: Source) -> Result<Rnn<C>> {
         }
     };
     l.cell
-        .check()
-        .map_err(|e| Error::Config(format!("layer '{name}' ({class}): {}", config::detail(&e))))?;
+        .validate()
+        .map_err(|e| Error::Config(format!("layer '{name}' ({class}): {}", e.detail())))?;
     Ok(l)
 }

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::base::{Cell, Rnn, Seq};
 use super::common::{input_grad, input_projection, kernel_grad, RnnDropout};
 use super::weights::Weights;
-use crate::error::{Error, Result};
 use crate::nn::config::{self};
 use crate::nn::gemm;
 use crate::nn::Activation;
@@ -33,10 +32,6 @@ use crate::nn::Activation;
 /// ```
 pub type SimpleRNN = Rnn<SimpleRnnCell>;
 
-fn tanh() -> Activation {
-    Activation::Tanh
-}
-
 /// `keras.layers.SimpleRNN`'s cell options, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,7 +40,7 @@ pub struct SimpleRnnConfig {
     #[serde(deserialize_with = "config::usize_lenient")]
     pub units: usize,
     /// Activation of the new state.
-    #[serde(default = "tanh")]
+    #[serde(default = "config::tanh")]
     pub activation: Activation,
 }
 
@@ -54,7 +49,7 @@ impl SimpleRnnConfig {
     pub fn new(units: usize) -> Self {
         SimpleRnnConfig {
             units,
-            activation: tanh(),
+            activation: config::tanh(),
         }
     }
 }
@@ -89,10 +84,9 @@ impl SimpleRNN {
     pub fn new(units: usize) -> Self {
         Rnn::with_cell(SimpleRnnConfig::new(units))
     }
-    /// Sets the activation.
-    pub fn activation(mut self, a: Activation) -> Self {
-        self.cell.config.activation = a;
-        self
+    setters! { cell.config =>
+        /// Sets the activation.
+        activation: Activation,
     }
 }
 
@@ -114,13 +108,6 @@ impl Cell for SimpleRnnCell {
 
     fn units(&self) -> usize {
         self.config.units
-    }
-
-    fn check(&self) -> Result<()> {
-        if self.config.units == 0 {
-            return Err(Error::Config("option 'units' must be > 0".into()));
-        }
-        Ok(())
     }
 
     fn forward(
