@@ -8,6 +8,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::nn::activation::simd_level;
 use crate::nn::Param;
 
 /// The update rule and its hyper-parameters.
@@ -309,7 +310,18 @@ impl Optimizer {
                     } else {
                         None
                     };
-                    adam_update(w, g, &mut m[0], &mut v[0], vhat, c1, c2, alpha, epsilon);
+                    adam_simd(
+                        simd_level(),
+                        w,
+                        g,
+                        &mut m[0],
+                        &mut v[0],
+                        vhat,
+                        c1,
+                        c2,
+                        alpha,
+                        epsilon,
+                    );
                 }
                 Kind::RmsProp {
                     rho,
@@ -397,63 +409,8 @@ fn adam_loop(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
-unsafe fn adam_avx512(
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    vhat: Option<&mut [f32]>,
-    c1: f32,
-    c2: f32,
-    alpha: f32,
-    eps: f32,
-) {
-    adam_loop(w, g, m, v, vhat, c1, c2, alpha, eps)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn adam_avx2(
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    vhat: Option<&mut [f32]>,
-    c1: f32,
-    c2: f32,
-    alpha: f32,
-    eps: f32,
-) {
-    adam_loop(w, g, m, v, vhat, c1, c2, alpha, eps)
-}
-
-fn adam_update(
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    vhat: Option<&mut [f32]>,
-    c1: f32,
-    c2: f32,
-    alpha: f32,
-    eps: f32,
-) {
-    use crate::nn::activation::{simd_level, SimdLevel};
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: the CPU supports the features these functions are compiled for.
-        match simd_level() {
-            SimdLevel::Avx512 => {
-                return unsafe { adam_avx512(w, g, m, v, vhat, c1, c2, alpha, eps) }
-            }
-            SimdLevel::Avx2 => return unsafe { adam_avx2(w, g, m, v, vhat, c1, c2, alpha, eps) },
-            SimdLevel::Scalar => {}
-        }
-    }
-    adam_loop(w, g, m, v, vhat, c1, c2, alpha, eps)
-}
+crate::nn::rnn::common::simd_variants!(adam_loop, adam_avx512, adam_avx2, adam_simd,
+    (w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vhat: Option<&mut [f32]>, c1: f32, c2: f32, alpha: f32, eps: f32));
 
 #[cfg(test)]
 mod tests {
