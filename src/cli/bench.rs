@@ -1,6 +1,13 @@
 //! `lstmkit bench train --model m1|m2|m3|m4|big [--json]`: training-step speed;
-//! `lstmkit bench predict --model m1 [--json]`: single-window inference latency
-//! ([`Model::predict_one`]).
+//! `lstmkit bench predict --model m1 [--batch N] [--json]`: single-window
+//! inference latency ([`Model::predict_one`]) and, with `--batch`, windows per
+//! second through batched inference.
+//!
+//! Every report says what the CPU ran (`simd`, `gemm`, `threads`), the FLOPs
+//! of a step counted from the model's shapes ([`Model::flops_per_sample`]; a
+//! training step counts three forward passes), the GFLOP/s reached, the FMA
+//! peak measured at start-up on the same ISA and thread count
+//! ([`crate::nn::peak`]) and the share of it, and the process's peak RSS.
 
 use crate::error::{Error, Result};
 use crate::model::{Graph, Model, Sequential};
@@ -24,9 +31,50 @@ pub struct BenchArgs {
     /// Steady-state steps measured.
     #[arg(long, default_value_t = 300)]
     pub steps: usize,
+    /// Windows per batch for `predict` (1: single-window latency only).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The machine facts every report carries: ISA, GEMM backend, threads, the
+/// measured peak (1 thread and all threads) and the peak RSS so far.
+fn machine(out: &mut serde_json::Value, flops_per_s: f64) {
+    let threads = rayon::current_num_threads();
+    let target = std::time::Duration::from_millis(40);
+    let one = crate::nn::peak::measure(1, target);
+    let all = crate::nn::peak::measure(threads, target);
+    out["threads"] = threads.into();
+    out["gemm"] = format!("{:?}", crate::nn::gemm::backend()).into();
+    out["simd"] = format!("{:?}", crate::nn::activation::simd_level()).into();
+    out["gflops"] = (flops_per_s / 1e9).into();
+    out["peak_isa"] = one.isa.into();
+    out["peak_gflops_1thread"] = one.gflops.into();
+    out["peak_gflops"] = all.gflops.into();
+    out["peak_share"] = (flops_per_s / 1e9 / all.gflops).into();
+    out["peak_rss_mb"] = peak_rss_mb().map_or(serde_json::Value::Null, Into::into);
+}
+
+/// The process's peak resident set (`VmHWM`, Linux), in MiB.
+fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = s
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// The median and the 10th percentile of `times`.
+fn median_p10(times: &mut [f64]) -> (f64, f64) {
+    times.sort_by(|x, y| x.total_cmp(y));
+    (times[times.len() / 2], times[times.len() / 10])
 }
 
 /// Builds one of the benchmark models; returns (model, timesteps, features, batch).
@@ -133,10 +181,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
         model.train_on_batch(&xs[k % nb], &ys[k % nb])?;
         times.push(t0.elapsed().as_secs_f64() * 1e3);
     }
-    times.sort_by(|x, y| x.total_cmp(y));
-    let med = times[times.len() / 2];
-    let p10 = times[times.len() / 10];
-    let out = serde_json::json!({
+    let (med, p10) = median_p10(&mut times);
+    let flops_per_step = 3 * model.flops_per_sample() * b as u64;
+    let mut out = serde_json::json!({
         "bench": "train",
         "model": a.model,
         "batch": b,
@@ -147,19 +194,23 @@ pub fn run(a: BenchArgs) -> Result<()> {
         "ms_per_step_p10": p10,
         "ms_per_step_min": times[0],
         "samples_per_s": b as f64 / (med / 1e3),
-        "threads": rayon::current_num_threads(),
-        "gemm": format!("{:?}", crate::nn::gemm::backend()),
-        "simd": format!("{:?}", crate::nn::activation::simd_level()),
+        "flops_per_step": flops_per_step,
     });
+    machine(&mut out, flops_per_step as f64 / (med / 1e3));
     if a.json {
         println!("{out}");
     } else {
         println!(
-            "{}: {:.3} ms/step (median of {}), {:.0} samples/s",
+            "{}: {:.3} ms/step (median of {}), {:.0} samples/s, {:.1} GFLOP/s = {:.0}% of the {:.1} GFLOP/s {} peak on {} threads",
             a.model,
             med,
             a.steps,
-            b as f64 / (med / 1e3)
+            b as f64 / (med / 1e3),
+            out["gflops"].as_f64().unwrap_or(0.0),
+            100.0 * out["peak_share"].as_f64().unwrap_or(0.0),
+            out["peak_gflops"].as_f64().unwrap_or(0.0),
+            out["peak_isa"].as_str().unwrap_or("?"),
+            out["threads"],
         );
     }
     Ok(())
@@ -187,10 +238,8 @@ fn run_predict(a: &BenchArgs) -> Result<()> {
         }
         per_call.push(t0.elapsed().as_secs_f64() * 1e6 / 100.0);
     }
-    per_call.sort_by(|x, y| x.total_cmp(y));
-    let med = per_call[per_call.len() / 2];
-    let p10 = per_call[per_call.len() / 10];
-    let out = serde_json::json!({
+    let (med, p10) = median_p10(&mut per_call);
+    let mut out = serde_json::json!({
         "bench": "predict",
         "model": a.model,
         "batch": 1,
@@ -200,10 +249,20 @@ fn run_predict(a: &BenchArgs) -> Result<()> {
         "us_per_window": med,
         "us_per_window_p10": p10,
         "windows_per_s": 1e6 / med,
-        "threads": rayon::current_num_threads(),
-        "simd": format!("{:?}", crate::nn::activation::simd_level()),
         "checksum": sink,
     });
+    let flops = model.flops_per_sample() as f64;
+    let mut rate = flops / (med / 1e6);
+    if a.batch > 1 {
+        let (ms, p10) = batched(&mut model, a.batch, t, f, a.steps)?;
+        out["batch"] = a.batch.into();
+        out["batch_ms"] = ms.into();
+        out["batch_ms_p10"] = p10.into();
+        out["batch_windows_per_s"] = (a.batch as f64 / (ms / 1e3)).into();
+        rate = flops * a.batch as f64 / (ms / 1e3);
+    }
+    out["flops_per_window"] = flops.into();
+    machine(&mut out, rate);
     if a.json {
         println!("{out}");
     } else {
@@ -214,6 +273,45 @@ fn run_predict(a: &BenchArgs) -> Result<()> {
             reps,
             1e6 / med
         );
+        if let Some(w) = out["batch_windows_per_s"].as_f64() {
+            println!(
+                "{}: {:.0} windows/s in batches of {} ({:.1} GFLOP/s, {:.0}% of the {} peak)",
+                a.model,
+                w,
+                a.batch,
+                out["gflops"].as_f64().unwrap_or(0.0),
+                100.0 * out["peak_share"].as_f64().unwrap_or(0.0),
+                out["peak_isa"].as_str().unwrap_or("?"),
+            );
+        }
     }
     Ok(())
+}
+
+/// Batched inference: (median, p10) ms of `steps` forward passes over `batch`
+/// random windows, after a warm-up.
+fn batched(
+    model: &mut Model,
+    batch: usize,
+    t: usize,
+    f: usize,
+    steps: usize,
+) -> Result<(f64, f64)> {
+    let mut rng = Rng::new(2);
+    let x = Tensor::new(
+        &[batch, t, f],
+        (0..batch * t * f)
+            .map(|_| rng.uniform(0.0, 1.0) as f32)
+            .collect(),
+    )?;
+    for _ in 0..3 {
+        model.forward(&x, false)?;
+    }
+    let mut times = Vec::with_capacity(steps.max(10));
+    for _ in 0..steps.max(10) {
+        let t0 = std::time::Instant::now();
+        model.forward(&x, false)?;
+        times.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median_p10(&mut times))
 }

@@ -3,7 +3,7 @@
 //! Exit codes: 0 success, 1 a runtime error (bad data, bad model file, ...),
 //! 2 a usage error (clap's own).
 
-mod bench;
+pub mod bench;
 pub mod evaluate;
 pub mod export;
 pub mod forecast;

@@ -484,6 +484,37 @@ impl Model {
             .collect()
     }
 
+    /// Forward-pass FLOPs for one sample, from each layer's matrix products
+    /// ([`Layer::flops`]); a training step costs about three times this.
+    ///
+    /// ```
+    /// use lstmkit::model::Sequential;
+    /// use lstmkit::nn::{Dense, LSTM};
+    /// let m = Sequential::new(&[10, 1]).add(LSTM::new(50)).add(Dense::new(1)).build(0).unwrap();
+    /// // LSTM: 2·T·(F + u)·4u = 2·10·51·200; Dense: 2·50·1
+    /// assert_eq!(m.flops_per_sample(), 2 * 10 * 51 * 200 + 2 * 50);
+    /// ```
+    pub fn flops_per_sample(&self) -> u64 {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let shapes: Vec<Shape> = n
+                    .inputs
+                    .iter()
+                    .map(|s| match *s {
+                        Src::Input => self.input_shape.clone(),
+                        Src::Node(j, k) => self.nodes[j]
+                            .output_shapes
+                            .get(k)
+                            .cloned()
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                n.layer.flops(&shapes)
+            })
+            .sum()
+    }
+
     /// Total number of scalar weights (trainable and not).
     pub fn count_params(&self) -> usize {
         self.params().iter().map(|(_, p)| p.value.len()).sum()

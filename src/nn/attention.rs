@@ -523,6 +523,14 @@ impl Layer for Attention {
         Ok(())
     }
 
+    fn flops(&self, input_shapes: &[Shape]) -> u64 {
+        // scores q·kᵀ (Tq·Tv·d) and the weighted sum of the values (Tq·Tv·dv)
+        match input_shapes {
+            [q, v, ..] if q.len() == 2 && v.len() == 2 => 2 * (q[0] * v[0] * (q[1] + v[1])) as u64,
+            _ => 0,
+        }
+    }
+
     fn params(&self) -> Vec<&Param> {
         let (s, concat) = (
             self.config.use_scale,

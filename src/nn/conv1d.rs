@@ -459,6 +459,13 @@ impl Layer for Conv1D {
         Ok(())
     }
 
+    fn flops(&self, input_shapes: &[Shape]) -> u64 {
+        let t = input_shapes.first().and_then(|s| s.first()).copied();
+        let t_out = t.and_then(|t| self.geometry(t).ok()).map_or(0, |g| g.0);
+        let c = &self.config;
+        2 * (t_out * c.kernel_size * self.in_channels * c.filters) as u64
+    }
+
     fn params(&self) -> Vec<&Param> {
         super::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
     }

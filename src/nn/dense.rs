@@ -261,6 +261,12 @@ impl Layer for Dense {
         Ok(())
     }
 
+    fn flops(&self, input_shapes: &[Shape]) -> u64 {
+        let s = input_shapes.first().map_or(&[][..], |s| s.as_slice());
+        let rows: usize = s.iter().rev().skip(1).product();
+        2 * (rows * self.in_dim * self.config.units) as u64
+    }
+
     fn params(&self) -> Vec<&Param> {
         super::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
     }

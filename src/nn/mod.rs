@@ -71,6 +71,7 @@ pub mod init;
 pub mod kernel;
 pub mod layer_norm;
 pub mod merge;
+pub mod peak;
 pub mod pooling;
 pub mod pooling1d;
 pub mod rnn;
@@ -193,6 +194,15 @@ pub trait Layer: Send {
 
     /// The layer's Keras-style configuration (without `name`).
     fn config(&self) -> serde_json::Value;
+
+    /// Floating-point operations of the forward pass for one sample with these
+    /// per-sample input shapes, counted from the layer's matrix products
+    /// (a multiply-add is 2; element-wise work is left out, so layers without
+    /// products count 0). A training step costs about three times this
+    /// (the backward pass does two products per forward one).
+    fn flops(&self, _input_shapes: &[Shape]) -> u64 {
+        0
+    }
 
     /// Number of outputs (1 unless e.g. an RNN with `return_state`).
     fn num_outputs(&self) -> usize {

@@ -154,6 +154,13 @@ impl Layer for TimeDistributed {
         Ok(())
     }
 
+    fn flops(&self, input_shapes: &[Shape]) -> u64 {
+        match input_shapes.first() {
+            Some(s) if !s.is_empty() => s[0] as u64 * self.layer.flops(&[s[1..].to_vec()]),
+            _ => 0,
+        }
+    }
+
     fn params(&self) -> Vec<&Param> {
         self.layer.params()
     }

@@ -587,6 +587,16 @@ impl<C: Cell> Layer for Rnn<C> {
         Ok(())
     }
 
+    fn flops(&self, input_shapes: &[Shape]) -> u64 {
+        // per step: x·W (F × G·u) and h·U (u × G·u)
+        let (t, f) = match input_shapes.first().map(|s| s.as_slice()) {
+            Some(&[t, f]) => (t, f),
+            _ => return 0,
+        };
+        let u = self.cell.units();
+        2 * (t * (f + u) * C::GATES * u) as u64
+    }
+
     fn params(&self) -> Vec<&Param> {
         self.weights.params()
     }

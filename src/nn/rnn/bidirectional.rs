@@ -525,6 +525,11 @@ impl Layer for Bidirectional {
         Ok(())
     }
 
+    fn flops(&self, input_shapes: &[Shape]) -> u64 {
+        self.forward_layer.as_layer().flops(input_shapes)
+            + self.backward_layer.as_layer().flops(input_shapes)
+    }
+
     fn params(&self) -> Vec<&Param> {
         let mut v = self.forward_layer.as_layer().params();
         v.extend(self.backward_layer.as_layer().params());
