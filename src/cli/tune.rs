@@ -179,14 +179,8 @@ pub fn run(a: TuneArgs) -> Result<()> {
         children.push((child, log));
     }
     println!(
-        "study '{study}': {} search, objective {} ({}), {} worker(s), storage {}",
-        cfg.tuner.name(),
-        cfg.objective,
-        if cfg.direction == crate::tune::Direction::Min {
-            "min"
-        } else {
-            "max"
-        },
+        "study '{study}': {}, {} worker(s), storage {}",
+        search_line(&cfg),
         a.workers,
         url.as_arg()
     );
@@ -243,6 +237,20 @@ pub fn run(a: TuneArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// `{tuner} search, objective {name} ({min|max})`, as `run` and `status` print it.
+fn search_line(cfg: &StudyConfig) -> String {
+    format!(
+        "{} search, objective {} ({})",
+        cfg.tuner.name(),
+        cfg.objective,
+        if cfg.direction == crate::tune::Direction::Min {
+            "min"
+        } else {
+            "max"
+        }
+    )
 }
 
 fn last_error(log: &Path) -> String {
@@ -386,15 +394,9 @@ fn status(a: &StatusArgs) -> Result<()> {
     let cfg = st.config().clone();
     let trials = st.trials()?;
     println!(
-        "study '{}': {} search, objective {} ({}), max_trials {}, storage {}",
+        "study '{}': {}, max_trials {}, storage {}",
         a.study,
-        cfg.tuner.name(),
-        cfg.objective,
-        if cfg.direction == crate::tune::Direction::Min {
-            "min"
-        } else {
-            "max"
-        },
+        search_line(&cfg),
         cfg.max_trials.map_or("-".into(), |m| m.to_string()),
         url.as_arg()
     );

@@ -64,6 +64,24 @@ const KEYS: [&str; 16] = [
     "description",
 ];
 
+/// Refuses a key of `t` not in `allowed`: `{at}: unknown key 'k'{of} (allowed: ...)`.
+fn known_keys(
+    t: &toml::map::Map<String, toml::Value>,
+    allowed: &[&str],
+    at: &str,
+    of: &str,
+) -> Result<()> {
+    for k in t.keys() {
+        if !allowed.contains(&k.as_str()) {
+            return Err(Error::Config(format!(
+                "{at}: unknown key '{k}'{of} (allowed: {})",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn uint(t: &toml::map::Map<String, toml::Value>, key: &str, at: &str) -> Result<Option<u64>> {
     match t.get(key) {
         None => Ok(None),
@@ -140,15 +158,8 @@ fn pruner(v: Option<&toml::Value>) -> Result<Pruner> {
             )))
         }
     };
-    for k in t.keys() {
-        if !allowed.contains(&k.as_str()) {
-            return Err(Error::Config(format!(
-                "tune.pruner: unknown key '{k}' for {kind} (allowed: {})",
-                allowed.join(", ")
-            )));
-        }
-    }
     let at = "tune.pruner";
+    known_keys(&t, allowed, at, &format!(" for {kind}"))?;
     Ok(match kind.as_str() {
         "none" => Pruner::None,
         "median" => Pruner::Median {
@@ -181,15 +192,8 @@ impl TuneSettings {
             Some(toml::Value::Table(t)) => t,
             Some(_) => return Err(Error::Config("[tune] must be a table".into())),
         };
-        for k in t.keys() {
-            if !KEYS.contains(&k.as_str()) {
-                return Err(Error::Config(format!(
-                    "tune: unknown key '{k}' (allowed: {})",
-                    KEYS.join(", ")
-                )));
-            }
-        }
         let at = "tune";
+        known_keys(t, &KEYS, at, "")?;
         let objective = string(t, "objective", at)?
             .unwrap_or("val_loss")
             .to_string();

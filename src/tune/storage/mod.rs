@@ -125,8 +125,94 @@ impl StorageUrl {
     }
 }
 
+/// The columns of `tune_trials` that make a [`TrialRecord`], in the order
+/// [`trial_row!`] reads them.
+pub(crate) const TRIAL_COLUMNS: &str = "id, number, state, params, score, metrics, worker, \
+     started, finished, heartbeat, retry_of, replaced_by, error";
+
+/// A `tune_trials` row as both databases return it ([`TRIAL_COLUMNS`]).
+pub(crate) struct TrialRow {
+    pub(crate) id: i64,
+    pub(crate) number: i64,
+    pub(crate) state: String,
+    pub(crate) params: String,
+    pub(crate) score: Option<f64>,
+    pub(crate) metrics: Option<String>,
+    pub(crate) worker: Option<String>,
+    pub(crate) started: Option<f64>,
+    pub(crate) finished: Option<f64>,
+    pub(crate) heartbeat: Option<f64>,
+    pub(crate) retry_of: Option<i64>,
+    pub(crate) replaced_by: Option<i64>,
+    pub(crate) error: Option<String>,
+}
+
+/// Reads a [`TrialRow`] from a database row `$r` selected with
+/// [`TRIAL_COLUMNS`]: `trial_row!(r)` where `r.get(i)` returns the value
+/// (PostgreSQL), `trial_row!(r?)` where it returns a `Result` (SQLite).
+macro_rules! trial_row {
+    ($r:ident $($q:tt)?) => {
+        $crate::tune::storage::TrialRow {
+            id: $r.get(0)$($q)?,
+            number: $r.get(1)$($q)?,
+            state: $r.get(2)$($q)?,
+            params: $r.get(3)$($q)?,
+            score: $r.get(4)$($q)?,
+            metrics: $r.get(5)$($q)?,
+            worker: $r.get(6)$($q)?,
+            started: $r.get(7)$($q)?,
+            finished: $r.get(8)$($q)?,
+            heartbeat: $r.get(9)$($q)?,
+            retry_of: $r.get(10)$($q)?,
+            replaced_by: $r.get(11)$($q)?,
+            error: $r.get(12)$($q)?,
+        }
+    };
+}
+pub(crate) use trial_row;
+
+impl TrialRow {
+    /// The trial: its state, values and metrics decoded (intermediate
+    /// values come from `tune_values`, see [`attach_intermediate`]).
+    pub(crate) fn decode(self) -> Result<TrialRecord> {
+        Ok(TrialRecord {
+            id: self.id,
+            number: self.number,
+            state: TrialState::parse(&self.state)?,
+            values: parse_values(self.number, &self.params)?,
+            score: self.score,
+            metrics: parse_metrics(self.number, self.metrics)?,
+            intermediate: Vec::new(),
+            worker: self.worker,
+            started: self.started,
+            finished: self.finished,
+            heartbeat: self.heartbeat,
+            retry_of: self.retry_of,
+            replaced_by: self.replaced_by,
+            error: self.error,
+        })
+    }
+}
+
+/// Adds the `(trial id, step, value)` rows of `tune_values`, ordered by
+/// trial and step, to their trials.
+pub(crate) fn attach_intermediate(
+    trials: &mut [TrialRecord],
+    values: impl IntoIterator<Item = (i64, i64, f64)>,
+) {
+    let mut idx = std::collections::HashMap::new();
+    for (i, t) in trials.iter().enumerate() {
+        idx.insert(t.id, i);
+    }
+    for (tid, step, v) in values {
+        if let Some(&i) = idx.get(&tid) {
+            trials[i].intermediate.push((step, v));
+        }
+    }
+}
+
 /// Parses a stored trial row's JSON columns.
-pub(crate) fn parse_values(study_trial: i64, json: &str) -> Result<super::space::Values> {
+fn parse_values(study_trial: i64, json: &str) -> Result<super::space::Values> {
     serde_json::from_str(json).map_err(|e| {
         Error::Other(format!(
             "trial {study_trial}: unreadable stored values ({e})"
@@ -135,7 +221,7 @@ pub(crate) fn parse_values(study_trial: i64, json: &str) -> Result<super::space:
 }
 
 /// Parses stored metrics.
-pub(crate) fn parse_metrics(
+fn parse_metrics(
     study_trial: i64,
     json: Option<String>,
 ) -> Result<std::collections::BTreeMap<String, f64>> {

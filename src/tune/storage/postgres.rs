@@ -2,7 +2,7 @@
 //! the server's clock is the heartbeats' clock, so workers on many machines
 //! can share one study.
 
-use super::{parse_metrics, parse_values, Storage, Tx};
+use super::{attach_intermediate, trial_row, Storage, Tx, TRIAL_COLUMNS};
 use crate::error::{Error, Result};
 use crate::tune::trial::{TrialRecord, TrialState};
 use postgres::{Client, NoTls};
@@ -98,33 +98,13 @@ fn load_trials(
 ) -> Result<Vec<TrialRecord>> {
     let rows = c
         .query(
-            "SELECT id, number, state, params, score, metrics, worker, started, finished, heartbeat,
-                    retry_of, replaced_by, error
-             FROM tune_trials WHERE study_id = $1 ORDER BY number",
+            &format!("SELECT {TRIAL_COLUMNS} FROM tune_trials WHERE study_id = $1 ORDER BY number"),
             &[&study],
         )
         .map_err(|e| pg_err(url, e))?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let number: i64 = r.get(1);
-        let state: String = r.get(2);
-        let params: String = r.get(3);
-        out.push(TrialRecord {
-            id: r.get(0),
-            number,
-            state: TrialState::parse(&state)?,
-            values: parse_values(number, &params)?,
-            score: r.get(4),
-            metrics: parse_metrics(number, r.get(5))?,
-            intermediate: Vec::new(),
-            worker: r.get(6),
-            started: r.get(7),
-            finished: r.get(8),
-            heartbeat: r.get(9),
-            retry_of: r.get(10),
-            replaced_by: r.get(11),
-            error: r.get(12),
-        });
+        out.push(trial_row!(r).decode()?);
     }
     let vals = c
         .query(
@@ -133,16 +113,10 @@ fn load_trials(
             &[&study],
         )
         .map_err(|e| pg_err(url, e))?;
-    let mut idx = std::collections::HashMap::new();
-    for (i, t) in out.iter().enumerate() {
-        idx.insert(t.id, i);
-    }
-    for r in vals {
-        let tid: i64 = r.get(0);
-        if let Some(&i) = idx.get(&tid) {
-            out[i].intermediate.push((r.get(1), r.get(2)));
-        }
-    }
+    attach_intermediate(
+        &mut out,
+        vals.iter().map(|r| (r.get(0), r.get(1), r.get(2))),
+    );
     Ok(out)
 }
 

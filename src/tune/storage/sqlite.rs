@@ -1,6 +1,6 @@
 //! SQLite storage (bundled SQLite, WAL mode, `BEGIN IMMEDIATE` as the study lock).
 
-use super::{parse_metrics, parse_values, Storage, Tx};
+use super::{attach_intermediate, trial_row, Storage, TrialRow, Tx, TRIAL_COLUMNS};
 use crate::error::{Error, Result};
 use crate::tune::trial::{TrialRecord, TrialState};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -114,66 +114,18 @@ struct SqliteTx<'a> {
 fn load_trials(s: &SqliteStorage, study: i64) -> Result<Vec<TrialRecord>> {
     let mut st = s
         .conn
-        .prepare_cached(
-            "SELECT id, number, state, params, score, metrics, worker, started, finished, heartbeat,
-                    retry_of, replaced_by, error
-             FROM tune_trials WHERE study_id = ?1 ORDER BY number",
-        )
+        .prepare_cached(&format!(
+            "SELECT {TRIAL_COLUMNS} FROM tune_trials WHERE study_id = ?1 ORDER BY number"
+        ))
         .map_err(|e| s.err(e))?;
-    type Row = (
-        i64,
-        i64,
-        String,
-        String,
-        Option<f64>,
-        Option<String>,
-        Option<String>,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = st
-        .query_map([study], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-            ))
-        })
+    let rows: Vec<TrialRow> = st
+        .query_map([study], |r| Ok(trial_row!(r?)))
         .map_err(|e| s.err(e))?
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| s.err(e))?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        out.push(TrialRecord {
-            id: r.0,
-            number: r.1,
-            state: TrialState::parse(&r.2)?,
-            values: parse_values(r.1, &r.3)?,
-            score: r.4,
-            metrics: parse_metrics(r.1, r.5)?,
-            intermediate: Vec::new(),
-            worker: r.6,
-            started: r.7,
-            finished: r.8,
-            heartbeat: r.9,
-            retry_of: r.10,
-            replaced_by: r.11,
-            error: r.12,
-        });
+        out.push(r.decode()?);
     }
     let mut st = s
         .conn
@@ -187,15 +139,7 @@ fn load_trials(s: &SqliteStorage, study: i64) -> Result<Vec<TrialRecord>> {
         .map_err(|e| s.err(e))?
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| s.err(e))?;
-    let mut idx = std::collections::HashMap::new();
-    for (i, t) in out.iter().enumerate() {
-        idx.insert(t.id, i);
-    }
-    for (tid, step, v) in vals {
-        if let Some(&i) = idx.get(&tid) {
-            out[i].intermediate.push((step, v));
-        }
-    }
+    attach_intermediate(&mut out, vals);
     Ok(out)
 }
 
