@@ -43,7 +43,7 @@ pub struct BenchArgs {
 /// measured peak (1 thread and all threads) and the peak RSS so far.
 fn machine(out: &mut serde_json::Value, flops_per_s: f64) {
     let threads = rayon::current_num_threads();
-    let target = std::time::Duration::from_millis(40);
+    let target = std::time::Duration::from_millis(15);
     let one = crate::nn::peak::measure(1, target);
     let all = crate::nn::peak::measure(threads, target);
     out["threads"] = threads.into();
