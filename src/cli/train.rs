@@ -231,7 +231,9 @@ fn run_resume(a: TrainArgs, dir: &Path) -> Result<()> {
 fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Result<()> {
     let a_out = out;
     let model_path = a_out.join("model.json");
-    SavedModel::new(&o.model, &exp.layers, &o.prepared.pipeline).save(&model_path)?;
+    SavedModel::new(&o.model, &exp.layers, &o.prepared.pipeline)
+        .with_data(&exp.data, base)
+        .save(&model_path)?;
     // the native file: weights, optimiser state, RNG, data pipeline, history,
     // experiment and what a resume needs
     let extras = crate::resume::extras_for(exp, o, base);

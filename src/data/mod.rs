@@ -51,6 +51,7 @@
 //! assert_eq!(p.test_truth[0], series[85]);
 //! ```
 
+mod arrays;
 pub mod csv;
 pub mod scaler;
 pub mod time;
