@@ -11,6 +11,9 @@
 //! `DIR/model.lstmkit` up to epoch N (Keras' `initial_epoch` / `epochs`): the
 //! same data, optimiser state, shuffles, dropout streams and callback state,
 //! so that 10 epochs and a resume to 20 give the bits of 20 epochs straight.
+//! A run that `EarlyStopping` ended goes on as a new Keras `fit()` would:
+//! patience counter reset, best value and best weights kept (see
+//! [`crate::resume`]).
 
 use std::path::{Path, PathBuf};
 
@@ -172,17 +175,21 @@ fn run_resume(a: TrainArgs, dir: &Path) -> Result<()> {
             dir.display()
         )));
     }
-    let run = crate::resume::SavedRun::load(&file)?;
+    let mut run = crate::resume::SavedRun::load(&file)?;
     let mut exp = run.experiment;
     let done = run.point.history.next_epoch();
     let planned = exp.fit.epochs;
+    let mut rearmed = None;
     if run.point.history.len() < planned {
-        return Err(Error::Config(format!(
-            "{}: that run stopped early, after epoch {done} of {planned} (EarlyStopping or \
-             TerminateOnNaN); a longer run stops there too, so there is nothing to resume — \
-             start a new run with --config to train differently",
-            file.display()
-        )));
+        rearmed = run.point.rearm_early_stopping();
+        if rearmed.is_none() {
+            return Err(Error::Config(format!(
+                "{}: that run was stopped after epoch {done} of {planned} by TerminateOnNaN \
+                 (a non-finite loss): there is nothing to resume from — start a new run with \
+                 --config (e.g. a lower learning rate)",
+                file.display()
+            )));
+        }
     }
     let target = a.epochs.unwrap_or(planned);
     if target <= done {
@@ -190,6 +197,12 @@ fn run_resume(a: TrainArgs, dir: &Path) -> Result<()> {
             "{}: {done} epoch(s) already done; pass --epochs N with N > {done} (the total to train up to)",
             file.display()
         )));
+    }
+    if let Some(at) = rearmed {
+        println!(
+            "EarlyStopping ended that run at epoch {at}: going on from its last epoch's weights with \
+             the patience counter reset (as a new Keras fit() does); the best weights so far are kept"
+        );
     }
     exp.fit.epochs = target;
     if a.quiet {

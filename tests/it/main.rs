@@ -20,6 +20,7 @@ mod model_files;
 mod native_format;
 mod predict_cli;
 mod predict_one;
+mod readme;
 mod real_csv;
 mod resume;
 mod simple_rnn;
