@@ -4,6 +4,7 @@
 mod cli_train;
 mod common;
 mod data_reference;
+mod experiment_doc;
 mod experiment_layers;
 mod forecast;
 mod forecast_cli;
