@@ -11,6 +11,7 @@ mod forecast_cli;
 mod gradcheck_conv;
 mod gradcheck_core;
 mod gradcheck_layers;
+mod hygiene;
 mod keras_conv;
 mod keras_export;
 mod keras_layers_parity;
