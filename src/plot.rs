@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn writes_pngs_with_text() {
-        let dir = std::env::temp_dir().join(format!("lstmkit-plot-{}", std::process::id()));
+        let dir = crate::test_tmp_root().join(format!("lstmkit-plot-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let truth: Vec<f64> = (0..100)
             .map(|i| (i as f64 / 8.0).sin() * 3.0 + 350.0)
