@@ -69,6 +69,8 @@ pub fn main() -> i32 {
         Command::Export(a) => export::run(a),
     };
     match result {
+        // a run Ctrl-C stopped (and saved): the shell's code for SIGINT
+        Ok(()) if crate::train::interrupt::requested() => 130,
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e}");

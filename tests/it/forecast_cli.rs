@@ -91,7 +91,10 @@ fn forecast_cli_writes_csv_and_plot_and_needs_an_exog_choice() {
         &ForecastOptions::new(5).exog(Exog::Known),
     )
     .unwrap();
-    assert_eq!(text, f.to_csv());
+    // written with the data's precision
+    let temp = frame.require("temp").unwrap();
+    let d = lstmkit::cli::forecast::data_decimals(&temp[..f.history_rows]);
+    assert_eq!(text, f.to_csv_with(Some(d)));
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
 
     // a model file without a data pipeline is refused with a reason

@@ -268,3 +268,68 @@ fn a_run_early_stopping_ended_goes_on_keeping_the_best_weights() {
     let x = lstmkit::Tensor::new(&[1, 6, 2], (0..12).map(|i| i as f32 * 0.1).collect()).unwrap();
     assert_eq!(before.predict(&x).unwrap(), after.predict(&x).unwrap());
 }
+
+/// Ctrl-C during `train`: the run stops after the batch in progress, is saved
+/// (exit code 130) and goes on with `--resume`.
+#[test]
+fn ctrl_c_stops_after_the_batch_saves_the_run_and_it_resumes() {
+    use std::io::BufRead;
+    let dir = temp_dir("sigint");
+    write_series(&dir, 260);
+    let es = CONFIG.find("[callbacks.early_stopping]").unwrap();
+    let rl = CONFIG.find("[callbacks.reduce_lr_on_plateau]").unwrap();
+    let text = format!("{}{}", &CONFIG[..es], &CONFIG[rl..])
+        .replace("epochs = 6", "epochs = 100000\nverbose = 2");
+    let cfg = dir.join("long.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let out = dir.join("run");
+    let mut child = bin()
+        .arg("train")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let third = line.starts_with("Epoch 3/");
+        said.push(line);
+        if third {
+            let ok = std::process::Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+    }
+    let status = child.wait().unwrap();
+    let said = said.join("\n");
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(
+        said.contains("interrupted (Ctrl-C)") && said.contains("--resume"),
+        "{said}"
+    );
+    let rows = |d: &Path| {
+        std::fs::read_to_string(d.join("history.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            - 1
+    };
+    let done = rows(&out);
+    assert!((2..100).contains(&done), "{done} epochs recorded");
+    assert!(out.join("model.lstmkit").exists() && out.join("metrics.json").exists());
+    let target = (done + 2).to_string();
+    let o = run(bin()
+        .arg("train")
+        .arg("--resume")
+        .arg(&out)
+        .args(["--epochs", &target, "--quiet"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(rows(&out), done + 2);
+}
