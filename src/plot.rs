@@ -150,7 +150,7 @@ pub fn fmt_tick(v: f64) -> String {
         return "0".into();
     }
     if !(1e-3..1e6).contains(&a) {
-        if a >= 1e6 && a < 1e9 {
+        if (1e6..1e9).contains(&a) {
             return trim(format!("{:.2}", v / 1e6)) + "M";
         }
         let s = format!("{v:.1e}");
