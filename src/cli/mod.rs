@@ -7,6 +7,7 @@ mod bench;
 pub mod evaluate;
 pub mod export;
 pub mod forecast;
+pub mod init;
 mod predict;
 pub mod train;
 pub mod tune;
@@ -45,6 +46,9 @@ enum Command {
     /// Convert a model (native, model.json, .keras, .h5) to Keras 3 `.keras` or to the native
     /// `.lstmkit` format.
     Export(export::ExportArgs),
+    /// Write a commented starter experiment file for a CSV (columns detected, time step and
+    /// season guessed).
+    Init(init::InitArgs),
     /// Hyper-parameter search over an experiment file (workers share a study in SQLite or PostgreSQL).
     Tune(tune::TuneArgs),
 }
@@ -67,6 +71,7 @@ pub fn main() -> i32 {
         Command::Tune(a) => tune::run(a),
         Command::Forecast(a) => forecast::run(a),
         Command::Export(a) => export::run(a),
+        Command::Init(a) => init::run(a),
     };
     match result {
         // a run Ctrl-C stopped (and saved): the shell's code for SIGINT
