@@ -42,3 +42,12 @@ pub use error::{Error, Result};
 pub use experiment::resume;
 pub use model::{Graph, Model, Sequential};
 pub use tensor::Tensor;
+
+/// Where the crate's unit tests write their files: `target/tmp` of the
+/// crate, never the system's temporary folder (which test runs must not litter).
+#[cfg(test)]
+pub(crate) fn test_tmp_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("tmp")
+}

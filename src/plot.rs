@@ -68,6 +68,8 @@ fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
 /// The plots' size in pixels.
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 600;
+/// Pixel columns of the plotting area (the width less the margins and the y labels).
+const PLOT_COLUMNS: usize = 1080;
 
 /// Encodes an RGB buffer of `WIDTH` x `HEIGHT` pixels as PNG.
 fn encode_png(rgb: &[u8], path: &Path) -> Result<Vec<u8>> {
@@ -107,7 +109,107 @@ pub fn plot_series(
     x_labels: Option<&[String]>,
     series: &[Series],
 ) -> Result<()> {
-    draw(path, title, "", y_label, x_labels, series, false, 0.0)
+    plot_series_titled(path, title, "", y_label, x_labels, series)
+}
+
+/// [`plot_series`] with a title for the x axis too (e.g. the time column's name).
+pub fn plot_series_titled(
+    path: &Path,
+    title: &str,
+    x_title: &str,
+    y_label: &str,
+    x_labels: Option<&[String]>,
+    series: &[Series],
+) -> Result<()> {
+    draw(path, title, x_title, y_label, x_labels, series, false, 0.0)
+}
+
+/// The y range of a log axis over the positive finite values: whole decades
+/// around them, so that the ticks fall on readable values (None: no such value).
+fn log_range(series: &[Series]) -> Option<(f64, f64)> {
+    let pos = series
+        .iter()
+        .flat_map(|s| s.values.iter())
+        .filter(|v| v.is_finite() && **v > 0.0);
+    let (lo, hi) = pos.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(*v), b.max(*v)));
+    if !lo.is_finite() {
+        return None;
+    }
+    let lo = 10f64.powf(lo.log10().floor());
+    let mut hi = 10f64.powf(hi.log10().ceil());
+    if hi <= lo {
+        hi = lo * 10.0;
+    }
+    Some((lo, hi))
+}
+
+/// A tick value in a few characters: `0.25`, `1500`, `1.6M`, `3e-4`.
+pub fn fmt_tick(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e6).contains(&a) {
+        if (1e6..1e9).contains(&a) {
+            return trim(format!("{:.2}", v / 1e6)) + "M";
+        }
+        let s = format!("{v:.1e}");
+        // 3.0e-4 → 3e-4
+        return s.replace(".0e", "e");
+    }
+    if a >= 1e4 {
+        return trim(format!("{:.1}", v / 1e3)) + "k";
+    }
+    let decimals = if a >= 100.0 {
+        1
+    } else if a >= 1.0 {
+        3
+    } else {
+        (-a.log10()).floor() as usize + 3
+    };
+    trim(format!("{v:.decimals$}"))
+}
+
+fn trim(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// At most about `2 × columns` points of `values` (index, value), keeping the
+/// minimum and the maximum of each pixel column in their order: a long series
+/// (a million test points) draws as its envelope, not as a solid blob, and
+/// no peak is lost. Shorter series come back whole; NaN values are dropped.
+pub fn downsample(values: &[f64], columns: usize) -> Vec<(usize, f64)> {
+    let finite = |(i, v): (usize, &f64)| v.is_finite().then_some((i, *v));
+    let columns = columns.max(1);
+    if values.len() <= 2 * columns {
+        return values.iter().enumerate().filter_map(finite).collect();
+    }
+    let per = values.len().div_ceil(columns);
+    let mut out = Vec::with_capacity(2 * columns);
+    for (c, chunk) in values.chunks(per).enumerate() {
+        let base = c * per;
+        let mut lo: Option<(usize, f64)> = None;
+        let mut hi: Option<(usize, f64)> = None;
+        for (i, v) in chunk.iter().enumerate().filter_map(finite) {
+            if lo.is_none_or(|(_, l)| v < l) {
+                lo = Some((base + i, v));
+            }
+            if hi.is_none_or(|(_, h)| v > h) {
+                hi = Some((base + i, v));
+            }
+        }
+        match (lo, hi) {
+            (Some(a), Some(b)) if a.0 == b.0 => out.push(a),
+            (Some(a), Some(b)) if a.0 < b.0 => out.extend([a, b]),
+            (Some(a), Some(b)) => out.extend([b, a]),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Plots `loss` and `val_loss` per epoch (epochs 1-based, as Keras prints them).
@@ -174,10 +276,10 @@ fn draw(
                     }
                 }
                 None => {
-                    if (x - x.round()).abs() < 1e-9 {
+                    if (x - x.round()).abs() < 1e-9 && x.abs() < 1e4 {
                         format!("{}", x.round() as i64)
                     } else {
-                        format!("{x:.1}")
+                        fmt_tick(*x)
                     }
                 }
             }
@@ -192,6 +294,7 @@ fn draw(
                     .x_labels(8)
                     .y_labels(8)
                     .x_label_formatter(&fmt_x)
+                    .y_label_formatter(&|y: &f64| fmt_tick(*y))
                     .label_style(("sans-serif", 15))
                     .axis_desc_style(("sans-serif", 17))
                     .light_line_style(WHITE.mix(0.0))
@@ -199,12 +302,10 @@ fn draw(
                     .map_err(|e| plot_err(path, e))?;
                 for (k, s) in series.iter().enumerate() {
                     let color = COLORS[k % COLORS.len()];
-                    let pts: Vec<(f64, f64)> = s
-                        .values
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, v)| v.is_finite() && (!log_y || **v > 0.0))
-                        .map(|(i, v)| (x0 + i as f64, *v))
+                    let pts: Vec<(f64, f64)> = downsample(s.values, PLOT_COLUMNS)
+                        .into_iter()
+                        .filter(|(_, v)| !log_y || *v > 0.0)
+                        .map(|(i, v)| (x0 + i as f64, v))
                         .collect();
                     chart
                         .draw_series(LineSeries::new(pts, color.stroke_width(2)))
@@ -224,16 +325,7 @@ fn draw(
                     .map_err(|e| plot_err(path, e))?;
             }};
         }
-        if log_y {
-            let lo = y_lo.max(f64::MIN_POSITIVE);
-            let lo = series
-                .iter()
-                .flat_map(|s| s.values.iter())
-                .filter(|v| v.is_finite() && **v > 0.0)
-                .fold(f64::INFINITY, |a, b| a.min(*b))
-                .min(lo.max(1e-300))
-                * 0.8;
-            let hi = y_hi.max(lo * 10.0) * 1.25;
+        if let (true, Some((lo, hi))) = (log_y, log_range(series)) {
             finish!(builder
                 .build_cartesian_2d(x_lo..x_hi, (lo..hi).log_scale())
                 .map_err(|e| plot_err(path, e))?);
@@ -252,9 +344,86 @@ fn draw(
 mod tests {
     use super::*;
 
+    /// Rows (top to bottom) where a pixel of `color` is drawn inside the plot.
+    fn rows_with(png_bytes: &[u8], color: RGBColor) -> Vec<usize> {
+        let dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
+        let mut r = dec.read_info().unwrap();
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).unwrap();
+        let w = info.width as usize;
+        (0..info.height as usize)
+            .filter(|y| {
+                // skip the legend box (upper right)
+                (100..w - 300).any(|x| {
+                    let p = &buf[(y * w + x) * 3..(y * w + x) * 3 + 3];
+                    p == [color.0, color.1, color.2]
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_small_loss_fills_a_log_axis_with_readable_ticks() {
+        assert_eq!(
+            log_range(&[Series::new("l", &[2e-4, 5e-3])]),
+            Some((1e-4, 1e-2))
+        );
+        assert_eq!(
+            log_range(&[Series::new("l", &[0.3, 0.5])]),
+            Some((0.1, 1.0))
+        );
+        assert_eq!(log_range(&[Series::new("l", &[f64::NAN, -1.0])]), None);
+        for (v, want) in [
+            (1e-4, "1e-4"),
+            (3e-4, "3e-4"),
+            (0.001, "0.001"),
+            (0.25, "0.25"),
+            (2.5, "2.5"),
+            (1500.0, "1500"),
+            (624671.0, "624.7k"),
+            (1.56e6, "1.56M"),
+        ] {
+            assert_eq!(fmt_tick(v), want);
+        }
+        // the README's first run: a loss from 1e-2 down to 1e-4 spans the plot's height
+        let dir = crate::test_tmp_root().join(format!("lstmkit-plot-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut h = History::default();
+        for e in 0..40 {
+            let l = 1e-2 * (0.89f64).powi(e as i32);
+            h.push(e, l, Some(l * 1.3), 1e-3, 0.1);
+        }
+        let p = dir.join("loss.png");
+        plot_history(&p, &h, "Loss").unwrap();
+        let rows = rows_with(&std::fs::read(&p).unwrap(), COLORS[0]);
+        let spread = rows.last().unwrap() - rows.first().unwrap();
+        assert!(
+            spread > HEIGHT as usize / 3,
+            "the loss line spans {spread} rows"
+        );
+        if std::env::var_os("LSTMKIT_KEEP_PLOTS").is_none() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+
+    #[test]
+    fn long_series_are_drawn_as_their_min_max_envelope() {
+        let n = 1_560_000;
+        let v: Vec<f64> = (0..n as u64).map(|i| ((i * 7919) % 1000) as f64).collect();
+        let mut spiky = v.clone();
+        spiky[777_777] = 5000.0;
+        spiky[123_456] = -5000.0;
+        let d = downsample(&spiky, PLOT_COLUMNS);
+        assert!(d.len() <= 2 * PLOT_COLUMNS, "{}", d.len());
+        assert!(d.windows(2).all(|w| w[0].0 < w[1].0), "in order");
+        assert!(d.contains(&(777_777, 5000.0)) && d.contains(&(123_456, -5000.0)));
+        let short = [1.0, f64::NAN, 3.0];
+        assert_eq!(downsample(&short, 10), vec![(0, 1.0), (2, 3.0)]);
+    }
+
     #[test]
     fn writes_pngs_with_text() {
-        let dir = std::env::temp_dir().join(format!("lstmkit-plot-{}", std::process::id()));
+        let dir = crate::test_tmp_root().join(format!("lstmkit-plot-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let truth: Vec<f64> = (0..100)
             .map(|i| (i as f64 / 8.0).sin() * 3.0 + 350.0)

@@ -1,13 +1,14 @@
 //! `lstmkit evaluate --model M [--config EXP.toml]`: re-scores a saved model
-//! on the test part of the experiment's data, next to the baselines, with the
-//! model's own fitted pipeline (scaler, windows, differencing) when the file
-//! holds one (native files and the JSON model file written by `lstmkit
-//! train`). A file without one (Keras `.keras`, `.h5`) is scored with the
-//! pipeline fitted from `--config`, as `lstmkit forecast` does.
+//! on the test part of its data, next to the baselines. One rule, as for
+//! `predict` and `forecast`: a model file that carries its data pipeline
+//! (scaler, windows, differencing: native files and the JSON model file
+//! written by `lstmkit train`) is scored with it, on the data it was trained
+//! on unless `--config` names another experiment's; a file without one
+//! (Keras `.keras`, `.h5`) takes both from `--config`.
 
 use std::path::{Path, PathBuf};
 
-use crate::data::{prepare, Prepared};
+use crate::data::{prepare, DataSpec, Prepared};
 use crate::error::{Error, Result};
 use crate::eval::evaluate;
 use crate::io::atomic_write_bytes;
@@ -15,13 +16,14 @@ use crate::io::atomic_write_bytes;
 /// Arguments of `lstmkit evaluate`.
 #[derive(clap::Args, Debug)]
 pub struct EvaluateArgs {
-    /// A model file (any format `lstmkit predict` reads): `DIR/model.lstmkit`
-    /// or `DIR/model.json` from `lstmkit train` (or the folder `DIR`), or a
-    /// `.keras` / `.h5` file together with `--config`.
+    /// The model: native `.lstmkit` (or the folder `lstmkit train` wrote it
+    /// in), `lstmkit train`'s `model.json`, `.keras` or `.h5` (recognised by
+    /// content); a Keras file together with `--config`.
     #[arg(long)]
     pub model: PathBuf,
-    /// The experiment file whose data it is scored on (default: the built-in
-    /// m1); for a file without a data pipeline (Keras), also its pipeline.
+    /// The experiment file whose data it is scored on (default: the data the
+    /// model was trained on, which files written by `lstmkit train` record);
+    /// for a file without a data pipeline (Keras), also its pipeline.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Also write the metrics as JSON to this file.
@@ -29,10 +31,9 @@ pub struct EvaluateArgs {
     pub json: Option<PathBuf>,
 }
 
-/// The experiment's data (`--config`, default the built-in m1), prepared.
-fn prepared(config: Option<&Path>) -> Result<Prepared> {
-    let (exp, base) = super::train::load_experiment(config)?;
-    let p = prepare(&exp.data, &base)?;
+/// The data of `spec` (relative paths from `base`), prepared; notes printed.
+fn prepared(spec: &DataSpec, base: &Path) -> Result<Prepared> {
+    let p = prepare(spec, base)?;
     for n in &p.frame.notes {
         eprintln!("note: {n}");
     }
@@ -42,19 +43,41 @@ fn prepared(config: Option<&Path>) -> Result<Prepared> {
 /// Runs the command.
 pub fn run(a: EvaluateArgs) -> Result<()> {
     let loaded = crate::io::load(&a.model)?;
-    // Score with the model's own pipeline (the scaler fitted when it was
-    // trained), or with the one `--config` fits.
-    let mut from_config = None;
-    let pipe = super::pipeline_for(&loaded, a.config.as_deref(), |cfg| {
-        let p = prepared(Some(cfg))?;
-        let pipe = p.pipeline.clone();
-        from_config = Some(p);
-        Ok(pipe)
-    })?;
-    let mut p = match from_config {
-        Some(p) => p,
-        None => prepared(a.config.as_deref())?,
+    // the data: --config's, else the one the file says it was trained on
+    let (p, data_from) = match &a.config {
+        Some(cfg) => {
+            let (exp, base) = super::train::load_experiment(Some(cfg))?;
+            (prepared(&exp.data, &base)?, format!("{}'s [data]", cfg.display()))
+        }
+        None if loaded.pipeline.is_none() => return Err(super::no_pipeline(&loaded)),
+        None => match loaded.data_source()? {
+            Some((spec, base)) => {
+                let at = spec.resolved_path(&base);
+                let from = format!("the data it was trained on ({})", at.display());
+                (prepared(&spec, &base)?, from)
+            }
+            None => {
+                return Err(Error::format(
+                    &loaded.path,
+                    "the file holds its data pipeline but not where its data is; add --config EXP.toml, \
+                     whose [data] section names it",
+                ))
+            }
+        },
     };
+    // score with the model's own pipeline (the scaler fitted when it was
+    // trained), or with the one `--config` fits
+    let pipe = super::pipeline_for(&loaded, a.config.as_deref(), |_| Ok(p.pipeline.clone()))?;
+    eprintln!(
+        "scoring {} on the test part of {data_from}, with {}",
+        loaded.path.display(),
+        if loaded.pipeline.is_some() {
+            "the model file's data pipeline"
+        } else {
+            "the pipeline that [data] fits"
+        }
+    );
+    let mut p = p;
     let mut model = loaded.model;
     p.test = pipe.windows(&p.frame, p.n_train_rows..p.n_rows, 1)?;
     p.test_truth = pipe.truth(&p.frame, &p.test.anchors)?;

@@ -98,7 +98,21 @@ pub fn run(a: ForecastArgs) -> Result<()> {
     let mut opts = ForecastOptions::new(a.steps as usize);
     opts.exog = a.exog;
     let f = forecast(&mut model, &pipeline, &frame, &opts)?;
-    let csv = f.to_csv();
+    let history: Vec<Vec<f64>> = f
+        .targets
+        .iter()
+        .map(|t| {
+            frame
+                .require(t)
+                .map(|c| c[..f.history_rows.min(c.len())].to_vec())
+        })
+        .collect::<Result<_>>()?;
+    for w in divergence_warnings(&f, &history) {
+        eprintln!("warning: {w}");
+    }
+    // the data's own precision, not 17 digits
+    let decimals = history.iter().map(|c| data_decimals(c)).max();
+    let csv = f.to_csv_with(decimals);
     match &a.out {
         Some(p) => {
             crate::io::atomic_write_bytes(p, csv.as_bytes())?;
@@ -121,4 +135,99 @@ pub fn run(a: ForecastArgs) -> Result<()> {
         eprintln!("plot written to {}", p.display());
     }
     Ok(())
+}
+
+/// Digits after the point that the values of a column are written with (at
+/// most 8): the fewest that give back every one of its last 1000 values.
+pub fn data_decimals(values: &[f64]) -> usize {
+    let tail = &values[values.len().saturating_sub(1000)..];
+    (0..=8)
+        .find(|&d| {
+            let p = 10f64.powi(d as i32);
+            tail.iter()
+                .filter(|v| v.is_finite())
+                .all(|v| ((v * p).round() / p - v).abs() <= 1e-9 * v.abs().max(1.0))
+        })
+        .unwrap_or(8)
+}
+
+/// A recursive forecast that leaves the range of its history by more than
+/// that range's own width is extrapolating far beyond anything the model has
+/// seen (a ReLU LSTM on a trend can run to 1e40): one warning per target,
+/// naming the first such step and its value.
+pub fn divergence_warnings(f: &crate::forecast::Forecast, history: &[Vec<f64>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (t, name) in f.targets.iter().enumerate() {
+        let seen = history[t].iter().filter(|v| v.is_finite());
+        let (lo, hi) = seen.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+        if !lo.is_finite() {
+            continue;
+        }
+        let span = (hi - lo).max(1e-12 * lo.abs().max(1.0));
+        let values = f.target(t);
+        if let Some(k) = values
+            .iter()
+            .position(|v| !v.is_finite() || *v > hi + span || *v < lo - span)
+        {
+            let last = values[values.len() - 1];
+            out.push(format!(
+                "the forecast of {name} leaves the range of its history ({} to {}) by more than \
+                 that range's width at step {} ({}); by step {} it is {}: a recursive forecast \
+                 this far out extrapolates beyond anything the model has seen",
+                crate::plot::fmt_tick(lo),
+                crate::plot::fmt_tick(hi),
+                k + 1,
+                crate::plot::fmt_tick(values[k]),
+                values.len(),
+                crate::plot::fmt_tick(last),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::{Forecast, Method};
+
+    fn fc(values: Vec<f64>) -> Forecast {
+        Forecast {
+            targets: vec!["co2".into()],
+            steps: values.len(),
+            values,
+            history_rows: 100,
+            times: None,
+            method: Method::Recursive,
+        }
+    }
+
+    #[test]
+    fn a_forecast_that_runs_away_is_named_at_its_step() {
+        let history = vec![(0..100).map(|i| 315.0 + i as f64).collect::<Vec<f64>>()];
+        // within the range plus its width (315..414, width 99): quiet
+        let calm = fc(vec![420.0, 450.0, 500.0]);
+        assert!(divergence_warnings(&calm, &history).is_empty());
+        let wild = fc(vec![420.0, 480.0, 600.0, 1e5, 1.2e40]);
+        let w = divergence_warnings(&wild, &history);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("co2")
+                && w[0].contains("at step 3 (600)")
+                && w[0].contains("by step 5 it is 1.2e40"),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn forecast_csvs_take_the_data_precision() {
+        assert_eq!(data_decimals(&[316.1, 317.3, 320.0]), 1);
+        assert_eq!(data_decimals(&[1.0, 2.0]), 0);
+        assert_eq!(data_decimals(&[0.125, 2.5]), 3);
+        assert_eq!(data_decimals(&[std::f64::consts::PI]), 8);
+        let csv = fc(vec![370.123456789, 371.0]).to_csv_with(Some(1));
+        assert_eq!(csv, "step,co2\n1,370.1\n2,371.0\n");
+    }
 }

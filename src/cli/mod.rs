@@ -7,6 +7,7 @@ pub mod bench;
 pub mod evaluate;
 pub mod export;
 pub mod forecast;
+pub mod init;
 mod predict;
 pub mod train;
 pub mod tune;
@@ -31,17 +32,23 @@ pub struct Cli {
 enum Command {
     /// Benchmarks (training speed of the seed's models).
     Bench(bench::BenchArgs),
-    /// Runs a model (native, JSON, .keras, .h5) on a .npy array and writes the predictions as .npy.
+    /// Runs a model (native, model.json, .keras, .h5) on a .npy array and writes the predictions as
+    /// .npy: in original units with the file's data pipeline (`--scaled`: the array as is).
     Predict(predict::PredictArgs),
     /// Train a model from an experiment file (default: the seed's m1 on bundled CO2 data).
     Train(train::TrainArgs),
-    /// Re-score a model on an experiment's test data (a Keras model with `--config`).
+    /// Re-score a model (native, model.json, .keras, .h5) on the test part of the data it was
+    /// trained on, or of `--config`'s (a Keras model needs `--config`).
     Evaluate(evaluate::EvaluateArgs),
-    /// Forecast N steps after the end of a CSV series with a model saved by `train`
-    /// (or a Keras model with `--config`).
+    /// Forecast N steps after the end of a CSV series with a model saved by `train` (native,
+    /// model.json; a .keras or .h5 model with `--config`).
     Forecast(forecast::ForecastArgs),
-    /// Convert a model to Keras 3 `.keras` or to the native `.lstmkit` format.
+    /// Convert a model (native, model.json, .keras, .h5) to Keras 3 `.keras` or to the native
+    /// `.lstmkit` format.
     Export(export::ExportArgs),
+    /// Write a commented starter experiment file for a CSV (columns detected, time step and
+    /// season guessed).
+    Init(init::InitArgs),
     /// Hyper-parameter search over an experiment file (workers share a study in SQLite or PostgreSQL).
     Tune(tune::TuneArgs),
 }
@@ -64,8 +71,11 @@ pub fn main() -> i32 {
         Command::Tune(a) => tune::run(a),
         Command::Forecast(a) => forecast::run(a),
         Command::Export(a) => export::run(a),
+        Command::Init(a) => init::run(a),
     };
     match result {
+        // a run Ctrl-C stopped (and saved): the shell's code for SIGINT
+        Ok(()) if crate::train::interrupt::requested() => 130,
         Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e}");
@@ -92,17 +102,21 @@ pub(crate) fn pipeline_for(
             fit(cfg)?,
             format!("the [data] section of {}", cfg.display()),
         ),
-        (None, None) => {
-            return Err(Error::format(
-                &loaded.path,
-                format!(
-                    "{} with no data pipeline (scalers, timesteps, horizon: `lstmkit train` stores them); \
-                     add --config EXP.toml, whose [data] section gives it",
-                    loaded.format.describe()
-                ),
-            ))
-        }
+        (None, None) => return Err(no_pipeline(loaded)),
     };
     loaded.check_pipeline(&pipeline, &source)?;
     Ok(pipeline)
+}
+
+/// The error for a model file without a data pipeline where a command needs
+/// one and no `--config` gives it: names the file, what it lacks and what to add.
+pub(crate) fn no_pipeline(loaded: &Loaded) -> Error {
+    Error::format(
+        &loaded.path,
+        format!(
+            "{} with no data pipeline (scalers, timesteps, horizon: `lstmkit train` stores them); \
+             add --config EXP.toml, whose [data] section gives it",
+            loaded.format.describe()
+        ),
+    )
 }

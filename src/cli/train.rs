@@ -11,6 +11,9 @@
 //! `DIR/model.lstmkit` up to epoch N (Keras' `initial_epoch` / `epochs`): the
 //! same data, optimiser state, shuffles, dropout streams and callback state,
 //! so that 10 epochs and a resume to 20 give the bits of 20 epochs straight.
+//! A run that `EarlyStopping` ended goes on as a new Keras `fit()` would:
+//! patience counter reset, best value and best weights kept (see
+//! [`crate::resume`]).
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::eval::Evaluation;
 use crate::experiment::{base_dir_of, Experiment, Outcome, Overrides, SavedModel};
 use crate::io::atomic_write_bytes;
-use crate::plot::{plot_history, plot_series, Series};
+use crate::plot::{plot_history, plot_series_titled, Series};
 
 /// The seed's m1 experiment (`examples/m1_co2.toml`), run by a bare `lstmkit train`.
 pub const DEFAULT_EXPERIMENT: &str = include_str!("../../examples/m1_co2.toml");
@@ -108,35 +111,54 @@ pub fn metrics_json(o: &Outcome, model_file: &str) -> Result<serde_json::Value> 
     Ok(v)
 }
 
-/// Writes the predictions-vs-truth plot of the first target, first horizon step.
+/// One line of the predictions plot besides the truth: a name and its values
+/// (original units, the layout of `Prepared::test_truth`).
+pub struct Line<'a> {
+    /// Legend label.
+    pub name: &'a str,
+    /// Values, `width` per test window.
+    pub values: &'a [f64],
+}
+
+/// Writes the predictions-vs-truth plot of the first target, first horizon
+/// step: the truth, the model and the best baseline; the axes titled with
+/// the time column (or the window index) and the target's name.
 pub fn write_prediction_plot(
     path: &Path,
-    ev_pred: &[f64],
+    model: Line,
+    baseline: Option<Line>,
     truth: &[f64],
-    naive: Option<&[f64]>,
-    times: Option<&[String]>,
+    times: Option<(&str, &[String])>,
     width: usize,
     target: &str,
 ) -> Result<()> {
     let pick = |v: &[f64]| -> Vec<f64> { v.chunks(width.max(1)).map(|c| c[0]).collect() };
     let t = pick(truth);
-    let p = pick(ev_pred);
-    let nv = naive.map(pick);
-    let mut series = vec![Series::new("truth", &t), Series::new("LSTM", &p)];
-    if let Some(n) = &nv {
-        series.push(Series::new("naive", n));
+    let p = pick(model.values);
+    let b = baseline.as_ref().map(|b| pick(b.values));
+    let mut series = vec![Series::new("truth", &t), Series::new(model.name, &p)];
+    if let (Some(line), Some(v)) = (&baseline, &b) {
+        series.push(Series::new(line.name, v));
     }
-    plot_series(
+    let (x_title, labels) = match times {
+        Some((name, l)) => (name.to_string(), Some(l)),
+        None => ("test window".to_string(), None),
+    };
+    plot_series_titled(
         path,
         &format!("Test set: {target}, predictions vs truth"),
+        &x_title,
         target,
-        times,
+        labels,
         &series,
     )
 }
 
-/// Runs the command.
+/// Runs the command. Ctrl-C stops training after the current batch; the run
+/// is saved as usual (best weights restored by `EarlyStopping`), resumable
+/// with `--resume`, and the process exits with 130.
 pub fn run(a: TrainArgs) -> Result<()> {
+    crate::train::interrupt::install();
     if let Some(dir) = a.resume.clone() {
         return run_resume(a, &dir);
     }
@@ -172,17 +194,28 @@ fn run_resume(a: TrainArgs, dir: &Path) -> Result<()> {
             dir.display()
         )));
     }
-    let run = crate::resume::SavedRun::load(&file)?;
+    let mut run = crate::resume::SavedRun::load(&file)?;
     let mut exp = run.experiment;
     let done = run.point.history.next_epoch();
     let planned = exp.fit.epochs;
+    let mut rearmed = None;
+    let nan_stop = run
+        .point
+        .history
+        .loss
+        .last()
+        .is_some_and(|l| !l.is_finite());
     if run.point.history.len() < planned {
-        return Err(Error::Config(format!(
-            "{}: that run stopped early, after epoch {done} of {planned} (EarlyStopping or \
-             TerminateOnNaN); a longer run stops there too, so there is nothing to resume — \
-             start a new run with --config to train differently",
-            file.display()
-        )));
+        rearmed = run.point.rearm_early_stopping();
+        // neither EarlyStopping nor a non-finite loss: Ctrl-C stopped it, go on
+        if rearmed.is_none() && nan_stop {
+            return Err(Error::Config(format!(
+                "{}: that run was stopped after epoch {done} of {planned} by TerminateOnNaN \
+                 (a non-finite loss): there is nothing to resume from — start a new run with \
+                 --config (e.g. a lower learning rate)",
+                file.display()
+            )));
+        }
     }
     let target = a.epochs.unwrap_or(planned);
     if target <= done {
@@ -190,6 +223,12 @@ fn run_resume(a: TrainArgs, dir: &Path) -> Result<()> {
             "{}: {done} epoch(s) already done; pass --epochs N with N > {done} (the total to train up to)",
             file.display()
         )));
+    }
+    if let Some(at) = rearmed {
+        println!(
+            "EarlyStopping ended that run at epoch {at}: going on from its last epoch's weights with \
+             the patience counter reset (as a new Keras fit() does); the best weights so far are kept"
+        );
     }
     exp.fit.epochs = target;
     if a.quiet {
@@ -231,7 +270,9 @@ fn run_resume(a: TrainArgs, dir: &Path) -> Result<()> {
 fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Result<()> {
     let a_out = out;
     let model_path = a_out.join("model.json");
-    SavedModel::new(&o.model, &exp.layers, &o.prepared.pipeline).save(&model_path)?;
+    SavedModel::new(&o.model, &exp.layers, &o.prepared.pipeline)
+        .with_data(&exp.data, base)
+        .save(&model_path)?;
     // the native file: weights, optimiser state, RNG, data pipeline, history,
     // experiment and what a resume needs
     let extras = crate::resume::extras_for(exp, o, base);
@@ -242,21 +283,58 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
     atomic_write_bytes(a_out.join("metrics.json"), js.as_bytes())?;
     atomic_write_bytes(a_out.join("history.csv"), o.history.to_csv().as_bytes())?;
     let pred_levels = o.prepared.to_original_units(&o.test_pred)?;
-    let naive = crate::eval::baselines::naive_for(&o.prepared)?;
+    // the best baseline on RMSE beside the model: seasonal naive when a season
+    // is set and it beats the naive forecast
+    let ev = &o.evaluation;
+    let seasonal = match (ev.season, &ev.baselines.seasonal_naive) {
+        (Some(m), Some(r)) if r.overall.rmse < ev.baselines.naive.overall.rmse => Some(m),
+        _ => None,
+    };
+    let (baseline, baseline_name) = match seasonal {
+        Some(m) => (
+            crate::eval::baselines::seasonal_naive_for(&o.prepared, m)?,
+            format!("seasonal naive (m={m})"),
+        ),
+        None => (
+            crate::eval::baselines::naive_for(&o.prepared)?,
+            "naive (last value)".to_string(),
+        ),
+    };
+    let times = match (&o.prepared.pipeline.time_column, &o.prepared.test_times) {
+        (Some(c), Some(t)) => Some((c.as_str(), t.as_slice())),
+        _ => None,
+    };
     write_prediction_plot(
         &a_out.join("predictions.png"),
-        &pred_levels,
+        Line {
+            name: "model",
+            values: &pred_levels,
+        },
+        Some(Line {
+            name: &baseline_name,
+            values: &baseline,
+        }),
         &o.prepared.test_truth,
-        Some(&naive),
-        o.prepared.test_times.as_deref(),
+        times,
         o.prepared.pipeline.output_width(),
         &o.prepared.pipeline.targets[0],
     )?;
-    plot_history(
-        &a_out.join("loss.png"),
-        &o.history,
-        "Training and validation loss",
-    )?;
+    if !o.history.is_empty() {
+        plot_history(
+            &a_out.join("loss.png"),
+            &o.history,
+            "Training and validation loss",
+        )?;
+    }
+    if crate::train::interrupt::requested() {
+        println!(
+            "\ninterrupted (Ctrl-C): stopped after {} complete epoch(s); saved with the best weights so far \
+             — `lstmkit train --resume {} --epochs {}` goes on",
+            o.epochs_run,
+            a_out.display(),
+            exp.fit.epochs
+        );
+    }
     println!(
         "\n{} epoch(s) in {:.1} s, best epoch {} (1-based)",
         o.epochs_run, o.train_seconds, o.best_epoch

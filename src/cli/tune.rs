@@ -132,6 +132,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
             "tune: --config and --study are required".into(),
         ));
     };
+    check_study_name(study)?;
     let url = storage_url(a.storage.as_deref(), &a.out)?;
     let (cfg, mut objective, settings) = load(config, &a.out, study)?;
     let mut st = Study::create_or_load(&url, study, &cfg)?;
@@ -194,7 +195,7 @@ pub fn run(a: TuneArgs) -> Result<()> {
             match c.try_wait() {
                 Ok(None) => alive += 1,
                 Ok(Some(s)) if !s.success() => {
-                    let msg = format!("{}: {}", log.display(), last_error(log));
+                    let msg = format!("{}: {}", log.display(), exit_reason(s, log));
                     if !failures.contains(&msg) {
                         failures.push(msg);
                     }
@@ -251,6 +252,53 @@ fn search_line(cfg: &StudyConfig) -> String {
             "max"
         }
     )
+}
+
+/// Why a worker ended badly: the signal that killed it, by name, or the
+/// last error line of its log.
+fn exit_reason(s: std::process::ExitStatus, log: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = s.signal() {
+            let name = match sig {
+                9 => "SIGKILL",
+                15 => "SIGTERM",
+                2 => "SIGINT",
+                6 => "SIGABRT",
+                11 => "SIGSEGV",
+                1 => "SIGHUP",
+                _ => "",
+            };
+            let name = if name.is_empty() {
+                String::new()
+            } else {
+                format!(" ({name})")
+            };
+            return format!(
+                "killed by signal {sig}{name}; its running trial is re-queued once its heartbeat is stale"
+            );
+        }
+    }
+    let _ = s;
+    last_error(log)
+}
+
+/// A study name is a folder name under `--out`: no path separators, not `.` or `..`.
+fn check_study_name(study: &str) -> Result<()> {
+    let ok = !study.is_empty()
+        && study != "."
+        && study != ".."
+        && study
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "--study {study:?}: a study name is a folder name under --out (letters, digits, '-', '_', '.'; not '.' or '..')"
+        )))
+    }
 }
 
 fn last_error(log: &Path) -> String {
@@ -389,7 +437,19 @@ fn summary(
 }
 
 fn status(a: &StatusArgs) -> Result<()> {
+    check_study_name(&a.study)?;
     let url = storage_url(a.storage.as_deref(), &a.out)?;
+    if let StorageUrl::Sqlite(p) = &url {
+        // looking must not create a database
+        if !p.is_file() {
+            return Err(Error::Config(format!(
+                "no study database at {} (`lstmkit tune --config EXP.toml --study {}` creates it; \
+                 --out or --storage name another)",
+                p.display(),
+                a.study
+            )));
+        }
+    }
     let mut st = Study::load(&url, &a.study)?;
     let cfg = st.config().clone();
     let trials = st.trials()?;
@@ -413,4 +473,37 @@ fn status(a: &StatusArgs) -> Result<()> {
         println!("{running} running, {waiting} waiting");
     }
     summary(&cfg, &trials, &a.out.join(&a.study), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_killed_by_a_signal_is_named_by_it() {
+        let dir = crate::test_tmp_root().join(format!("lstmkit-tune-sig-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("worker-0.log");
+        std::fs::write(&log, "trial 0 started\n").unwrap();
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        let why = exit_reason(status, &log);
+        assert!(why.contains("signal 9 (SIGKILL)"), "{why}");
+        // an ordinary failure: the log's last error line
+        std::fs::write(&log, "x\nerror: bad data\ny\n").unwrap();
+        let failed = Command::new("sh").args(["-c", "exit 1"]).status().unwrap();
+        assert_eq!(exit_reason(failed, &log), "error: bad data");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn study_names_stay_under_out() {
+        for bad in ["../x", "a/b", "..", ".", "", "/abs"] {
+            assert!(check_study_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["s1", "seed-2.b", "m_1"] {
+            check_study_name(good).unwrap();
+        }
+    }
 }

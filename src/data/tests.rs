@@ -476,7 +476,7 @@ fn csv_format_keys_parse_and_old_files_still_load() {
 
 #[test]
 fn prepare_reads_a_semicolon_file_newest_first_like_the_plain_one() {
-    let dir = std::env::temp_dir().join(format!("lstmkit-data-semi-{}", std::process::id()));
+    let dir = crate::test_tmp_root().join(format!("lstmkit-data-semi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut plain = String::from("date,co2\n");
     let mut semi = Vec::new();

@@ -115,7 +115,8 @@ pub fn evaluate_levels(p: &Prepared, pred_levels: &[f64]) -> Result<Evaluation> 
 }
 
 fn fmt_opt(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into())
+    v.map(|v| format!("{v:.4}"))
+        .unwrap_or_else(|| "undefined".into())
 }
 
 impl Evaluation {
@@ -126,8 +127,10 @@ impl Evaluation {
         if let Some(s) = &self.baselines.seasonal_naive {
             rows.push(("seasonal naive", s));
         }
+        // MASE's scale is named in its column: the in-sample naive error with lag m
+        let mase = format!("MASE(m={})", self.mase_m);
         let mut out = format!(
-            "test windows: {}, horizon {}, target(s): {}\n{:<16} {:>10} {:>10} {:>8} {:>9} {:>8}\n",
+            "test windows: {}, horizon {}, target(s): {}\n{:<16} {:>10} {:>10} {:>8} {:>9} {:>10}\n",
             self.n_test_windows,
             self.horizon,
             self.targets.join(", "),
@@ -136,12 +139,12 @@ impl Evaluation {
             "RMSE",
             "R2",
             "MAPE%",
-            "MASE"
+            mase
         );
         for (name, r) in &rows {
             let m = &r.overall;
             out.push_str(&format!(
-                "{:<16} {:>10.4} {:>10.4} {:>8.4} {:>9} {:>8}\n",
+                "{:<16} {:>10.4} {:>10.4} {:>8.4} {:>9} {:>10}\n",
                 name,
                 m.mae,
                 m.rmse,
@@ -150,6 +153,24 @@ impl Evaluation {
                 fmt_opt(m.mase)
             ));
         }
+        if rows.iter().any(|(_, r)| r.overall.mape.is_none()) {
+            out.push_str("MAPE undefined: the test series has zeros (sMAPE is in metrics.json)\n");
+        }
+        if rows.iter().any(|(_, r)| r.overall.mase.is_none()) {
+            out.push_str(&format!(
+                "MASE undefined: the naive forecast with lag {} is exact on the training part (its error, MASE's scale, is 0)\n",
+                self.mase_m
+            ));
+        }
+        out.push_str(&format!(
+            "MASE(m={m}): MAE over the mean absolute error of the lag-{m} naive forecast on the training part{}\n",
+            if self.season.is_some() {
+                " (m = data.season)"
+            } else {
+                " (set data.season for a seasonal scale)"
+            },
+            m = self.mase_m
+        ));
         let model = self.test.overall.rmse;
         for (name, r) in rows.iter().skip(1) {
             if r.overall.rmse < model {
@@ -160,5 +181,49 @@ impl Evaluation {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{prepare_frame, DataSpec, Frame};
+
+    fn prepared(y: Vec<f64>, season: Option<usize>) -> Prepared {
+        let frame = Frame::from_columns("inline", vec![("y".to_string(), y)]).unwrap();
+        let mut spec = DataSpec::new("inline", &["y"]);
+        spec.timesteps = 4;
+        spec.season = season;
+        prepare_frame(&spec, frame).unwrap()
+    }
+
+    #[test]
+    fn the_table_says_why_a_metric_is_undefined_and_names_the_mase_scale() {
+        // a series with zeros in its test part: MAPE cannot be computed
+        let y: Vec<f64> = (0..80)
+            .map(|i| ((i % 4) as f64 - 1.5).abs().floor())
+            .collect();
+        assert!(y[64..].contains(&0.0));
+        let p = prepared(y, Some(4));
+        let ev = evaluate(&p, &p.test.y).unwrap();
+        let t = ev.table();
+        assert!(
+            t.contains("MAPE undefined: the test series has zeros"),
+            "{t}"
+        );
+        assert!(!t.contains(" - "), "{t}");
+        assert!(
+            t.contains("MASE(m=4)") && t.contains("m = data.season"),
+            "{t}"
+        );
+        // no zeros, no season: MASE's lag is 1 and the table says how to change it
+        let y: Vec<f64> = (0..80).map(|i| 10.0 + (i as f64 * 0.4).sin()).collect();
+        let p = prepared(y, None);
+        let t = evaluate(&p, &p.test.y).unwrap().table();
+        assert!(!t.contains("MAPE undefined"), "{t}");
+        assert!(
+            t.contains("MASE(m=1)") && t.contains("set data.season"),
+            "{t}"
+        );
     }
 }

@@ -55,6 +55,7 @@ pub mod plan;
 pub mod resume;
 mod run;
 pub mod spec;
+mod toml_error;
 
 pub use layers::{build_graph, LayerSpec};
 pub use outcome::{Outcome, SavedModel};
@@ -102,13 +103,8 @@ pub struct Overrides {
 impl Experiment {
     /// Parses an experiment from TOML text; `source` names it in errors.
     pub fn from_toml_str(text: &str, source: &str) -> Result<Experiment> {
-        let e: Experiment = toml::from_str(text).map_err(|e| {
-            let msg = e.to_string();
-            let hint = unknown_key_line(text, &msg, e.span().map(|s| s.start))
-                .map(|(k, l)| format!("\n(the key `{k}` is at line {l})"))
-                .unwrap_or_default();
-            Error::Config(format!("{source}: {}{hint}", msg.trim_end()))
-        })?;
+        let e: Experiment = toml::from_str(text)
+            .map_err(|e| Error::Config(toml_error::describe(text, source, &e)))?;
         if let Err((i, err)) = e.validate_layers() {
             let msg = err.detail();
             let hint = layer_key_line(text, i, &msg)
@@ -224,29 +220,11 @@ impl Experiment {
     }
 }
 
-/// For an "unknown field `k`" error inside a table whose span starts at
-/// byte `from` (serde loses the key's own position in tagged tables), finds
-/// the line (1-based) where `k = ...` is written.
-fn unknown_key_line(text: &str, msg: &str, from: Option<usize>) -> Option<(String, usize)> {
-    let start = msg.find("unknown field `")? + "unknown field `".len();
-    let key = &msg[start..start + msg[start..].find('`')?];
-    let from = from.unwrap_or(0).min(text.len());
-    let first_line = text[..from].matches('\n').count();
-    text.lines()
-        .enumerate()
-        .skip(first_line)
-        .find(|(_, l)| {
-            let t = l.trim_start();
-            t.strip_prefix(key)
-                .is_some_and(|r| r.trim_start().starts_with('='))
-        })
-        .map(|(i, _)| (key.to_string(), i + 1))
-}
-
-/// For an "unknown option 'k'" error of layer `i`: the key and its line,
-/// searched from that layer's `[[layers]]` header on.
+/// For an error about option 'k' of layer `i` (unknown, of the wrong type
+/// or out of range): the key and its line, searched from that layer's
+/// `[[layers]]` header on.
 fn layer_key_line(text: &str, i: usize, msg: &str) -> Option<(String, usize)> {
-    let start = msg.find("unknown option '")? + "unknown option '".len();
+    let start = msg.find("option '")? + "option '".len();
     let key = &msg[start..start + msg[start..].find('\'')?];
     let header = text
         .lines()
@@ -344,6 +322,46 @@ mod tests {
         assert!(e.contains("only one"), "{e}");
         let e = err(&EXAMPLE.replace("units = 50", "units = 50\nkernel_regularizer = {l3 = 1}"));
         assert!(e.contains("l3"), "{e}");
+    }
+
+    #[test]
+    fn type_errors_name_the_key_its_line_and_the_type() {
+        let line_of =
+            |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        // a layer option: the layer, the key, its line
+        let bad = EXAMPLE.replace("units = 50", "units = \"eight\"");
+        let e = err(&bad);
+        let l = line_of(&bad, "\"eight\"");
+        assert!(
+            e.contains("option 'units'")
+                && e.contains("integer")
+                && e.contains(&format!("the key `units` is at line {l}")),
+            "{e}"
+        );
+        // a data key: no serde enum names, what is expected instead
+        let bad = EXAMPLE.replace("target = \"co2\"", "target = 5");
+        let e = err(&bad);
+        let l = line_of(&bad, "target = 5");
+        assert!(
+            e.contains(&format!("line {l}: `data.target`: expected a column name or a list of column names, got the whole number 5")),
+            "{e}"
+        );
+        assert!(!e.contains("untagged") && !e.contains("OneOrMany"), "{e}");
+        let e = err(&EXAMPLE.replace("epochs = 100", "epochs = 1.5"));
+        assert!(
+            e.contains("`fit.epochs`: expected a whole number (0 or more), got the number 1.5"),
+            "{e}"
+        );
+        // a search file given where an experiment is needed
+        let tune = include_str!("../../examples/tune_m1_co2.toml");
+        let e = err(tune);
+        let l = line_of(tune, "learning_rate = {");
+        assert!(
+            e.contains(&format!(
+                "line {l}: `compile.learning_rate`: expected a number, got a table"
+            )) && e.contains("only `lstmkit tune`"),
+            "{e}"
+        );
     }
 
     #[test]

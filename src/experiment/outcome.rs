@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layers::{build_graph, LayerSpec};
 use super::Experiment;
-use crate::data::{Pipeline, Prepared};
+use crate::data::{DataSpec, Pipeline, Prepared};
 use crate::error::{Error, Result};
 use crate::eval::Evaluation;
 use crate::model::Model;
@@ -57,6 +57,11 @@ pub struct SavedModel {
     pub weights: Vec<(Vec<usize>, Vec<f32>)>,
     /// The fitted data pipeline (scaler, windows, differencing).
     pub pipeline: Pipeline,
+    /// The `[data]` section it was trained with, its path made absolute
+    /// (see [`SavedModel::with_data`]): where `lstmkit evaluate` finds the
+    /// data without `--config`. Absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataSpec>,
 }
 
 const SAVED_FORMAT: &str = "lstmkit-experiment-model";
@@ -75,7 +80,24 @@ impl SavedModel {
                 .map(|t| (t.shape, t.data))
                 .collect(),
             pipeline: pipeline.clone(),
+            data: None,
         }
+    }
+
+    /// Records the `[data]` section the model was trained with, its relative
+    /// path resolved from `base_dir` (a bundled dataset's name is kept).
+    pub fn with_data(mut self, spec: &DataSpec, base_dir: &Path) -> Self {
+        let mut spec = spec.clone();
+        let bundled = spec
+            .path
+            .to_str()
+            .is_some_and(|p| p.starts_with("bundled:"));
+        if !bundled {
+            let p = spec.resolved_path(base_dir);
+            spec.path = std::path::absolute(&p).unwrap_or(p);
+        }
+        self.data = Some(spec);
+        self
     }
 
     /// Writes it as JSON (atomically).
@@ -154,7 +176,7 @@ mod tests {
         let text = "[data]\npath = \"inline\"\ntarget = \"y\"\ntimesteps = 5\n[[layers]]\ntype = \"lstm\"\nunits = 3\n[[layers]]\ntype = \"dense\"\nunits = 1\n";
         let e = Experiment::from_toml_str(text, "t.toml").unwrap();
         let mut m = e.build_model(&p.pipeline).unwrap();
-        let dir = std::env::temp_dir().join(format!("lstmkit-saved-{}", std::process::id()));
+        let dir = crate::test_tmp_root().join(format!("lstmkit-saved-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("model.lstmkit");
         crate::io::native::save(&m, &path, &e.extras(&p.pipeline, None)).unwrap();

@@ -361,7 +361,7 @@ filename = "log.csv"
 "#;
 
     fn tmp(name: &str) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!("lstmkit-plan-{name}-{}", std::process::id()))
+        crate::test_tmp_root().join(format!("lstmkit-plan-{name}-{}", std::process::id()))
     }
 
     #[test]

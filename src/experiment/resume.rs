@@ -10,6 +10,15 @@
 //! where training continues from. So 10 epochs, a resume to 20, give the same
 //! bits as 20 epochs straight.
 //!
+//! A run that `EarlyStopping` ended early goes on too (`lstmkit train
+//! --resume DIR --epochs N`, the README's own line): from the last epoch's
+//! weights, with the callback's patience counter reset as a new Keras
+//! `fit()` call resets it, and its best value and best weights kept, so the
+//! run ends with the best weights of all its epochs
+//! ([`ResumePoint::rearm_early_stopping`]). That continuation is not the
+//! bits of a longer straight run (which would have stopped where the first
+//! one did).
+//!
 //! In `train.json`:
 //!
 //! ```text
@@ -52,6 +61,27 @@ pub struct ResumePoint {
     pub callbacks: BTreeMap<String, CallbackState>,
     /// Seconds already spent training.
     pub train_seconds: f64,
+}
+
+impl ResumePoint {
+    /// For a run that `EarlyStopping` ended before its planned epochs: makes
+    /// the callback watch afresh, as a new `fit()` call in Keras does (its
+    /// patience counter back to 0), while keeping the best value and the
+    /// best epoch's weights seen so far, so that `restore_best_weights`
+    /// restores the best of the whole run, not of the continuation alone.
+    /// Returns the epoch (1-based) it had stopped at, or `None` when
+    /// `EarlyStopping` had not stopped the run.
+    pub fn rearm_early_stopping(&mut self) -> Option<usize> {
+        let st = self.callbacks.get_mut("early_stopping")?;
+        let map = st.values.as_object_mut()?;
+        let stopped = map.get("stopped_epoch").and_then(Value::as_u64)?;
+        if stopped == 0 {
+            return None;
+        }
+        map.insert("wait".into(), json!(0));
+        map.insert("stopped_epoch".into(), json!(0));
+        Some(stopped as usize + 1)
+    }
 }
 
 /// A training run read back from its native file.

@@ -127,6 +127,12 @@ impl Forecast {
 
     /// The forecast as CSV: `step[,time],<target>...`, one row per step.
     pub fn to_csv(&self) -> String {
+        self.to_csv_with(None)
+    }
+
+    /// [`Forecast::to_csv`] with the values written with `decimals` digits
+    /// after the point (e.g. the data's own precision; `None`: every digit).
+    pub fn to_csv_with(&self, decimals: Option<usize>) -> String {
         let mut s = String::from("step");
         if self.times.is_some() {
             s.push_str(",time");
@@ -145,7 +151,11 @@ impl Forecast {
             }
             for t in 0..nt {
                 s.push(',');
-                s.push_str(&self.values[k * nt + t].to_string());
+                let v = self.values[k * nt + t];
+                s.push_str(&match decimals {
+                    Some(d) => format!("{v:.d$}"),
+                    None => v.to_string(),
+                });
             }
             s.push('\n');
         }

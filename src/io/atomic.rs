@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn replaces_keeps_the_old_file_on_error_and_cleans_up() {
-        let dir = std::env::temp_dir().join(format!("lstmkit-aw-{}", std::process::id()));
+        let dir = crate::test_tmp_root().join(format!("lstmkit-aw-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("f.txt");

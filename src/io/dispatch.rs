@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::data::Pipeline;
+use crate::data::{DataSpec, Pipeline};
 use crate::error::{Error, Result};
 use crate::model::Model;
 
@@ -133,6 +133,39 @@ impl Loaded {
     }
 }
 
+impl Loaded {
+    /// Where the data the model was trained on lives: the `[data]` section it
+    /// was trained with and the folder its relative path is resolved from
+    /// (native files written by `lstmkit train` or `lstmkit tune`, the JSON
+    /// model file), or `None` when the file does not say (Keras files, a
+    /// native file saved without it).
+    pub fn data_source(&self) -> Result<Option<(DataSpec, PathBuf)>> {
+        let spec = self
+            .extras
+            .data_spec()
+            .map_err(|e| Error::format(&self.path, e.detail()))?;
+        let Some(spec) = spec else {
+            return Ok(None);
+        };
+        let base = self
+            .extras
+            .train
+            .as_ref()
+            .and_then(|t| t.get("base_dir"))
+            .and_then(serde_json::Value::as_str)
+            .map(PathBuf::from);
+        let bundled = spec
+            .path
+            .to_str()
+            .is_some_and(|p| p.starts_with("bundled:"));
+        Ok(match base {
+            Some(b) => Some((spec, b)),
+            None if bundled || spec.path.is_absolute() => Some((spec, PathBuf::from("."))),
+            None => None,
+        })
+    }
+}
+
 /// The file that `path` names: `path` itself, or `path/model.lstmkit` for a folder.
 pub fn model_file(path: &Path) -> Result<PathBuf> {
     if !path.is_dir() {
@@ -206,7 +239,7 @@ fn dispatch(bytes: Vec<u8>, path: &Path) -> Result<Loaded> {
                 Error::format(path, format!("the model cannot be rebuilt: {}", e.detail()))
             })?;
             let extras = Extras {
-                data: Some(Extras::data_blob(None, &saved.pipeline)),
+                data: Some(Extras::data_blob(saved.data.as_ref(), &saved.pipeline)),
                 ..Extras::default()
             };
             Ok(loaded(ModelFormat::Json, model, Some(saved.pipeline), extras))
@@ -281,7 +314,7 @@ mod tests {
         );
         let e = err(load_bytes(b"{\"format\": ".to_vec(), p));
         assert!(e.to_string().contains("cfg.json"), "{e}");
-        let dir = std::env::temp_dir().join(format!("lstmkit-load-dir-{}", std::process::id()));
+        let dir = crate::test_tmp_root().join(format!("lstmkit-load-dir-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let e = err(load(&dir));
         assert!(

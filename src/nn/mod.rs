@@ -365,6 +365,13 @@ pub struct LayerKind {
     pub call_kwargs: &'static [&'static str],
     /// For recurrent layers: reads a config into a layer [`Bidirectional`] can wrap.
     pub recurrent: Option<ReadRecurrent>,
+    /// The options an experiment table of this type takes (Keras' argument
+    /// names), for documentation and its test (`docs/EXPERIMENT.md`).
+    pub options: fn() -> Vec<&'static str>,
+}
+
+fn options_of<C: serde::de::DeserializeOwned>() -> Vec<&'static str> {
+    config::field_names::<C>().to_vec()
 }
 
 fn read_layer<C: LayerConfig>(v: &serde_json::Value, src: Source) -> Result<Box<dyn Layer>> {
@@ -391,6 +398,7 @@ pub const fn row<C: LayerConfig>() -> LayerKind {
         positional_inputs: C::POSITIONAL_INPUTS,
         call_kwargs: C::CALL_KWARGS,
         recurrent: None,
+        options: options_of::<C>,
     }
 }
 

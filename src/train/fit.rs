@@ -356,9 +356,14 @@ impl Model {
                     cb.on_batch_end(step, &logs, &mut ctl)?;
                 }
                 progress.batch_end(step, sum / count as f64);
-                if ctl.stop_training {
+                if ctl.stop_training || super::interrupt::requested() {
                     break;
                 }
+            }
+            if super::interrupt::requested() {
+                // Ctrl-C: the epoch in progress is not finished, so it is not
+                // scored or recorded; the callbacks end the run as usual
+                break;
             }
             let val_loss = match &val {
                 Some((vx, vy)) => Some(ctl.model.evaluate(vx, vy, bs)?),

@@ -4,6 +4,7 @@
 pub mod callbacks;
 pub mod fit;
 pub mod history;
+pub mod interrupt;
 pub mod loss;
 pub mod optimizer;
 pub mod progress;

@@ -190,6 +190,7 @@ impl ExperimentObjective {
             history: None,
             train: Some(serde_json::json!({
                 "tune": {"trial": rep.ctx.number, "values": rep.ctx.values()},
+                "base_dir": std::path::absolute(&self.base_dir).unwrap_or_else(|_| self.base_dir.clone()),
             })),
             ..Default::default()
         };

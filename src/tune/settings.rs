@@ -45,7 +45,8 @@ pub struct TuneSettings {
     pub stale_seconds: f64,
 }
 
-const KEYS: [&str; 16] = [
+/// The keys of `[tune]`.
+pub const KEYS: [&str; 16] = [
     "tuner",
     "objective",
     "direction",

@@ -44,8 +44,10 @@
 use super::space::{HyperParameter, Sampling, Space, Value, Values};
 use crate::error::{Error, Result};
 
-const KINDS: [&str; 5] = ["int", "float", "choice", "boolean", "fixed"];
-const OPTIONS: [&str; 6] = ["step", "sampling", "default", "name", "when", "ordered"];
+/// The forms of a search space (`{ int = [..] }`, ...).
+pub const KINDS: [&str; 5] = ["int", "float", "choice", "boolean", "fixed"];
+/// The options every form takes.
+pub const OPTIONS: [&str; 6] = ["step", "sampling", "default", "name", "when", "ordered"];
 
 /// One step of a path into the TOML tree.
 #[derive(Clone, Debug, PartialEq, Eq)]

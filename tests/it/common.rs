@@ -46,9 +46,16 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_lstmkit"))
 }
 
+/// Where the tests write their files: cargo's `target/tmp`
+/// (`CARGO_TARGET_TMPDIR`), never the system's temporary folder, which a test
+/// run must not litter (`tests/it/hygiene.rs` checks).
+pub fn tmp_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
 /// A fresh, empty temporary folder for test `tag`.
 pub fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lstmkit-e2e-{tag}-{}", std::process::id()));
+    let d = crate::common::tmp_root().join(format!("lstmkit-e2e-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

@@ -24,7 +24,7 @@ fn write_csv(path: &std::path::Path, n: usize) {
 
 #[test]
 fn forecast_cli_writes_csv_and_plot_and_needs_an_exog_choice() {
-    let dir = std::env::temp_dir().join(format!("lstmkit-fcli-{}", std::process::id()));
+    let dir = crate::common::tmp_root().join(format!("lstmkit-fcli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let csv = dir.join("weather.csv");
     write_csv(&csv, 80);
@@ -91,7 +91,10 @@ fn forecast_cli_writes_csv_and_plot_and_needs_an_exog_choice() {
         &ForecastOptions::new(5).exog(Exog::Known),
     )
     .unwrap();
-    assert_eq!(text, f.to_csv());
+    // written with the data's precision
+    let temp = frame.require("temp").unwrap();
+    let d = lstmkit::cli::forecast::data_decimals(&temp[..f.history_rows]);
+    assert_eq!(text, f.to_csv_with(Some(d)));
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
 
     // a model file without a data pipeline is refused with a reason
@@ -112,7 +115,7 @@ fn forecast_cli_writes_csv_and_plot_and_needs_an_exog_choice() {
 
 #[test]
 fn train_writes_a_native_file_that_forecast_reads() {
-    let dir = std::env::temp_dir().join(format!("lstmkit-train-fc-{}", std::process::id()));
+    let dir = crate::common::tmp_root().join(format!("lstmkit-train-fc-{}", std::process::id()));
     let bin = env!("CARGO_BIN_EXE_lstmkit");
     let o = Command::new(bin)
         .args(["train", "--epochs", "1", "--quiet", "--out"])

@@ -120,7 +120,7 @@ fn models() -> Vec<(String, Model, Tensor)> {
 }
 
 fn tmpdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lstmkit-export-{}", std::process::id()));
+    let d = crate::common::tmp_root().join(format!("lstmkit-export-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

@@ -68,6 +68,8 @@ struct Files {
     out: PathBuf,
     keras: PathBuf,
     x: PathBuf,
+    /// Windows of original-unit rows (y, x), shape (4, 6, 2).
+    x_levels: PathBuf,
 }
 
 /// Trains the tiny model and exports it to `.keras`.
@@ -88,6 +90,11 @@ fn setup(tag: &str) -> Files {
     let x = dir.join("x.npy");
     let v: Vec<f32> = (0..4 * 6 * 2).map(|i| (i as f32 * 0.37).sin()).collect();
     npy::write(&x, &Tensor::new(&[4, 6, 2], v).unwrap()).unwrap();
+    let x_levels = dir.join("x_levels.npy");
+    let v: Vec<f32> = (0..4 * 6)
+        .flat_map(|i| [10.0 + (i as f32 * 0.3).sin() * 2.0, (i as f32 * 0.1).cos()])
+        .collect();
+    npy::write(&x_levels, &Tensor::new(&[4, 6, 2], v).unwrap()).unwrap();
     Files {
         dir,
         cfg,
@@ -95,6 +102,7 @@ fn setup(tag: &str) -> Files {
         out,
         keras,
         x,
+        x_levels,
     }
 }
 
@@ -105,13 +113,18 @@ fn ok(o: &Output) -> bool {
 }
 
 fn predict(model: &Path, x: &Path, y: &Path) -> Output {
+    predict_with(model, x, y, &[])
+}
+
+fn predict_with(model: &Path, x: &Path, y: &Path, more: &[&std::ffi::OsStr]) -> Output {
     run(bin()
         .args(["predict", "--model"])
         .arg(model)
         .arg("--input")
         .arg(x)
         .arg("--output")
-        .arg(y))
+        .arg(y)
+        .args(more))
 }
 
 fn evaluate(model: &Path, config: Option<&Path>, json: &Path) -> Output {
@@ -185,19 +198,41 @@ fn every_command_reads_native_json_and_keras_files_alike() {
         (&f.keras, cfg),
     ];
     let mut preds = Vec::new();
+    let mut levels = Vec::new();
     let mut rmses = Vec::new();
     let mut forecasts = Vec::new();
     for (k, (m, config)) in same.iter().enumerate() {
         let what = m.display();
+        // the model's own units: the array as is
         let y = f.dir.join(format!("y{k}.npy"));
-        assert!(ok(&predict(m, &f.x, &y)), "predict {what}");
+        assert!(
+            ok(&predict_with(m, &f.x, &y, &["--scaled".as_ref()])),
+            "predict {what}"
+        );
         preds.push(npy::read(&y).unwrap());
-        // evaluate always needs --config for its data (default: the built-in
-        // m1's); a file with its own pipeline scores with it, a .keras with
-        // the one --config fits: the same here
+        // original units: with the file's pipeline, or --config's for the .keras
+        let yo = f.dir.join(format!("yo{k}.npy"));
+        let cfg_arg: Vec<&std::ffi::OsStr> = match config {
+            Some(c) => vec!["--config".as_ref(), c.as_os_str()],
+            None => vec![],
+        };
+        let o = predict_with(m, &f.x_levels, &yo, &cfg_arg);
+        assert!(ok(&o), "predict {what} in original units");
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(said.contains("in original units of y"), "{said}");
+        levels.push(npy::read(&yo).unwrap());
+        // a file with its own pipeline scores with it, on the data it was
+        // trained on (or --config's), a .keras with the one --config fits:
+        // the same here
         let ev = f.dir.join(format!("ev{k}.json"));
         assert!(ok(&evaluate(m, cfg, &ev)), "evaluate {what}");
         rmses.push(test_rmse(&ev));
+        let ev = f.dir.join(format!("own{k}.json"));
+        assert!(
+            ok(&evaluate(m, *config, &ev)),
+            "evaluate {what} without --config"
+        );
+        assert_eq!(test_rmse(&ev), rmses[k], "evaluate {what} without --config");
         let fc = f.dir.join(format!("f{k}.csv"));
         assert!(ok(&forecast(m, *config, &f.csv, &fc)), "forecast {what}");
         forecasts.push(std::fs::read_to_string(&fc).unwrap());
@@ -210,8 +245,26 @@ fn every_command_reads_native_json_and_keras_files_alike() {
         }
     }
     assert_eq!(preds[0].shape, [4, 2]);
+    // original units: the array scaled with the file's pipeline, the outputs scaled back
+    let l = lstmkit::io::load(&native).unwrap();
+    let p = l.pipeline.clone().unwrap();
+    let xl = npy::read(&f.x_levels).unwrap();
+    let mut m = l.model;
+    let raw = m.predict(&p.inputs_from_levels(&xl).unwrap()).unwrap();
+    assert_eq!(levels[0], p.outputs_to_levels(&xl, &raw).unwrap());
+    // without --scaled a native file reads original units: the scaled array
+    // is not the same input, so the outputs differ
+    let y = f.dir.join("default.npy");
+    let o = predict(&native, &f.x_levels, &y);
+    assert!(ok(&o));
+    assert_ne!(npy::read(&y).unwrap(), preds[0]);
+    // a Keras file without --config: as is, and it says so
+    let o = predict(&f.keras, &f.x, &y);
+    assert!(ok(&o) && String::from_utf8_lossy(&o.stderr).contains("no data pipeline"));
+    assert_eq!(npy::read(&y).unwrap(), preds[0]);
     for k in 1..same.len() {
         assert_eq!(preds[k], preds[0], "predict {}", same[k].0.display());
+        assert_eq!(levels[k], levels[0], "predict {}", same[k].0.display());
         assert_eq!(rmses[k], rmses[0], "evaluate {}", same[k].0.display());
         assert_eq!(
             forecasts[k],

@@ -17,7 +17,7 @@ use lstmkit::train::{Loss, Optimizer, Regularizer};
 use lstmkit::{Error, Model, Tensor};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lstmkit-native-{}", std::process::id()));
+    let d = crate::common::tmp_root().join(format!("lstmkit-native-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d.join(name)
 }

@@ -8,7 +8,7 @@ use lstmkit::io::npy;
 use lstmkit::Tensor;
 
 fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lstmkit-predict-{tag}-{}", std::process::id()));
+    let d = crate::common::tmp_root().join(format!("lstmkit-predict-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

@@ -151,9 +151,15 @@ fn messy_csv_trains_and_forecasts_like_the_plain_one() {
     );
     // hold: the time column continues at its step
     let h = forecast_cli(&model, &dir.join("messy.csv"), "3", "hold");
+    let d = lstmkit::cli::forecast::data_decimals(frame.require("load MW").unwrap());
     assert_eq!(
         h,
-        f.to_csv().lines().take(4).collect::<Vec<_>>().join("\n") + "\n"
+        f.to_csv_with(Some(d))
+            .lines()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
     );
     assert!(h.contains("\n1,2021-03-06 00:00:00,"), "{h}");
 

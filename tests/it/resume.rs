@@ -81,7 +81,7 @@ fn save_load_resume_is_bit_identical() {
 
     let mut first = build();
     let h1 = first.fit(&x, &y, &opts().epochs(10)).unwrap();
-    let dir = std::env::temp_dir().join(format!("lstmkit-resume-{}", std::process::id()));
+    let dir = crate::common::tmp_root().join(format!("lstmkit-resume-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("run.lstmkit");
     let extras = Extras {

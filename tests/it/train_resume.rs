@@ -206,16 +206,6 @@ fn resume_errors_name_the_reason() {
     write_series(&dir, 300);
     fails(&["--resume", a_s, "--epochs", "5"], "no longer gives");
     write_series(&dir, 260);
-    // a run EarlyStopping ended cannot be resumed
-    let stop_cfg = CONFIG.replace("patience = 6", "patience = 0\nmin_delta = 100.0");
-    let cfg2 = dir.join("stop.toml");
-    std::fs::write(&cfg2, stop_cfg).unwrap();
-    let b = dir.join("b");
-    assert!(train(&cfg2, &b, "8").status.success());
-    fails(
-        &["--resume", b.to_str().unwrap(), "--epochs", "12"],
-        "stopped early",
-    );
     // a model file not written by `train`
     let c = dir.join("c");
     std::fs::create_dir_all(&c).unwrap();
@@ -229,4 +219,117 @@ fn resume_errors_name_the_reason() {
         &["--resume", c.to_str().unwrap(), "--epochs", "5"],
         "no training run to resume",
     );
+}
+
+/// A run that EarlyStopping ended goes on when resumed (the README's own
+/// `train` then `train --resume DIR --epochs N`): patience counter reset as a
+/// new Keras `fit()` resets it, best value and best weights kept.
+#[test]
+fn a_run_early_stopping_ended_goes_on_keeping_the_best_weights() {
+    let dir = temp_dir("early-stopped");
+    write_series(&dir, 260);
+    // never improves on epoch 1 by 100: stops after epoch 2, and after one more epoch when resumed
+    let cfg = dir.join("stop.toml");
+    std::fs::write(
+        &cfg,
+        CONFIG.replace("patience = 6", "patience = 0\nmin_delta = 100.0"),
+    )
+    .unwrap();
+    let b = dir.join("b");
+    assert!(train(&cfg, &b, "8").status.success());
+    let metrics = |d: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("metrics.json")).unwrap()).unwrap()
+    };
+    assert_eq!(metrics(&b)["epochs_run"], 2);
+    let first_model = dir.join("first.json");
+    std::fs::copy(b.join("model.json"), &first_model).unwrap();
+    let out = run(bin()
+        .arg("train")
+        .arg("--resume")
+        .arg(&b)
+        .args(["--epochs", "12", "--quiet"]));
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("EarlyStopping ended that run at epoch 2") && said.contains("best weights"),
+        "{said}"
+    );
+    let m = metrics(&b);
+    assert_eq!(
+        (m["epochs_run"].as_u64(), m["best_epoch"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let history = std::fs::read_to_string(b.join("history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 1 + 3, "{history}");
+    // the model holds epoch 1's weights again (the best of all three epochs,
+    // not of the continuation alone): the predictions of the first run's model
+    let mut before = lstmkit::io::load_model(&first_model).unwrap();
+    let mut after = lstmkit::io::load_model(b.join("model.lstmkit")).unwrap();
+    let x = lstmkit::Tensor::new(&[1, 6, 2], (0..12).map(|i| i as f32 * 0.1).collect()).unwrap();
+    assert_eq!(before.predict(&x).unwrap(), after.predict(&x).unwrap());
+}
+
+/// Ctrl-C during `train`: the run stops after the batch in progress, is saved
+/// (exit code 130) and goes on with `--resume`.
+#[test]
+fn ctrl_c_stops_after_the_batch_saves_the_run_and_it_resumes() {
+    use std::io::BufRead;
+    let dir = temp_dir("sigint");
+    write_series(&dir, 260);
+    let es = CONFIG.find("[callbacks.early_stopping]").unwrap();
+    let rl = CONFIG.find("[callbacks.reduce_lr_on_plateau]").unwrap();
+    let text = format!("{}{}", &CONFIG[..es], &CONFIG[rl..])
+        .replace("epochs = 6", "epochs = 100000\nverbose = 2");
+    let cfg = dir.join("long.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let out = dir.join("run");
+    let mut child = bin()
+        .arg("train")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut said = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let third = line.starts_with("Epoch 3/");
+        said.push(line);
+        if third {
+            let ok = std::process::Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+    }
+    let status = child.wait().unwrap();
+    let said = said.join("\n");
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(
+        said.contains("interrupted (Ctrl-C)") && said.contains("--resume"),
+        "{said}"
+    );
+    let rows = |d: &Path| {
+        std::fs::read_to_string(d.join("history.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            - 1
+    };
+    let done = rows(&out);
+    assert!((2..100).contains(&done), "{done} epochs recorded");
+    assert!(out.join("model.lstmkit").exists() && out.join("metrics.json").exists());
+    let target = (done + 2).to_string();
+    let o = run(bin()
+        .arg("train")
+        .arg("--resume")
+        .arg(&out)
+        .args(["--epochs", &target, "--quiet"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(rows(&out), done + 2);
 }

@@ -13,7 +13,7 @@ fn tmp(tag: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let d = std::env::temp_dir().join(format!(
+    let d = crate::common::tmp_root().join(format!(
         "lstmkit-tune-cli-{tag}-{}-{nanos}",
         std::process::id()
     ));
@@ -184,7 +184,19 @@ fn tune_errors() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("no study 'nope'"), "{}", text(&o));
+    // nothing ran, so there is no database: looking says so and creates none
+    assert!(text(&o).contains("no study database at"), "{}", text(&o));
+    assert!(!dir.join("out/tune.sqlite3").exists());
+    // a study name cannot lead outside --out
+    std::fs::write(dir.join("ok.toml"), experiment("max_trials = 1")).unwrap();
+    let o = run_tune(&dir, "ok.toml", "../escaped", 1);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("a study name is a folder name"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.join("escaped").exists());
     let o = lstmkit().args(["tune", "--study", "x"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     std::fs::remove_dir_all(&dir).ok();

@@ -15,7 +15,8 @@ impl Tmp {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
-        Tmp(std::env::temp_dir().join(format!("lstmkit-tune-{tag}-{}-{nanos}", std::process::id())))
+        Tmp(crate::common::tmp_root()
+            .join(format!("lstmkit-tune-{tag}-{}-{nanos}", std::process::id())))
     }
     fn url(&self) -> StorageUrl {
         StorageUrl::Sqlite(self.0.join("s.sqlite3"))

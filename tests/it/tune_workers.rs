@@ -220,7 +220,7 @@ fn unique(prefix: &str) -> String {
 
 #[test]
 fn sqlite_three_workers_one_sigkilled() {
-    let dir = std::env::temp_dir().join(unique("lstmkit-tune-sqlite"));
+    let dir = crate::common::tmp_root().join(unique("lstmkit-tune-sqlite"));
     let url = StorageUrl::Sqlite(dir.join("study.sqlite3"));
     three_workers_one_killed(&url, "kill-test");
     std::fs::remove_dir_all(&dir).ok();

@@ -477,7 +477,7 @@ fn open_tail_allows_missing_future_targets() {
 
 #[test]
 fn not_utf8_names_the_line() {
-    let dir = std::env::temp_dir().join(format!("lstmkit-csv-{}", std::process::id()));
+    let dir = crate::test_tmp_root().join(format!("lstmkit-csv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("latin1.csv");
     std::fs::write(&p, b"t,a\n1,2\n2,caf\xe9\n").unwrap();

@@ -80,7 +80,18 @@ pub const fn row<C: Cell>() -> LayerKind {
         positional_inputs: 1,
         call_kwargs: &[],
         recurrent: Some(read_recurrent::<C>),
+        options: options::<C>,
     }
+}
+
+/// A recurrent type's options: the base's, the weights' and the cell's.
+fn options<C: Cell>() -> Vec<&'static str> {
+    [
+        config::field_names::<RnnOptions>(),
+        config::field_names::<WeightConfig>(),
+        config::field_names::<C::Config>(),
+    ]
+    .concat()
 }
 
 /// Reads a recurrent layer's config: the cell's options, the weight options

@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn csv_logger_writes_and_appends() {
-        let dir = std::env::temp_dir().join(format!("lstmkit-csvlog-{}", std::process::id()));
+        let dir = crate::test_tmp_root().join(format!("lstmkit-csvlog-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("log.csv");
         let mut m = model();
