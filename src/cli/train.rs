@@ -243,14 +243,31 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
     atomic_write_bytes(a_out.join("history.csv"), o.history.to_csv().as_bytes())?;
     let pred_levels = o.prepared.to_original_units(&o.test_pred)?;
     let naive = crate::eval::baselines::naive_for(&o.prepared)?;
+    // a panel: the first series' test windows
+    let w = o.prepared.pipeline.output_width();
+    let (span, title) = match o.prepared.series.first() {
+        Some(s) if o.prepared.is_panel() => (
+            s.test.clone(),
+            format!("{} (series '{}')", o.prepared.pipeline.targets[0], s.id),
+        ),
+        _ => (
+            0..o.prepared.test.len(),
+            o.prepared.pipeline.targets[0].clone(),
+        ),
+    };
+    let cut = |v: &[f64]| v[span.start * w..span.end * w].to_vec();
     write_prediction_plot(
         &a_out.join("predictions.png"),
-        &pred_levels,
-        &o.prepared.test_truth,
-        Some(&naive),
-        o.prepared.test_times.as_deref(),
-        o.prepared.pipeline.output_width(),
-        &o.prepared.pipeline.targets[0],
+        &cut(&pred_levels),
+        &cut(&o.prepared.test_truth),
+        Some(&cut(&naive)),
+        o.prepared
+            .test_times
+            .as_ref()
+            .map(|t| t[span.clone()].to_vec())
+            .as_deref(),
+        w,
+        &title,
     )?;
     plot_history(
         &a_out.join("loss.png"),
@@ -261,6 +278,10 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
         "\n{} epoch(s) in {:.1} s, best epoch {} (1-based)",
         o.epochs_run, o.train_seconds, o.best_epoch
     );
+    if !o.evaluation.per_series.is_empty() {
+        println!("\nper series (test MASE, each on its own scale):");
+        print!("{}", o.evaluation.series_table());
+    }
     println!("\n{}", o.evaluation.table());
     println!("{}", versus_naive(&o.evaluation));
     println!(

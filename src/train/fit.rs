@@ -29,6 +29,7 @@
 //! assert!(history.val_loss[0].is_some());
 //! ```
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
@@ -259,13 +260,18 @@ impl Model {
         check_xy(self, x, y, "fit")?;
         let n_all = x.batch();
         // Keras' train_validation_split: the last part, before shuffling.
-        let (xt, yt, val): (Tensor, Tensor, Option<(Tensor, Tensor)>) =
+        // the caller's tensors are borrowed, not copied (a large panel's windows are most of the memory)
+        let (xt, yt, val): (Cow<Tensor>, Cow<Tensor>, Option<(Cow<Tensor>, Cow<Tensor>)>) =
             if let Some((vx, vy)) = &opts.validation_data {
                 check_xy(self, vx, vy, "validation data")?;
                 if vx.batch() == 0 {
                     return Err(Error::Data("validation data holds no sample".into()));
                 }
-                (x.clone(), y.clone(), Some((vx.clone(), vy.clone())))
+                (
+                    Cow::Borrowed(x),
+                    Cow::Borrowed(y),
+                    Some((Cow::Borrowed(vx), Cow::Borrowed(vy))),
+                )
             } else if opts.validation_split > 0.0 {
                 let split_at = (n_all as f64 * (1.0 - opts.validation_split)).floor() as usize;
                 if split_at == 0 || split_at == n_all {
@@ -277,15 +283,15 @@ impl Model {
                     )));
                 }
                 (
-                    slice_rows(x, 0, split_at),
-                    slice_rows(y, 0, split_at),
+                    Cow::Owned(slice_rows(x, 0, split_at)),
+                    Cow::Owned(slice_rows(y, 0, split_at)),
                     Some((
-                        slice_rows(x, split_at, n_all),
-                        slice_rows(y, split_at, n_all),
+                        Cow::Owned(slice_rows(x, split_at, n_all)),
+                        Cow::Owned(slice_rows(y, split_at, n_all)),
                     )),
                 )
             } else {
-                (x.clone(), y.clone(), None)
+                (Cow::Borrowed(x), Cow::Borrowed(y), None)
             };
         let n = xt.batch();
         if n == 0 {
