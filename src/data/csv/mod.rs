@@ -128,6 +128,9 @@ pub struct CsvOptions {
     pub id_column: Option<String>,
 }
 
+/// The series of a long-format frame: `(id, rows)`, in row order.
+pub type SeriesRanges = Vec<(String, std::ops::Range<usize>)>;
+
 /// A table of numeric columns read from a CSV file, stored column by column.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Frame {
@@ -297,24 +300,23 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
 
     // row order: `order[k]` is the file row that becomes row k
     let tname = opts.time_column.as_deref().unwrap_or_default();
-    let (order, series): (Option<Vec<usize>>, Vec<(String, std::ops::Range<usize>)>) =
-        if cols.id.is_some() {
-            let (o, s) = panel::group(&recs, cols.time.is_some(), source, tname, opts, &mut notes)?;
-            (Some(o), s)
-        } else {
-            let o = match (cols.time, opts.time_order) {
-                (Some(_), TimeOrder::Auto | TimeOrder::Sort) => time_order(
-                    &recs.time,
-                    &recs.lines,
-                    source,
-                    tname,
-                    opts.time_order,
-                    &mut notes,
-                )?,
-                _ => None,
-            };
-            (o, Vec::new())
+    let (order, series): (Option<Vec<usize>>, SeriesRanges) = if cols.id.is_some() {
+        let (o, s) = panel::group(&recs, cols.time.is_some(), source, tname, opts, &mut notes)?;
+        (Some(o), s)
+    } else {
+        let o = match (cols.time, opts.time_order) {
+            (Some(_), TimeOrder::Auto | TimeOrder::Sort) => time_order(
+                &recs.time,
+                &recs.lines,
+                source,
+                tname,
+                opts.time_order,
+                &mut notes,
+            )?,
+            _ => None,
         };
+        (o, Vec::new())
+    };
     let order = order.as_deref();
     let segments = if series.is_empty() {
         vec![(String::new(), 0..n)]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::records::Records;
-use super::{time_order, CsvOptions, TimeOrder};
+use super::{time_order, CsvOptions, SeriesRanges, TimeOrder};
 use crate::error::{Error, Result};
 
 /// The row order of a long-format file and its series: rows grouped by id
@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 /// then each series put in time order under `opts.time_order` (as a
 /// one-series file is). Returns `order[k]` = the file row that becomes row
 /// `k`, and `(id, rows)` of every series.
-#[allow(clippy::type_complexity)]
 pub(super) fn group(
     recs: &Records,
     has_time: bool,
@@ -20,7 +19,7 @@ pub(super) fn group(
     tname: &str,
     opts: &CsvOptions,
     notes: &mut Vec<String>,
-) -> Result<(Vec<usize>, Vec<(String, std::ops::Range<usize>)>)> {
+) -> Result<(Vec<usize>, SeriesRanges)> {
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for (r, id) in recs.ids.iter().enumerate() {
