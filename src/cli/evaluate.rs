@@ -79,12 +79,10 @@ pub fn run(a: EvaluateArgs) -> Result<()> {
     );
     let mut p = p;
     let mut model = loaded.model;
-    p.test = pipe.windows(&p.frame, p.n_train_rows..p.n_rows, 1)?;
-    p.test_truth = pipe.truth(&p.frame, &p.test.anchors)?;
-    p.pipeline = pipe;
-    p.test_times = p.target_times(&p.test, 0);
+    p.rewindow_test(pipe)?;
     let pred = model.predict(&p.test.x)?;
     let ev = evaluate(&p, &pred)?;
+    print!("{}", ev.series_table());
     println!("{}", ev.table());
     println!("{}", super::train::versus_naive(&ev));
     if let Some(j) = &a.json {

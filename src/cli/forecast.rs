@@ -1,7 +1,11 @@
 //! `lstmkit forecast --model M --data CSV --steps N [--exog known|hold]
-//! [--out forecast.csv] [--plot forecast.png]`: multi-step forecast after the
-//! end of a CSV series, in original units, with the data pipeline (scalers,
-//! window geometry, differencing) stored in the model file.
+//! [--series ID] [--out forecast.csv] [--plot forecast.png]`: multi-step
+//! forecast after the end of a CSV series, in original units, with the data
+//! pipeline (scalers, window geometry, differencing) stored in the model file.
+//! A model trained on a panel (an id column) forecasts every series of the
+//! CSV (`series,step,time,...` rows), or only `--series ID`. With future
+//! covariates, the rows after each series' history (whose targets are empty)
+//! hold them.
 //!
 //! A file without a pipeline (Keras `.keras`, `.h5`, a bare native file):
 //! `--config EXP.toml` supplies it, fitted on the training rows of the
@@ -11,8 +15,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::data::{load_csv, OpenTail, Pipeline};
-use crate::error::Result;
-use crate::forecast::{forecast, plot_forecast, Exog, ForecastOptions};
+use crate::error::{Error, Result};
+use crate::forecast::{forecast, forecast_panel, panel_csv, plot_forecast, Exog, ForecastOptions};
 use crate::model::Model;
 
 /// Arguments of `lstmkit forecast`.
@@ -39,6 +43,9 @@ pub struct ForecastArgs {
     /// when the model has such inputs.
     #[arg(long)]
     pub exog: Option<Exog>,
+    /// A panel: forecast only this series (default: every series).
+    #[arg(long)]
+    pub series: Option<String>,
     /// Write the forecast as CSV here (default: print it).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -84,10 +91,21 @@ pub fn load_with_pipeline(path: &Path) -> Result<(Model, Pipeline)> {
 pub fn run(a: ForecastArgs) -> Result<()> {
     let (mut model, pipeline) = model_and_pipeline(&a.model, a.config.as_deref())?;
     let mut csv_opts = pipeline.csv_options();
-    if a.exog == Some(Exog::Known) {
+    let h = pipeline.window.horizon;
+    let steps = a.steps as usize;
+    if !pipeline.future_covariates.is_empty() {
+        // the rows after the history: targets (and past inputs) empty, future covariates given
+        let mut open = pipeline.targets.clone();
+        open.extend(pipeline.features.iter().cloned());
+        open.extend(pipeline.future_covariates.iter().cloned());
+        csv_opts.open_tail = Some(OpenTail {
+            rows: steps.div_ceil(h) * h,
+            columns: open,
+        });
+    } else if a.exog == Some(Exog::Known) {
         // the last `steps` rows are the forecast period: their targets may be empty
         csv_opts.open_tail = Some(OpenTail {
-            rows: a.steps as usize,
+            rows: steps,
             columns: pipeline.targets.clone(),
         });
     }
@@ -95,35 +113,55 @@ pub fn run(a: ForecastArgs) -> Result<()> {
     for n in &frame.notes {
         eprintln!("note: {n}");
     }
-    let mut opts = ForecastOptions::new(a.steps as usize);
+    let mut opts = ForecastOptions::new(steps);
     opts.exog = a.exog;
-    let f = forecast(&mut model, &pipeline, &frame, &opts)?;
-    let history: Vec<Vec<f64>> = f
-        .targets
-        .iter()
-        .map(|t| {
-            frame
-                .require(t)
-                .map(|c| c[..f.history_rows.min(c.len())].to_vec())
-        })
-        .collect::<Result<_>>()?;
-    for w in divergence_warnings(&f, &history) {
-        eprintln!("warning: {w}");
+    let panel = pipeline.id_column.is_some();
+    if !panel && a.series.is_some() {
+        return Err(Error::Config(
+            "--series: the model was not trained on a panel (no data.id_column)".into(),
+        ));
     }
-    // the data's own precision, not 17 digits
-    let decimals = history.iter().map(|c| data_decimals(c)).max();
-    let csv = f.to_csv_with(decimals);
+    let forecasts = if panel {
+        forecast_panel(&mut model, &pipeline, &frame, &opts, a.series.as_deref())?
+    } else {
+        vec![forecast(&mut model, &pipeline, &frame, &opts)?]
+    };
+    let f = &forecasts[0];
+    let csv = if panel {
+        panel_csv(&forecasts)
+    } else {
+        let history: Vec<Vec<f64>> = f
+            .targets
+            .iter()
+            .map(|t| {
+                frame
+                    .require(t)
+                    .map(|c| c[..f.history_rows.min(c.len())].to_vec())
+            })
+            .collect::<Result<_>>()?;
+        for w in divergence_warnings(f, &history) {
+            eprintln!("warning: {w}");
+        }
+        // the data's own precision, not 17 digits
+        let decimals = history.iter().map(|c| data_decimals(c)).max();
+        f.to_csv_with(decimals)
+    };
     match &a.out {
         Some(p) => {
             crate::io::atomic_write_bytes(p, csv.as_bytes())?;
             eprintln!(
-                "{}-step {} forecast of {} after {} history rows written to {}",
+                "{}-step {} forecast of {}{} after {} history rows written to {}",
                 f.steps,
                 serde_json::to_value(f.method)
                     .ok()
                     .and_then(|v| v.as_str().map(String::from))
                     .unwrap_or_default(),
                 f.targets.join(", "),
+                if panel {
+                    format!(" for {} series", forecasts.len())
+                } else {
+                    String::new()
+                },
                 f.history_rows,
                 p.display()
             );
@@ -131,7 +169,12 @@ pub fn run(a: ForecastArgs) -> Result<()> {
         None => print!("{csv}"),
     }
     if let Some(p) = &a.plot {
-        plot_forecast(p, &frame, &f, 0, a.plot_history)?;
+        // the first series forecast, alone
+        let one = crate::data::Panel::new(&frame)
+            .get(f.series.as_deref().unwrap_or_default())
+            .map(|s| s.to_frame())
+            .unwrap_or_else(|| frame.clone());
+        plot_forecast(p, &one, f, 0, a.plot_history)?;
         eprintln!("plot written to {}", p.display());
     }
     Ok(())
@@ -201,6 +244,7 @@ mod tests {
             history_rows: 100,
             times: None,
             method: Method::Recursive,
+            series: None,
         }
     }
 

@@ -300,24 +300,39 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
             "naive (last value)".to_string(),
         ),
     };
-    let times = match (&o.prepared.pipeline.time_column, &o.prepared.test_times) {
+    // a panel: the first series' test windows
+    let w = o.prepared.pipeline.output_width();
+    let (span, title) = match o.prepared.series.first() {
+        Some(s) if o.prepared.is_panel() => (
+            s.test.clone(),
+            format!("{} (series '{}')", o.prepared.pipeline.targets[0], s.id),
+        ),
+        _ => (
+            0..o.prepared.test.len(),
+            o.prepared.pipeline.targets[0].clone(),
+        ),
+    };
+    let cut = |v: &[f64]| v[span.start * w..span.end * w].to_vec();
+    let test_times = o.prepared.test_times.as_ref().map(|t| t[span.clone()].to_vec());
+    let times = match (&o.prepared.pipeline.time_column, &test_times) {
         (Some(c), Some(t)) => Some((c.as_str(), t.as_slice())),
         _ => None,
     };
+    let (pred_cut, baseline_cut) = (cut(&pred_levels), cut(&baseline));
     write_prediction_plot(
         &a_out.join("predictions.png"),
         Line {
             name: "model",
-            values: &pred_levels,
+            values: &pred_cut,
         },
         Some(Line {
             name: &baseline_name,
-            values: &baseline,
+            values: &baseline_cut,
         }),
-        &o.prepared.test_truth,
+        &cut(&o.prepared.test_truth),
         times,
-        o.prepared.pipeline.output_width(),
-        &o.prepared.pipeline.targets[0],
+        w,
+        &title,
     )?;
     if !o.history.is_empty() {
         plot_history(
@@ -339,6 +354,10 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
         "\n{} epoch(s) in {:.1} s, best epoch {} (1-based)",
         o.epochs_run, o.train_seconds, o.best_epoch
     );
+    if !o.evaluation.per_series.is_empty() {
+        println!("\nper series (test MASE, each on its own scale):");
+        print!("{}", o.evaluation.series_table());
+    }
     println!("\n{}", o.evaluation.table());
     println!("{}", versus_naive(&o.evaluation));
     println!(

@@ -6,6 +6,11 @@
 //! naive one ([`baselines`]). MASE's scale is the in-sample naive error on the
 //! training part, with `m = season` (1 without a season).
 //!
+//! In a panel (an id column), every series is scored on its own test windows
+//! with its own MASE scale (its training part's in-sample naive error) and
+//! its own baselines ([`Evaluation::per_series`]); the overall metrics pool
+//! every window, but MASE, which is the mean of the series' MASEs.
+//!
 //! The serialised [`Evaluation`] is what `metrics.json` holds:
 //! `test.{mae,rmse,r2,mape,smape,mase}`, `baselines.naive.{...}`,
 //! `baselines.seasonal_naive.{...}` (when a season is set), `n_test_windows`, ...
@@ -64,6 +69,22 @@ pub struct Evaluation {
     pub season: Option<usize>,
     /// `m` of MASE's in-sample naive scale.
     pub mase_m: usize,
+    /// A panel's series, each scored alone (empty for one series).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_series: Vec<SeriesEvaluation>,
+}
+
+/// The metrics of one series of a panel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesEvaluation {
+    /// Its id.
+    pub id: String,
+    /// Its test windows.
+    pub n_test_windows: usize,
+    /// The model on them.
+    pub test: Report,
+    /// The baselines on them.
+    pub baselines: Baselines,
 }
 
 /// Scores the model outputs `pred` (scaled, differenced when asked: exactly
@@ -84,34 +105,177 @@ pub fn evaluate_levels(p: &Prepared, pred_levels: &[f64]) -> Result<Evaluation> 
     let m = season.unwrap_or(1);
     let targets = &p.pipeline.targets;
     let h = p.pipeline.window.horizon;
-    let scales: Vec<Option<f64>> = (0..targets.len())
-        .map(|t| naive_scale(&p.target_levels(t)[..p.n_train_rows], m))
-        .collect();
-    let truth = &p.test_truth;
-    let test = metrics::report(truth, pred_levels, targets, h, &scales)?;
-    let naive = metrics::report(truth, &baselines::naive_for(p)?, targets, h, &scales)?;
-    let seasonal_naive = match season {
-        Some(s) => Some(metrics::report(
-            truth,
-            &baselines::seasonal_naive_for(p, s)?,
-            targets,
-            h,
-            &scales,
-        )?),
-        None => None,
+    let w = p.pipeline.output_width();
+    if pred_levels.len() != p.test_truth.len() {
+        return Err(Error::Shape(format!(
+            "{} predictions for {} test values",
+            pred_levels.len(),
+            p.test_truth.len()
+        )));
+    }
+    let levels: Vec<&[f64]> = (0..targets.len()).map(|t| p.target_levels(t)).collect();
+    let mut per_series = Vec::new();
+    let (test, baselines) = if !p.is_panel() {
+        let n_train = p.series.first().map_or(p.n_train_rows, |s| s.n_train);
+        let view = SeriesScore {
+            levels: &levels,
+            anchors: &p.test.anchors,
+            n_train,
+            truth: &p.test_truth,
+            pred: pred_levels,
+        };
+        view.score(targets, h, season, m)?
+    } else {
+        let mut naive_all = Vec::with_capacity(pred_levels.len());
+        let mut seasonal_all = Vec::with_capacity(pred_levels.len());
+        for s in p.series.iter().filter(|s| !s.test.is_empty()) {
+            let local: Vec<&[f64]> = levels.iter().map(|l| &l[s.rows.clone()]).collect();
+            let anchors: Vec<usize> = p.test.anchors[s.test.clone()]
+                .iter()
+                .map(|a| a - s.rows.start)
+                .collect();
+            let span = s.test.start * w..s.test.end * w;
+            let view = SeriesScore {
+                levels: &local,
+                anchors: &anchors,
+                n_train: s.n_train,
+                truth: &p.test_truth[span.clone()],
+                pred: &pred_levels[span],
+            };
+            let (test, b) = view.score(targets, h, season, m).map_err(|e| match e {
+                Error::Data(msg) => Error::Data(format!("series '{}': {msg}", s.id)),
+                e => e,
+            })?;
+            naive_all.extend(baselines::naive(&local, &anchors, h)?);
+            if let Some(season) = season {
+                seasonal_all.extend(baselines::seasonal_naive(&local, &anchors, h, season)?);
+            }
+            per_series.push(SeriesEvaluation {
+                id: s.id.clone(),
+                n_test_windows: s.test.len(),
+                test,
+                baselines: b,
+            });
+        }
+        let none = vec![None; targets.len()];
+        let truth = &p.test_truth;
+        let mut test = metrics::report(truth, pred_levels, targets, h, &none)?;
+        let mut naive = metrics::report(truth, &naive_all, targets, h, &none)?;
+        let mut seasonal_naive = match season {
+            Some(_) => Some(metrics::report(truth, &seasonal_all, targets, h, &none)?),
+            None => None,
+        };
+        pool_mase(&mut test, per_series.iter().map(|s| &s.test));
+        pool_mase(&mut naive, per_series.iter().map(|s| &s.baselines.naive));
+        if let Some(sn) = seasonal_naive.as_mut() {
+            pool_mase(
+                sn,
+                per_series
+                    .iter()
+                    .filter_map(|s| s.baselines.seasonal_naive.as_ref()),
+            );
+        }
+        (
+            test,
+            Baselines {
+                naive,
+                seasonal_naive,
+            },
+        )
     };
     Ok(Evaluation {
         test,
-        baselines: Baselines {
-            naive,
-            seasonal_naive,
-        },
+        baselines,
         n_test_windows: p.test.len(),
         horizon: h,
         targets: targets.clone(),
         season,
         mase_m: m,
+        per_series,
     })
+}
+
+/// One series' test windows in original units: the levels of its targets
+/// (its own rows), the anchors in them, its training rows, truths and predictions.
+struct SeriesScore<'a> {
+    levels: &'a [&'a [f64]],
+    anchors: &'a [usize],
+    n_train: usize,
+    truth: &'a [f64],
+    pred: &'a [f64],
+}
+
+impl SeriesScore<'_> {
+    /// The model's report and the baselines', with this series' MASE scale.
+    fn score(
+        &self,
+        targets: &[String],
+        h: usize,
+        season: Option<usize>,
+        m: usize,
+    ) -> Result<(Report, Baselines)> {
+        let scales: Vec<Option<f64>> = self
+            .levels
+            .iter()
+            .map(|l| naive_scale(&l[..self.n_train], m))
+            .collect();
+        let report = |pred: &[f64]| metrics::report(self.truth, pred, targets, h, &scales);
+        let test = report(self.pred)?;
+        let naive = report(&baselines::naive(self.levels, self.anchors, h)?)?;
+        let seasonal_naive = match season {
+            Some(s) => Some(report(&baselines::seasonal_naive(
+                self.levels,
+                self.anchors,
+                h,
+                s,
+            )?)?),
+            None => None,
+        };
+        Ok((
+            test,
+            Baselines {
+                naive,
+                seasonal_naive,
+            },
+        ))
+    }
+}
+
+/// A pooled report's MASE: per target and step, the mean of the series' MASEs
+/// (each on its own scale); overall, the mean over targets.
+fn pool_mase<'a>(pooled: &mut Report, series: impl Iterator<Item = &'a Report> + Clone) {
+    let mean = |v: Vec<Option<f64>>| -> Option<f64> {
+        let v: Vec<f64> = v.into_iter().flatten().collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    for (t, tr) in pooled.per_target.iter_mut().enumerate() {
+        tr.metrics.mase = mean(
+            series
+                .clone()
+                .map(|r| r.per_target.get(t).and_then(|x| x.metrics.mase))
+                .collect(),
+        );
+        for (k, step) in tr.per_step.iter_mut().enumerate() {
+            step.mase = mean(
+                series
+                    .clone()
+                    .map(|r| {
+                        r.per_target
+                            .get(t)
+                            .and_then(|x| x.per_step.get(k))
+                            .and_then(|m| m.mase)
+                    })
+                    .collect(),
+            );
+        }
+    }
+    let nt = pooled.per_target.len().max(1);
+    pooled.overall.mase = pooled
+        .per_target
+        .iter()
+        .map(|t| t.metrics.mase)
+        .sum::<Option<f64>>()
+        .map(|s| s / nt as f64);
 }
 
 fn fmt_opt(v: Option<f64>) -> String {
@@ -171,6 +335,12 @@ impl Evaluation {
             },
             m = self.mase_m
         ));
+        if !self.per_series.is_empty() {
+            out.push_str(&format!(
+                "(MASE over {} series: the mean of each series' MASE on its own scale)\n",
+                self.per_series.len()
+            ));
+        }
         let model = self.test.overall.rmse;
         for (name, r) in rows.iter().skip(1) {
             if r.overall.rmse < model {
@@ -179,6 +349,45 @@ impl Evaluation {
                     r.overall.rmse, model
                 ));
             }
+        }
+        out
+    }
+
+    /// A panel's per-series table: test windows, then MASE and RMSE of the
+    /// model and the baselines (empty for one series).
+    pub fn series_table(&self) -> String {
+        if self.per_series.is_empty() {
+            return String::new();
+        }
+        let seasonal = self.baselines.seasonal_naive.is_some();
+        let mut out = format!(
+            "{:<24} {:>7} {:>9} {:>9}{} {:>10} {:>10}\n",
+            "series",
+            "windows",
+            "MASE",
+            "naive",
+            if seasonal {
+                format!(" {:>9}", "seasonal")
+            } else {
+                String::new()
+            },
+            "RMSE",
+            "naive RMSE"
+        );
+        for s in &self.per_series {
+            out.push_str(&format!(
+                "{:<24} {:>7} {:>9} {:>9}{} {:>10.4} {:>10.4}\n",
+                s.id,
+                s.n_test_windows,
+                fmt_opt(s.test.overall.mase),
+                fmt_opt(s.baselines.naive.overall.mase),
+                match &s.baselines.seasonal_naive {
+                    Some(r) => format!(" {:>9}", fmt_opt(r.overall.mase)),
+                    None => String::new(),
+                },
+                s.test.overall.rmse,
+                s.baselines.naive.overall.rmse
+            ));
         }
         out
     }

@@ -15,7 +15,18 @@
 //! repeats their last value. A model with such inputs and no choice is an
 //! error, never a silent guess.
 //!
-//! Each step runs [`Model::predict_one`], the allocation-free single-window path.
+//! Future covariates and calendar features (known ahead) are read for the
+//! forecast steps: the future covariates from the rows after the history
+//! (the history ends at the last row with every target; an error names the
+//! covariates and steps missing), the calendar from those rows' times or the
+//! history's spacing continued. Each step's window carries the covariates
+//! of the steps it predicts, as in training ([`crate::data::panel`]).
+//!
+//! A panel ([`forecast_panel`]) is forecast series by series, each with its
+//! own scaler; a series the model was not trained on is scaled by a scaler
+//! fitted on its own history (unless the model one-hots the ids).
+//!
+//! Each step runs [`crate::model::Model::predict_one`], the allocation-free single-window path.
 //!
 //! ```
 //! use lstmkit::data::{prepare_frame, DataSpec, Frame};
@@ -34,12 +45,14 @@
 //! assert_eq!(f.history_rows, 60);
 //! ```
 
+mod series;
+
 /// The history's time labels continued: the data's calendar ([`crate::data::time`]).
 pub use crate::data::time::future_labels as continue_times;
+pub use series::{forecast, forecast_panel, forecast_series};
 
-use crate::data::{Frame, Pipeline};
+use crate::data::Frame;
 use crate::error::{Error, Result};
-use crate::model::Model;
 
 /// How input features that are not targets continue into the future.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -116,6 +129,9 @@ pub struct Forecast {
     pub times: Option<Vec<String>>,
     /// How the steps were produced.
     pub method: Method,
+    /// The series' id, in a panel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
 }
 
 impl Forecast {
@@ -163,188 +179,46 @@ impl Forecast {
     }
 }
 
+/// Forecasts of several series as one CSV: `series,step[,time],<target>...`
+/// (times when every forecast has them).
+pub fn panel_csv(forecasts: &[Forecast]) -> String {
+    let with_times = forecasts.iter().all(|f| f.times.is_some());
+    let mut s = String::from("series,step");
+    if with_times {
+        s.push_str(",time");
+    }
+    if let Some(f) = forecasts.first() {
+        for t in &f.targets {
+            s.push(',');
+            s.push_str(&csv_cell(t));
+        }
+    }
+    s.push('\n');
+    for f in forecasts {
+        let nt = f.targets.len();
+        let id = csv_cell(f.series.as_deref().unwrap_or_default());
+        for k in 0..f.steps {
+            s.push_str(&format!("{id},{}", k + 1));
+            if let (true, Some(times)) = (with_times, &f.times) {
+                s.push(',');
+                s.push_str(&csv_cell(&times[k]));
+            }
+            for t in 0..nt {
+                s.push(',');
+                s.push_str(&f.values[k * nt + t].to_string());
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
 fn csv_cell(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
     }
-}
-
-/// Forecasts `opts.steps` steps after the history in `frame` (see the module
-/// docs), with the fitted `pipeline` the model was trained with.
-pub fn forecast(
-    model: &mut Model,
-    pipeline: &Pipeline,
-    frame: &Frame,
-    opts: &ForecastOptions,
-) -> Result<Forecast> {
-    let nf = pipeline.n_features();
-    let nt = pipeline.n_targets();
-    let h = pipeline.window.horizon;
-    let ts = pipeline.window.timesteps;
-    let d = pipeline.difference;
-    let steps = opts.steps;
-    if steps == 0 {
-        return Err(Error::Config("forecast: steps must be at least 1".into()));
-    }
-    // the model must be the pipeline's
-    let ins = model.input_shape();
-    if ins.len() != 2 || (ins[0] != 0 && ins[0] != ts) || ins[1] != nf {
-        return Err(Error::Shape(format!(
-            "the model takes inputs {:?} but the data spec gives windows of {ts} rows × {nf} features",
-            ins
-        )));
-    }
-    let out: usize = model.output_shape().iter().product();
-    if out != h * nt {
-        return Err(Error::Shape(format!(
-            "the model gives {out} outputs but the data spec expects horizon {h} × {nt} target(s) = {}",
-            h * nt
-        )));
-    }
-    let columns = &pipeline.scaler.columns;
-    // which scaler columns are targets (fed back) and which are exogenous inputs
-    let target_of: Vec<Option<usize>> = columns
-        .iter()
-        .map(|c| pipeline.targets.iter().position(|t| t == c))
-        .collect();
-    let exog_inputs: Vec<&String> = pipeline
-        .features
-        .iter()
-        .filter(|f| !pipeline.targets.contains(f))
-        .collect();
-    let exog = if exog_inputs.is_empty() {
-        None
-    } else {
-        match opts.exog {
-            Some(e) => Some(e),
-            None => {
-                return Err(Error::Config(format!(
-                    "the model's inputs include {} that {} not predicted ({}): say how {} continue{} — \
-                     known (future values from the last {steps} rows of the data) or hold (last value held)",
-                    if exog_inputs.len() == 1 { "a feature" } else { "features" },
-                    if exog_inputs.len() == 1 { "is" } else { "are" },
-                    exog_inputs.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
-                    if exog_inputs.len() == 1 { "it" } else { "they" },
-                    if exog_inputs.len() == 1 { "s" } else { "" },
-                )))
-            }
-        }
-    };
-    let n = frame.n_rows();
-    let history_rows = if exog == Some(Exog::Known) {
-        n.saturating_sub(steps)
-    } else {
-        n
-    };
-    if history_rows < ts + d {
-        return Err(Error::Data(format!(
-            "{}: {} history row(s){}, but a window of {ts} rows{} needs {}",
-            frame.source,
-            history_rows,
-            if exog == Some(Exog::Known) {
-                format!(" ({n} rows minus the {steps} rows of known future inputs)")
-            } else {
-                String::new()
-            },
-            if d == 1 { " of differences" } else { "" },
-            ts + d
-        )));
-    }
-    // original-unit series of every scaler column: history, then the forecast rows
-    let mut series: Vec<Vec<f64>> = Vec::with_capacity(columns.len());
-    for c in columns {
-        let col = frame.require(c)?;
-        let mut v = Vec::with_capacity(history_rows + steps);
-        v.extend_from_slice(&col[..history_rows]);
-        series.push(v);
-    }
-    let future: Vec<Option<&[f64]>> = columns
-        .iter()
-        .zip(&target_of)
-        .map(|(c, t)| match (t, exog) {
-            (None, Some(Exog::Known)) => frame.column(c),
-            _ => None,
-        })
-        .collect();
-    let mut window = vec![0.0f32; ts * nf];
-    let mut level = vec![0.0f64; nt];
-    if model.is_stateful() {
-        model.reset_states();
-    }
-    let mut produced = 0;
-    while produced < steps {
-        // the window of the last `ts` rows, processed as in training
-        let len = series[0].len();
-        for (j, col) in series.iter().take(nf).enumerate() {
-            for r in 0..ts {
-                let row = len - ts + r;
-                let v = if d == 1 {
-                    col[row] - col[row - 1]
-                } else {
-                    col[row]
-                };
-                window[r * nf + j] = pipeline.scaler.transform(j, v) as f32;
-            }
-        }
-        let y = model.predict_one(&window)?;
-        for (t, l) in level.iter_mut().enumerate() {
-            *l = *series[pipeline.target_scaler_column(t)]
-                .last()
-                .unwrap_or(&0.0);
-        }
-        let take = h.min(steps - produced);
-        for k in 0..take {
-            for t in 0..nt {
-                let v = pipeline
-                    .scaler
-                    .inverse_transform(pipeline.target_scaler_column(t), y[k * nt + t] as f64);
-                level[t] = if d == 1 { level[t] + v } else { v };
-            }
-            if level.iter().any(|v| !v.is_finite()) {
-                return Err(Error::Data(format!(
-                    "the forecast became non-finite at step {}",
-                    produced + k + 1
-                )));
-            }
-            for (c, col) in series.iter_mut().enumerate() {
-                let v = match (target_of[c], future[c]) {
-                    (Some(t), _) => level[t],
-                    (None, Some(f)) => f[history_rows + produced + k],
-                    (None, None) => *col.last().unwrap_or(&0.0),
-                };
-                col.push(v);
-            }
-        }
-        produced += take;
-    }
-    let mut values = Vec::with_capacity(steps * nt);
-    for k in 0..steps {
-        for t in 0..nt {
-            values.push(series[pipeline.target_scaler_column(t)][history_rows + k]);
-        }
-    }
-    let times = match (exog, &frame.time) {
-        (Some(Exog::Known), Some(t)) => Some(t[history_rows..history_rows + steps].to_vec()),
-        // the history's regular spacing continued, written alike
-        (_, Some(t)) => continue_times(&t[..history_rows], steps),
-        _ => None,
-    };
-    Ok(Forecast {
-        targets: pipeline.targets.clone(),
-        values,
-        steps,
-        history_rows,
-        times,
-        method: if h == 1 {
-            Method::Recursive
-        } else if steps <= h {
-            Method::Direct
-        } else {
-            Method::DirectRecursive
-        },
-    })
 }
 
 /// Plots the history of target `t` (the last `show` rows) followed by the forecast, as a PNG.

@@ -29,6 +29,7 @@
 //! assert!(history.val_loss[0].is_some());
 //! ```
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
@@ -146,6 +147,13 @@ impl FitOptions {
     }
 }
 
+/// Training inputs and targets, and the validation pair, borrowed where they can be.
+type TrainVal<'a> = (
+    Cow<'a, Tensor>,
+    Cow<'a, Tensor>,
+    Option<(Cow<'a, Tensor>, Cow<'a, Tensor>)>,
+);
+
 /// Copies samples `idx` of `src` (first axis) into `dst`, reusing its allocation.
 fn gather(src: &Tensor, idx: &[usize], dst: &mut Tensor) {
     let per: usize = src.shape[1..].iter().product();
@@ -259,34 +267,38 @@ impl Model {
         check_xy(self, x, y, "fit")?;
         let n_all = x.batch();
         // Keras' train_validation_split: the last part, before shuffling.
-        let (xt, yt, val): (Tensor, Tensor, Option<(Tensor, Tensor)>) =
-            if let Some((vx, vy)) = &opts.validation_data {
-                check_xy(self, vx, vy, "validation data")?;
-                if vx.batch() == 0 {
-                    return Err(Error::Data("validation data holds no sample".into()));
-                }
-                (x.clone(), y.clone(), Some((vx.clone(), vy.clone())))
-            } else if opts.validation_split > 0.0 {
-                let split_at = (n_all as f64 * (1.0 - opts.validation_split)).floor() as usize;
-                if split_at == 0 || split_at == n_all {
-                    return Err(Error::Data(format!(
-                        "training data contains {n_all} samples, which is not sufficient to \
+        // the caller's tensors are borrowed, not copied (a large panel's windows are most of the memory)
+        let (xt, yt, val): TrainVal = if let Some((vx, vy)) = &opts.validation_data {
+            check_xy(self, vx, vy, "validation data")?;
+            if vx.batch() == 0 {
+                return Err(Error::Data("validation data holds no sample".into()));
+            }
+            (
+                Cow::Borrowed(x),
+                Cow::Borrowed(y),
+                Some((Cow::Borrowed(vx), Cow::Borrowed(vy))),
+            )
+        } else if opts.validation_split > 0.0 {
+            let split_at = (n_all as f64 * (1.0 - opts.validation_split)).floor() as usize;
+            if split_at == 0 || split_at == n_all {
+                return Err(Error::Data(format!(
+                    "training data contains {n_all} samples, which is not sufficient to \
                          split it into a validation and training set as specified by \
                          validation_split={}",
-                        opts.validation_split
-                    )));
-                }
-                (
-                    slice_rows(x, 0, split_at),
-                    slice_rows(y, 0, split_at),
-                    Some((
-                        slice_rows(x, split_at, n_all),
-                        slice_rows(y, split_at, n_all),
-                    )),
-                )
-            } else {
-                (x.clone(), y.clone(), None)
-            };
+                    opts.validation_split
+                )));
+            }
+            (
+                Cow::Owned(slice_rows(x, 0, split_at)),
+                Cow::Owned(slice_rows(y, 0, split_at)),
+                Some((
+                    Cow::Owned(slice_rows(x, split_at, n_all)),
+                    Cow::Owned(slice_rows(y, split_at, n_all)),
+                )),
+            )
+        } else {
+            (Cow::Borrowed(x), Cow::Borrowed(y), None)
+        };
         let n = xt.batch();
         if n == 0 {
             return Err(Error::Data("fit: no training samples".into()));

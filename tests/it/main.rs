@@ -21,6 +21,7 @@ mod keras_sweep;
 mod model_dispatch;
 mod model_files;
 mod native_format;
+mod panels;
 mod predict_cli;
 mod predict_one;
 mod readme;

@@ -64,32 +64,48 @@ pub(super) fn is_missing_marker(s: &str) -> bool {
     )
 }
 
-/// Where cells may stay missing: in the open columns, from row `start` (after
-/// ordering) on.
+/// Where cells may stay missing: in the open columns, in the last rows of
+/// each segment (a series of a panel; the whole file otherwise), after ordering.
 pub(super) struct Tail {
     open: Vec<bool>,
-    start: usize,
-    rows: usize,
+    /// `(start, tail_start, end)` of every segment, in row order.
+    segments: Vec<(usize, usize, usize)>,
 }
 
 impl Tail {
-    /// The open tail of `n` rows for the columns `names` (none without `tail`);
-    /// an error when it would leave no history row.
-    pub fn new(tail: Option<&OpenTail>, names: &[String], n: usize, source: &str) -> Result<Tail> {
+    /// The open tail of each segment (`segments`: `(name, rows)`; one unnamed
+    /// segment for a file without an id column) for the columns `names` (none
+    /// without `tail`); an error when it would leave a segment no history row.
+    pub fn new(
+        tail: Option<&OpenTail>,
+        names: &[String],
+        segments: &[(String, std::ops::Range<usize>)],
+        source: &str,
+    ) -> Result<Tail> {
         let mut t = Tail {
             open: vec![false; names.len()],
-            start: n,
-            rows: n,
+            segments: segments
+                .iter()
+                .map(|(_, r)| (r.start, r.end, r.end))
+                .collect(),
         };
         if let Some(tail) = tail {
-            if tail.rows >= n {
-                return Err(Error::Data(format!(
-                    "{source}: {n} data rows, but the last {} are to be the forecast period (future \
-                     inputs known, targets not): no history row is left",
-                    tail.rows
-                )));
+            for (seg, (id, r)) in t.segments.iter_mut().zip(segments) {
+                let n = r.len();
+                if tail.rows >= n {
+                    let which = if id.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" of series '{id}'")
+                    };
+                    return Err(Error::Data(format!(
+                        "{source}: {n} data rows{which}, but the last {} are to be the forecast \
+                         period (future inputs known, targets not): no history row is left",
+                        tail.rows
+                    )));
+                }
+                seg.1 = r.end - tail.rows;
             }
-            t.start = n - tail.rows;
             for (c, name) in names.iter().enumerate() {
                 t.open[c] = tail.columns.contains(name);
             }
@@ -97,13 +113,11 @@ impl Tail {
         Ok(t)
     }
 
-    /// The rows of column `c` that must hold values (before the tail).
-    fn body_rows(&self, c: usize) -> usize {
-        if self.open[c] {
-            self.start
-        } else {
-            self.rows
-        }
+    /// True when row `k` (after ordering) is in the open tail of its segment.
+    fn in_tail_row(&self, k: usize) -> bool {
+        self.segments
+            .iter()
+            .any(|&(_, tail_start, end)| k >= tail_start && k < end)
     }
 }
 
@@ -125,7 +139,7 @@ pub(super) fn check_gaps(
             position[r] = k;
         }
     }
-    let in_tail = |row: usize, c: usize| tail.open[c] && position[row] >= tail.start;
+    let in_tail = |row: usize, c: usize| tail.open[c] && tail.in_tail_row(position[row]);
     let Some((row, c, cell)) = missing.iter().find(|(r, c, _)| !in_tail(*r, *c)) else {
         return Ok(());
     };
@@ -154,19 +168,27 @@ pub(super) fn fill_columns(
     let mut out = Vec::with_capacity(names.len());
     let mut filled = Vec::with_capacity(names.len());
     for (c, col) in data.into_iter().enumerate() {
-        let (body, open) = col.split_at(tail.body_rows(c));
-        let n_missing = body.iter().filter(|v| v.is_none()).count();
-        if n_missing == body.len() {
-            return Err(Error::Data(format!(
-                "{source}: column '{}' has no value at all (lines {}..{})",
-                names[c],
-                lines.iter().min().copied().unwrap_or(0),
-                lines.iter().max().copied().unwrap_or(0)
-            )));
+        // each segment (series) is filled on its own: no value crosses into another series
+        let mut v = Vec::with_capacity(col.len());
+        let mut n_missing = 0;
+        for &(start, tail_start, end) in &tail.segments {
+            let body_end = if tail.open[c] { tail_start } else { end };
+            let (body, open) = (&col[start..body_end], &col[body_end..end]);
+            let missing = body.iter().filter(|v| v.is_none()).count();
+            if missing == body.len() {
+                let rows = &lines[start..end];
+                return Err(Error::Data(format!(
+                    "{source}: column '{}' has no value at all (lines {}..{})",
+                    names[c],
+                    rows.iter().min().copied().unwrap_or(0),
+                    rows.iter().max().copied().unwrap_or(0)
+                )));
+            }
+            n_missing += missing;
+            v.extend(fill_column(body, fill));
+            v.extend(open.iter().map(|x| x.unwrap_or(f64::NAN)));
         }
         filled.push(n_missing);
-        let mut v = fill_column(body, fill);
-        v.extend(open.iter().map(|x| x.unwrap_or(f64::NAN)));
         out.push(v);
     }
     Ok((out, filled))

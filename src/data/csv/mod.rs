@@ -65,6 +65,7 @@ use crate::error::{Error, Result};
 
 mod dialect;
 mod missing;
+mod panel;
 mod records;
 #[cfg(test)]
 mod tests;
@@ -118,9 +119,17 @@ pub struct CsvOptions {
     pub decimal: Option<char>,
     /// Row-order policy for the time column.
     pub time_order: TimeOrder,
-    /// Trailing rows where some columns may be missing (forecast periods).
+    /// Trailing rows where some columns may be missing (forecast periods; in a
+    /// panel, the last rows of every series).
     pub open_tail: Option<OpenTail>,
+    /// Name of a text column naming the series of each row (long-format
+    /// panels). The rows are grouped by it (series in order of first
+    /// appearance), and the time order is checked within each series.
+    pub id_column: Option<String>,
 }
+
+/// The series of a long-format frame: `(id, rows)`, in row order.
+pub type SeriesRanges = Vec<(String, std::ops::Range<usize>)>;
 
 /// A table of numeric columns read from a CSV file, stored column by column.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -140,6 +149,11 @@ pub struct Frame {
     /// What was done to the rows that a user should hear about (rows
     /// reversed or sorted by time); the command line prints them.
     pub notes: Vec<String>,
+    /// Name of the id column, when one was read.
+    pub id_column: Option<String>,
+    /// The series of a long-format file: `(id, rows)`, contiguous, in row
+    /// order. Empty: the whole frame is one series.
+    pub series: Vec<(String, std::ops::Range<usize>)>,
 }
 
 impl Frame {
@@ -173,7 +187,49 @@ impl Frame {
             data,
             filled,
             notes: Vec::new(),
+            id_column: None,
+            series: Vec::new(),
         })
+    }
+
+    /// The same frame cut into series (a panel): `series` are `(id, rows)`,
+    /// contiguous and covering every row in order, ids distinct.
+    pub fn with_series(
+        mut self,
+        id_column: &str,
+        series: Vec<(String, std::ops::Range<usize>)>,
+    ) -> Result<Frame> {
+        let mut at = 0;
+        let mut seen = std::collections::HashSet::new();
+        for (id, r) in &series {
+            if r.start != at || r.is_empty() || !seen.insert(id.as_str()) {
+                return Err(Error::Data(format!(
+                    "{}: series '{id}' (rows {}..{}): series must be distinct, non-empty and \
+                     cover the rows in order",
+                    self.source, r.start, r.end
+                )));
+            }
+            at = r.end;
+        }
+        if at != self.n_rows() {
+            return Err(Error::Data(format!(
+                "{}: the series cover {at} of {} rows",
+                self.source,
+                self.n_rows()
+            )));
+        }
+        self.id_column = Some(id_column.to_string());
+        self.series = series;
+        Ok(self)
+    }
+
+    /// The series `(id, rows)`: those of a panel, or one unnamed series of every row.
+    pub fn series_ranges(&self) -> Vec<(String, std::ops::Range<usize>)> {
+        if self.series.is_empty() {
+            vec![(String::new(), 0..self.n_rows())]
+        } else {
+            self.series.clone()
+        }
     }
 
     /// Number of rows.
@@ -243,22 +299,31 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
     let n = recs.lines.len();
 
     // row order: `order[k]` is the file row that becomes row k
-    let order: Option<Vec<usize>> = match (cols.time, opts.time_order) {
-        (Some(_), TimeOrder::Auto | TimeOrder::Sort) => {
-            let tname = opts.time_column.as_deref().unwrap_or_default();
-            time_order(
+    let tname = opts.time_column.as_deref().unwrap_or_default();
+    let (order, series): (Option<Vec<usize>>, SeriesRanges) = if cols.id.is_some() {
+        let (o, s) = panel::group(&recs, cols.time.is_some(), source, tname, opts, &mut notes)?;
+        (Some(o), s)
+    } else {
+        let o = match (cols.time, opts.time_order) {
+            (Some(_), TimeOrder::Auto | TimeOrder::Sort) => time_order(
                 &recs.time,
                 &recs.lines,
                 source,
                 tname,
                 opts.time_order,
                 &mut notes,
-            )?
-        }
-        _ => None,
+            )?,
+            _ => None,
+        };
+        (o, Vec::new())
     };
     let order = order.as_deref();
-    let tail = Tail::new(opts.open_tail.as_ref(), &cols.names, n, source)?;
+    let segments = if series.is_empty() {
+        vec![(String::new(), 0..n)]
+    } else {
+        series.clone()
+    };
+    let tail = Tail::new(opts.open_tail.as_ref(), &cols.names, &segments, source)?;
     if opts.fill == Fill::None {
         missing::check_gaps(
             &recs.missing,
@@ -282,6 +347,8 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
         data,
         filled,
         notes,
+        id_column: opts.id_column.clone(),
+        series,
     })
 }
 
@@ -289,6 +356,8 @@ pub fn parse_csv(text: &str, source: &str, opts: &CsvOptions) -> Result<Frame> {
 struct Columns {
     /// Index of the time column.
     time: Option<usize>,
+    /// Index of the id column.
+    id: Option<usize>,
     /// Names of the numeric columns, in the order asked for.
     names: Vec<String>,
     /// Their indices in the header.
@@ -305,10 +374,14 @@ impl Columns {
             Some(t) => Some(find(header, d, t, "time column", source)?),
             None => None,
         };
+        let id = match &opts.id_column {
+            Some(t) => Some(find(header, d, t, "id column", source)?),
+            None => None,
+        };
         let names: Vec<String> = if opts.columns.is_empty() {
             h.iter()
                 .enumerate()
-                .filter(|(i, n)| Some(*i) != time && !(*i == 0 && n.is_empty()))
+                .filter(|(i, n)| Some(*i) != time && Some(*i) != id && !(*i == 0 && n.is_empty()))
                 .map(|(_, n)| n.clone())
                 .collect()
         } else {
@@ -330,7 +403,12 @@ impl Columns {
             }
             idx.push(i);
         }
-        Ok(Columns { time, names, idx })
+        Ok(Columns {
+            time,
+            id,
+            names,
+            idx,
+        })
     }
 }
 

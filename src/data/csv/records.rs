@@ -51,6 +51,8 @@ pub(super) struct Records {
     pub lines: Vec<u64>,
     /// The time column's cells (empty without a time column).
     pub time: Vec<String>,
+    /// The id column's cells (empty without an id column).
+    pub ids: Vec<String>,
 }
 
 /// Reads the rows after the header. A line of empty fields only (`,,,`) at
@@ -94,7 +96,7 @@ pub(super) fn read_records(
             continue;
         }
         for blank in blank_rows.drain(..) {
-            recs.push_blank(blank, cols.time.is_some());
+            recs.push_blank(blank, cols.time.is_some(), cols.id.is_some());
         }
         // a delimiter after the last field of the data rows only: an empty extra field
         let trailing = record.len() == width + 1 && record.get(width) == Some("");
@@ -112,9 +114,12 @@ pub(super) fn read_records(
 
 impl Records {
     /// A row of missing cells (a line of empty fields before a data row).
-    fn push_blank(&mut self, line: u64, has_time: bool) {
+    fn push_blank(&mut self, line: u64, has_time: bool, has_id: bool) {
         if has_time {
             self.time.push(String::new());
+        }
+        if has_id {
+            self.ids.push(String::new());
         }
         let row = self.lines.len();
         for (c, col) in self.data.iter_mut().enumerate() {
@@ -135,6 +140,15 @@ impl Records {
     ) -> Result<()> {
         if let Some(t) = cols.time {
             self.time.push(unquote(&record[t]).into_owned());
+        }
+        if let Some(i) = cols.id {
+            let id = unquote(&record[i]);
+            if id.trim().is_empty() {
+                return Err(Error::Data(format!(
+                    "{source}: line {line}: the id column is empty (every row names its series)"
+                )));
+            }
+            self.ids.push(id.into_owned());
         }
         let row = self.lines.len();
         for (c, &i) in cols.idx.iter().enumerate() {

@@ -494,3 +494,68 @@ impl CsvOptions {
         self
     }
 }
+
+#[test]
+fn long_format_files_group_rows_by_series_each_in_time_order() {
+    // interleaved series, one written newest first, one with a gap
+    let text = "id,t,y\nb,2,20\na,1,1\nb,1,10\na,2,2\nc,1,100\na,3,\na,4,4\nc,2,200\n";
+    let mut o = opts(&["y"], Fill::Interpolate);
+    o.id_column = Some("id".into());
+    let f = parse_csv(text, "p.csv", &o).unwrap();
+    assert_eq!(f.id_column.as_deref(), Some("id"));
+    assert_eq!(
+        f.series,
+        vec![
+            ("b".to_string(), 0..2),
+            ("a".to_string(), 2..6),
+            ("c".to_string(), 6..8)
+        ]
+    );
+    // series b reversed into time order; a's gap filled within a only
+    assert_eq!(
+        f.data[0],
+        vec![10.0, 20.0, 1.0, 2.0, 3.0, 4.0, 100.0, 200.0]
+    );
+    assert_eq!(
+        f.time.as_ref().unwrap()[..2],
+        ["1".to_string(), "2".to_string()]
+    );
+    assert!(
+        f.notes.iter().any(|n| n.contains("series 'b'")),
+        "{:?}",
+        f.notes
+    );
+    // the id column is not a numeric column
+    o.columns.clear();
+    assert_eq!(parse_csv(text, "p.csv", &o).unwrap().columns, ["y"]);
+    // a trailing gap is filled from its own series, never from the next one
+    let text2 = "id,t,y\na,1,1\na,2,\nb,1,50\nb,2,60\n";
+    let mut o2 = opts(&["y"], Fill::Ffill);
+    o2.id_column = Some("id".into());
+    assert_eq!(
+        parse_csv(text2, "p.csv", &o2).unwrap().data[0],
+        vec![1.0, 1.0, 50.0, 60.0]
+    );
+    // rows out of order within a series name it; an empty id names the line
+    let mut o3 = opts(&["y"], Fill::None);
+    o3.id_column = Some("id".into());
+    err_says(
+        "id,t,y\na,1,1\na,3,3\na,2,2\nb,1,1\n",
+        &o3,
+        &["series 'a'", "line 4"],
+    );
+    err_says(
+        "id,t,y\na,1,1\n,2,2\n",
+        &o3,
+        &["line 3", "id column is empty"],
+    );
+    // an open tail is the last rows of every series
+    o3.open_tail = open_y(1);
+    let f = parse_csv("id,t,y\na,1,1\na,2,\nb,1,5\nb,2,\n", "p.csv", &o3).unwrap();
+    assert!(f.data[0][1].is_nan() && f.data[0][3].is_nan());
+    err_says(
+        "id,t,y\na,1,1\na,2,\nb,1,\n",
+        &o3,
+        &["series 'b'", "no history row"],
+    );
+}

@@ -42,11 +42,13 @@
 
 mod calendar;
 mod detect;
+mod features;
 #[cfg(test)]
 mod tests;
 
 pub use calendar::{Step, TimeValue};
 pub use detect::TimeFormat;
+pub use features::{encode_all, fractional_year, CalendarEncoding, CalendarFeature, YearRange};
 
 /// A comparable time value: nanoseconds since 1970-01-01 (dates), or the
 /// number itself scaled by 1e9 (numeric time columns).

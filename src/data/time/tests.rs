@@ -456,3 +456,72 @@ fn a_bad_cell_is_a_value_naming_its_row_and_text() {
         f.notes
     );
 }
+
+/// The calendar features of a column's cells.
+fn calendar(cells: &[&str], f: CalendarFeature, enc: CalendarEncoding) -> Vec<Vec<f64>> {
+    let c = TimeColumn::read(&col(cells)).unwrap().unwrap();
+    c.values
+        .iter()
+        .map(|v| f.encode(v, enc, Some((2020.0, 2022.0))).unwrap())
+        .collect()
+}
+
+#[test]
+fn calendar_features_of_quarters_months_weeks_days_hours_and_half_hours() {
+    use CalendarEncoding::{Cyclic, Onehot, Ordinal};
+    use CalendarFeature::*;
+    let hot = |v: &[f64]| v.iter().position(|&x| x == 1.0).unwrap();
+    // quarters: the quarter, and its first month
+    let q = calendar(&["1998Q3", "1998Q4", "1999Q1"], Quarter, Onehot);
+    assert_eq!(q.iter().map(|v| hot(v)).collect::<Vec<_>>(), [2, 3, 0]);
+    let m = calendar(&["1998 Q3", "1998 Q4"], Month, Ordinal);
+    assert_eq!(m, [[6.0 / 11.0], [9.0 / 11.0]]);
+    // months: cyclic month of December and January are neighbours
+    let c = calendar(&["2021-12", "2022-01", "2022-06"], Month, Cyclic);
+    let dist = |a: &[f64], b: &[f64]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    assert!(dist(&c[0], &c[1]) < dist(&c[1], &c[2]));
+    assert!((c[1][0] - 0.0).abs() < 1e-12 && (c[1][1] - 1.0).abs() < 1e-12);
+    // weeks (Saturdays) and days: the day of the week from Monday
+    let w = calendar(&["2024-12-21", "2024-12-28"], Dayofweek, Onehot);
+    assert_eq!((hot(&w[0]), hot(&w[1])), (5, 5));
+    let d = calendar(
+        &["2024-12-30", "2024-12-31", "2025-01-01"],
+        Dayofweek,
+        Ordinal,
+    );
+    assert_eq!(d, [[0.0], [1.0 / 6.0], [2.0 / 6.0]]);
+    let y = calendar(&["2024-12-31", "2025-01-01"], Dayofyear, Onehot);
+    assert_eq!((hot(&y[0]), hot(&y[1])), (365, 0));
+    // hours, across midnight; half-hours differ in the cyclic and ordinal hour
+    let h = calendar(&["2021-01-01 23:00", "2021-01-02 00:00"], Hour, Onehot);
+    assert_eq!((hot(&h[0]), hot(&h[1])), (23, 0));
+    let half = calendar(&["2021-01-01 10:00", "2021-01-01 10:30"], Hour, Ordinal);
+    assert!((half[1][0] - half[0][0] - 0.5 / 23.0).abs() < 1e-12);
+    let hc = calendar(&["2021-01-01 10:00", "2021-01-01 10:30"], Hour, Cyclic);
+    assert_ne!(hc[0], hc[1]);
+    assert_eq!(
+        calendar(&["2021-01-01 10:00", "2021-01-01 10:30"], Hour, Onehot)[1][10],
+        1.0
+    );
+    // the year, scaled over the training range (2020..2022)
+    let yr = calendar(&["2021-01-01", "2022-01-01"], Year, Onehot);
+    assert_eq!(yr, [[0.5], [1.0]]);
+    // widths and names
+    assert_eq!(Dayofyear.width(Onehot), 366);
+    assert_eq!(Month.channel_names(Cyclic), ["month_sin", "month_cos"]);
+    assert_eq!(Quarter.channel_names(Onehot)[0], "quarter=1");
+    // numbers have no calendar
+    let n = TimeColumn::read(&col(&["1", "2"])).unwrap().unwrap();
+    assert!(Month.encode(&n.values[0], Cyclic, None).is_none());
+    let all = encode_all(
+        &[Month, Quarter],
+        &TimeColumn::read(&col(&["2021-05-03"]))
+            .unwrap()
+            .unwrap()
+            .values[0],
+        Onehot,
+        None,
+    )
+    .unwrap();
+    assert_eq!(all.len(), 16);
+}
