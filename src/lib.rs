@@ -21,6 +21,7 @@
 //! assert!(loss.is_finite());
 //! ```
 
+pub mod backtest;
 pub mod baselines;
 pub mod cli;
 pub mod data;
