@@ -302,3 +302,6 @@ impl BacktestSpec {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
