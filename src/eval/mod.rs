@@ -2,13 +2,20 @@
 //!
 //! [`evaluate`] turns the model's test-window outputs into levels
 //! ([`Prepared::to_original_units`]) and scores them ([`metrics`]) next to the
-//! naive (last value) forecast and, when `data.season` is set, the seasonal
-//! naive one ([`baselines`]). MASE's scale is the in-sample naive error on the
-//! training part, with `m = season` (1 without a season).
+//! baselines of [`crate::baselines`] on the same windows: naive (last value),
+//! seasonal naive (with a season), drift, mean, ETS and Theta (fitted on the
+//! training part; their states then follow the data up to each window's
+//! anchor with the fitted parameters). The season is `data.season`, else the
+//! one the time column's step implies ([`crate::baselines::infer_season`]);
+//! MASE's scale is the in-sample seasonal-naive error on the training part
+//! with `m` = that season (1 without one), stated as `mase_m`.
 //!
 //! The serialised [`Evaluation`] is what `metrics.json` holds:
 //! `test.{mae,rmse,r2,mape,smape,mase}`, `baselines.naive.{...}`,
-//! `baselines.seasonal_naive.{...}` (when a season is set), `n_test_windows`, ...
+//! `baselines.seasonal_naive.{...}` (with a season), `baselines.drift`,
+//! `baselines.mean`, `baselines.ets`, `baselines.theta` (when they can be
+//! fitted: `baseline_notes` says why not, and which ETS model was chosen),
+//! `n_test_windows`, ...
 //!
 //! ```
 //! use lstmkit::data::{prepare_frame, DataSpec, Frame};
@@ -45,6 +52,37 @@ pub struct Baselines {
     /// Seasonal naive (only with a season).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seasonal_naive: Option<Report>,
+    /// Drift (the line through the first and last known values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Report>,
+    /// The mean of the known values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Report>,
+    /// ETS with additive errors, chosen by AICc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ets: Option<Report>,
+    /// The standard Theta method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theta: Option<Report>,
+}
+
+impl Baselines {
+    /// The baselines present, with their report names, in report order.
+    pub fn named(&self) -> Vec<(&'static str, &Report)> {
+        let mut v = vec![("naive", &self.naive)];
+        for (name, r) in [
+            ("seasonal naive", &self.seasonal_naive),
+            ("drift", &self.drift),
+            ("mean", &self.mean),
+            ("ets", &self.ets),
+            ("theta", &self.theta),
+        ] {
+            if let Some(r) = r {
+                v.push((name, r));
+            }
+        }
+        v
+    }
 }
 
 /// Model metrics next to the baselines, original units.
@@ -64,6 +102,9 @@ pub struct Evaluation {
     pub season: Option<usize>,
     /// `m` of MASE's in-sample naive scale.
     pub mase_m: usize,
+    /// Why a baseline is missing, and the ETS model chosen per target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baseline_notes: Vec<String>,
 }
 
 /// Scores the model outputs `pred` (scaled, differenced when asked: exactly
@@ -80,7 +121,12 @@ pub fn evaluate_levels(p: &Prepared, pred_levels: &[f64]) -> Result<Evaluation> 
             "no test windows to evaluate on (data.test_split = 0?)".into(),
         ));
     }
-    let season = p.spec.season;
+    let season = p.spec.season.or_else(|| {
+        p.frame
+            .time
+            .as_deref()
+            .and_then(crate::baselines::infer_season)
+    });
     let m = season.unwrap_or(1);
     let targets = &p.pipeline.targets;
     let h = p.pipeline.window.horizon;
@@ -100,17 +146,35 @@ pub fn evaluate_levels(p: &Prepared, pred_levels: &[f64]) -> Result<Evaluation> 
         )?),
         None => None,
     };
+    let (others, baseline_notes) = baselines::statistical_for(p, m)?;
+    let score = |name: &str| -> Result<Option<Report>> {
+        match others.get(name) {
+            Some(f) => Ok(Some(metrics::report(truth, f, targets, h, &scales)?)),
+            None => Ok(None),
+        }
+    };
+    let (drift, mean, ets, theta) = (
+        score("drift")?,
+        score("mean")?,
+        score("ets")?,
+        score("theta")?,
+    );
     Ok(Evaluation {
         test,
         baselines: Baselines {
             naive,
             seasonal_naive,
+            drift,
+            mean,
+            ets,
+            theta,
         },
         n_test_windows: p.test.len(),
         horizon: h,
         targets: targets.clone(),
         season,
         mase_m: m,
+        baseline_notes,
     })
 }
 
@@ -122,10 +186,8 @@ impl Evaluation {
     /// A plain-text table: model vs baselines (MAE, RMSE, R², MAPE, MASE),
     /// and a line saying which baseline beats the model on RMSE, if any.
     pub fn table(&self) -> String {
-        let mut rows = vec![("model", &self.test), ("naive", &self.baselines.naive)];
-        if let Some(s) = &self.baselines.seasonal_naive {
-            rows.push(("seasonal naive", s));
-        }
+        let mut rows = vec![("model", &self.test)];
+        rows.extend(self.baselines.named());
         let mut out = format!(
             "test windows: {}, horizon {}, target(s): {}\n{:<16} {:>10} {:>10} {:>8} {:>9} {:>8}\n",
             self.n_test_windows,
