@@ -60,14 +60,13 @@ pub(crate) fn cut(frame: &Frame, rows: std::ops::Range<usize>) -> Frame {
 fn min_train_rows(exp: &Experiment) -> usize {
     let d = &exp.data;
     let v = d.validation_split;
-    let mut nw = 1usize;
-    while v > 0.0 {
-        let split = (nw as f64 * (1.0 - v)).floor() as usize;
-        if split >= 1 && split < nw {
-            break;
-        }
-        nw += 1;
-    }
+    // windows needed so that Keras' split leaves one on each side
+    let nw = (1usize..)
+        .find(|&nw| {
+            let split = (nw as f64 * (1.0 - v)).floor() as usize;
+            v <= 0.0 || (split >= 1 && split < nw)
+        })
+        .unwrap_or(1);
     d.difference + d.timesteps + d.horizon + (nw - 1) * d.stride.max(1)
 }
 

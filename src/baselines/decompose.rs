@@ -21,7 +21,7 @@ pub fn seasonal_indices(y: &[f64], m: usize, kind: Kind) -> Option<Vec<f64>> {
         return None;
     }
     // filter weights: statsmodels' convolution_filter, centred
-    let w: Vec<f64> = if m % 2 == 0 {
+    let w: Vec<f64> = if m.is_multiple_of(2) {
         let mut w = vec![1.0 / m as f64; m + 1];
         w[0] = 0.5 / m as f64;
         w[m] = 0.5 / m as f64;

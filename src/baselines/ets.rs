@@ -198,7 +198,7 @@ impl Ets {
     pub fn fit(y: &[f64], m: usize, trend: Trend, seasonal: bool) -> Result<Ets> {
         let n = y.len();
         let m = if seasonal { m } else { 1 };
-        if seasonal && (m < 2 || m > 24 || n <= m) {
+        if seasonal && (!(2..=24).contains(&m) || n <= m) {
             return Err(Error::Data(format!(
                 "ETS: a seasonal model needs a period of 2..=24 and more than {m} rows, got period {m} and {n} rows"
             )));
@@ -318,7 +318,7 @@ impl Ets {
     /// The model of least AICc among ETS(A,N|A|Ad,N|A) (seasonal ones only
     /// when `1 < m ≤ 24` and there are more than `m` rows).
     pub fn auto(y: &[f64], m: usize) -> Result<Ets> {
-        let seasons: &[bool] = if m > 1 && m <= 24 && y.len() > m {
+        let seasons: &[bool] = if (2..=24).contains(&m) && y.len() > m {
             &[false, true]
         } else {
             &[false]

@@ -102,17 +102,14 @@ pub fn seasonal_naive_for(p: &Prepared, season: usize) -> Result<Vec<f64>> {
     )
 }
 
+/// Forecasts by baseline name.
+pub type ByName = std::collections::BTreeMap<&'static str, Vec<f64>>;
+
 /// Drift, mean, ETS and Theta forecasts (season `m`) on the prepared test
 /// windows, by name, in the layout of `p.test_truth`; ETS and Theta are
 /// fitted on each target's training rows. A baseline that cannot run on a
 /// target is left out; the notes say why (and which ETS model was chosen).
-pub fn statistical_for(
-    p: &Prepared,
-    m: usize,
-) -> Result<(
-    std::collections::BTreeMap<&'static str, Vec<f64>>,
-    Vec<String>,
-)> {
+pub fn statistical_for(p: &Prepared, m: usize) -> Result<(ByName, Vec<String>)> {
     use crate::baselines::{forecast_folds, Fold};
     let h = p.pipeline.window.horizon;
     let nt = p.pipeline.n_targets();
