@@ -20,11 +20,11 @@
 //!
 //! ```
 //! use lstmkit::baselines::{drift, mean, naive, seasonal_naive};
-//! let y = [1.0, 2.0, 3.0, 5.0];
-//! assert_eq!(naive(&y, 2), vec![5.0, 5.0]);
-//! assert_eq!(drift(&y, 2), vec![6.0 + 1.0 / 3.0, 7.0 + 2.0 / 3.0]);
-//! assert_eq!(mean(&y, 1), vec![2.75]);
-//! assert_eq!(seasonal_naive(&y, 3, 2), Some(vec![3.0, 5.0, 3.0]));
+//! let y = [1.0, 2.0, 3.0, 7.0];
+//! assert_eq!(naive(&y, 2), vec![7.0, 7.0]);
+//! assert_eq!(drift(&y, 2), vec![9.0, 11.0]); // slope (7 - 1) / 3
+//! assert_eq!(mean(&y, 1), vec![3.25]);
+//! assert_eq!(seasonal_naive(&y, 3, 2), Some(vec![3.0, 7.0, 3.0]));
 //! ```
 
 pub mod decompose;
