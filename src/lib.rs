@@ -21,6 +21,8 @@
 //! assert!(loss.is_finite());
 //! ```
 
+pub mod backtest;
+pub mod baselines;
 pub mod cli;
 pub mod data;
 pub mod error;

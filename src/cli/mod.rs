@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a runtime error (bad data, bad model file, ...),
 //! 2 a usage error (clap's own).
 
+pub mod backtest;
 pub mod bench;
 pub mod evaluate;
 pub mod export;
@@ -30,6 +31,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Historical forecasts from many origins (retrained as asked), next to the baselines.
+    Backtest(backtest::BacktestArgs),
     /// Benchmarks (training speed of the seed's models).
     Bench(bench::BenchArgs),
     /// Runs a model (native, model.json, .keras, .h5) on a .npy array and writes the predictions as
@@ -64,6 +67,7 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
+        Command::Backtest(a) => backtest::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Predict(a) => predict::run(a),
         Command::Train(a) => train::run(a),

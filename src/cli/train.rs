@@ -313,7 +313,11 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
         ),
     };
     let cut = |v: &[f64]| v[span.start * w..span.end * w].to_vec();
-    let test_times = o.prepared.test_times.as_ref().map(|t| t[span.clone()].to_vec());
+    let test_times = o
+        .prepared
+        .test_times
+        .as_ref()
+        .map(|t| t[span.clone()].to_vec());
     let times = match (&o.prepared.pipeline.time_column, &test_times) {
         (Some(c), Some(t)) => Some((c.as_str(), t.as_slice())),
         _ => None,

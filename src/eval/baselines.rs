@@ -102,6 +102,54 @@ pub fn seasonal_naive_for(p: &Prepared, season: usize) -> Result<Vec<f64>> {
     )
 }
 
+/// Forecasts by baseline name.
+pub type ByName = std::collections::BTreeMap<&'static str, Vec<f64>>;
+
+/// Drift, mean, ETS and Theta forecasts (season `m`) on the prepared test
+/// windows, by name, in the layout of `p.test_truth`; ETS and Theta are
+/// fitted on each target's training rows. A baseline that cannot run on a
+/// target is left out; the notes say why (and which ETS model was chosen).
+pub fn statistical_for(p: &Prepared, m: usize) -> Result<(ByName, Vec<String>)> {
+    use crate::baselines::{forecast_folds, Fold};
+    let h = p.pipeline.window.horizon;
+    let nt = p.pipeline.n_targets();
+    let folds: Vec<Fold> = p
+        .test
+        .anchors
+        .iter()
+        .map(|&a| Fold {
+            origin: a + 1,
+            fit: 0..p.n_train_rows,
+        })
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    let mut notes = Vec::new();
+    let mut missing = std::collections::BTreeSet::new();
+    for t in 0..nt {
+        let f = forecast_folds(p.target_levels(t), &folds, h, m)?;
+        let target = &p.pipeline.targets[t];
+        notes.extend(f.notes.iter().map(|n| format!("{target}: {n}")));
+        for name in ["drift", "mean", "ets", "theta"] {
+            let Some(v) = f.values.get(name) else {
+                missing.insert(name);
+                continue;
+            };
+            let dst = out
+                .entry(name)
+                .or_insert_with(|| vec![f64::NAN; folds.len() * h * nt]);
+            for i in 0..folds.len() {
+                for k in 0..h {
+                    dst[i * h * nt + k * nt + t] = v[i * h + k];
+                }
+            }
+        }
+    }
+    for name in missing {
+        out.remove(name);
+    }
+    Ok((out, notes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +177,47 @@ mod tests {
         let e = seasonal_naive(&[&y], &[2], 1, 7).unwrap_err().to_string();
         assert!(e.contains("season 7"), "{e}");
         assert!(seasonal_naive(&[&y], &[2], 1, 0).is_err());
+    }
+
+    #[test]
+    fn evaluation_reports_every_baseline_with_the_inferred_season() {
+        use crate::data::{prepare_frame, DataSpec, Frame};
+        let pat = [
+            3.0, 1.0, -2.0, -4.0, -1.0, 2.0, 5.0, 4.0, 0.0, -3.0, -5.0, 0.0,
+        ];
+        let y: Vec<f64> = (0..144)
+            .map(|i| 50.0 + 0.2 * i as f64 + pat[i % 12] + 0.3 * (i as f64 * 1.7).sin())
+            .collect();
+        let mut frame = Frame::from_columns("inline", vec![("y".to_string(), y)]).unwrap();
+        frame.time = Some(
+            (0..144)
+                .map(|i| format!("{}-{:02}-01", 2000 + i / 12, i % 12 + 1))
+                .collect(),
+        );
+        let mut spec = DataSpec::new("inline", &["y"]);
+        spec.timesteps = 12;
+        spec.horizon = 2;
+        let p = prepare_frame(&spec, frame).unwrap();
+        let ev = crate::eval::evaluate_levels(&p, &naive_for(&p).unwrap()).unwrap();
+        assert_eq!((ev.season, ev.mase_m), (Some(12), 12));
+        let b = &ev.baselines;
+        let ets = b.ets.as_ref().unwrap().overall.mase.unwrap();
+        let theta = b.theta.as_ref().unwrap().overall.mase.unwrap();
+        let naive = b.naive.overall.mase.unwrap();
+        assert!(b.drift.is_some() && b.mean.is_some() && b.seasonal_naive.is_some());
+        // a seasonal series: the seasonal models beat the last value
+        assert!(
+            ets < 0.5 * naive && theta < 0.5 * naive,
+            "{ets} {theta} {naive}"
+        );
+        assert!(
+            ev.baseline_notes.iter().any(|n| n.contains("ETS(A,")),
+            "{:?}",
+            ev.baseline_notes
+        );
+        let table = ev.table();
+        for name in ["seasonal naive", "drift", "mean", "ets", "theta"] {
+            assert!(table.contains(name), "{table}");
+        }
     }
 }

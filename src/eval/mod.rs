@@ -2,9 +2,13 @@
 //!
 //! [`evaluate`] turns the model's test-window outputs into levels
 //! ([`Prepared::to_original_units`]) and scores them ([`metrics`]) next to the
-//! naive (last value) forecast and, when `data.season` is set, the seasonal
-//! naive one ([`baselines`]). MASE's scale is the in-sample naive error on the
-//! training part, with `m = season` (1 without a season).
+//! baselines of [`crate::baselines`] on the same windows: naive (last value),
+//! seasonal naive (with a season), drift, mean, ETS and Theta (fitted on the
+//! training part; their states then follow the data up to each window's
+//! anchor with the fitted parameters). The season is `data.season`, else the
+//! one the time column's step implies ([`crate::baselines::infer_season`]);
+//! MASE's scale is the in-sample seasonal-naive error on the training part
+//! with `m` = that season (1 without one), stated as `mase_m`.
 //!
 //! In a panel (an id column), every series is scored on its own test windows
 //! with its own MASE scale (its training part's in-sample naive error) and
@@ -13,7 +17,10 @@
 //!
 //! The serialised [`Evaluation`] is what `metrics.json` holds:
 //! `test.{mae,rmse,r2,mape,smape,mase}`, `baselines.naive.{...}`,
-//! `baselines.seasonal_naive.{...}` (when a season is set), `n_test_windows`, ...
+//! `baselines.seasonal_naive.{...}` (with a season), `baselines.drift`,
+//! `baselines.mean`, `baselines.ets`, `baselines.theta` (when they can be
+//! fitted: `baseline_notes` says why not, and which ETS model was chosen),
+//! `n_test_windows`, ...
 //!
 //! ```
 //! use lstmkit::data::{prepare_frame, DataSpec, Frame};
@@ -50,6 +57,37 @@ pub struct Baselines {
     /// Seasonal naive (only with a season).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seasonal_naive: Option<Report>,
+    /// Drift (the line through the first and last known values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Report>,
+    /// The mean of the known values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Report>,
+    /// ETS with additive errors, chosen by AICc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ets: Option<Report>,
+    /// The standard Theta method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theta: Option<Report>,
+}
+
+impl Baselines {
+    /// The baselines present, with their report names, in report order.
+    pub fn named(&self) -> Vec<(&'static str, &Report)> {
+        let mut v = vec![("naive", &self.naive)];
+        for (name, r) in [
+            ("seasonal naive", &self.seasonal_naive),
+            ("drift", &self.drift),
+            ("mean", &self.mean),
+            ("ets", &self.ets),
+            ("theta", &self.theta),
+        ] {
+            if let Some(r) = r {
+                v.push((name, r));
+            }
+        }
+        v
+    }
 }
 
 /// Model metrics next to the baselines, original units.
@@ -69,6 +107,9 @@ pub struct Evaluation {
     pub season: Option<usize>,
     /// `m` of MASE's in-sample naive scale.
     pub mase_m: usize,
+    /// Why a baseline is missing, and the ETS model chosen per target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baseline_notes: Vec<String>,
     /// A panel's series, each scored alone (empty for one series).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_series: Vec<SeriesEvaluation>,
@@ -101,7 +142,12 @@ pub fn evaluate_levels(p: &Prepared, pred_levels: &[f64]) -> Result<Evaluation> 
             "no test windows to evaluate on (data.test_split = 0?)".into(),
         ));
     }
-    let season = p.spec.season;
+    let season = p.spec.season.or_else(|| {
+        p.frame
+            .time
+            .as_deref()
+            .and_then(crate::baselines::infer_season)
+    });
     let m = season.unwrap_or(1);
     let targets = &p.pipeline.targets;
     let h = p.pipeline.window.horizon;
@@ -180,9 +226,45 @@ pub fn evaluate_levels(p: &Prepared, pred_levels: &[f64]) -> Result<Evaluation> 
             Baselines {
                 naive,
                 seasonal_naive,
+                drift: None,
+                mean: None,
+                ets: None,
+                theta: None,
             },
         )
     };
+    let mut baselines = baselines;
+    let mut baseline_notes = Vec::new();
+    if p.is_panel() {
+        baseline_notes.push(
+            "drift, mean, ETS and Theta are scored on single series, not yet per series of a panel"
+                .to_string(),
+        );
+    } else {
+        let n_train = p.series.first().map_or(p.n_train_rows, |s| s.n_train);
+        let scales: Vec<Option<f64>> = levels
+            .iter()
+            .map(|l| naive_scale(&l[..n_train.min(l.len())], m))
+            .collect();
+        let (others, notes) = baselines::statistical_for(p, m)?;
+        baseline_notes = notes;
+        let score = |name: &str| -> Result<Option<Report>> {
+            match others.get(name) {
+                Some(f) => Ok(Some(metrics::report(
+                    &p.test_truth,
+                    f,
+                    targets,
+                    h,
+                    &scales,
+                )?)),
+                None => Ok(None),
+            }
+        };
+        baselines.drift = score("drift")?;
+        baselines.mean = score("mean")?;
+        baselines.ets = score("ets")?;
+        baselines.theta = score("theta")?;
+    }
     Ok(Evaluation {
         test,
         baselines,
@@ -192,6 +274,7 @@ pub fn evaluate_levels(p: &Prepared, pred_levels: &[f64]) -> Result<Evaluation> 
         season,
         mase_m: m,
         per_series,
+        baseline_notes,
     })
 }
 
@@ -236,6 +319,10 @@ impl SeriesScore<'_> {
             Baselines {
                 naive,
                 seasonal_naive,
+                drift: None,
+                mean: None,
+                ets: None,
+                theta: None,
             },
         ))
     }
@@ -287,10 +374,8 @@ impl Evaluation {
     /// A plain-text table: model vs baselines (MAE, RMSE, R², MAPE, MASE),
     /// and a line saying which baseline beats the model on RMSE, if any.
     pub fn table(&self) -> String {
-        let mut rows = vec![("model", &self.test), ("naive", &self.baselines.naive)];
-        if let Some(s) = &self.baselines.seasonal_naive {
-            rows.push(("seasonal naive", s));
-        }
+        let mut rows = vec![("model", &self.test)];
+        rows.extend(self.baselines.named());
         // MASE's scale is named in its column: the in-sample naive error with lag m
         let mase = format!("MASE(m={})", self.mase_m);
         let mut out = format!(

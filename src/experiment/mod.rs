@@ -83,6 +83,9 @@ pub struct Experiment {
     /// Callbacks.
     #[serde(default)]
     pub callbacks: CallbacksSpec,
+    /// `lstmkit backtest` settings (see [`crate::backtest`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backtest: Option<crate::backtest::BacktestSpec>,
 }
 
 /// Command-line overrides of an experiment's values.
@@ -134,6 +137,9 @@ impl Experiment {
         self.validate_layers().map_err(|(_, e)| e)?;
         self.compile.optimizer()?;
         self.compile.loss()?;
+        if let Some(b) = &self.backtest {
+            b.validate()?;
+        }
         if self.fit.epochs == 0 {
             return Err(Error::Config("fit.epochs must be at least 1".into()));
         }

@@ -1,6 +1,8 @@
 //! All integration tests in one binary: one link instead of twenty keeps a clean
 //! build small (CI machines have little disk) and quicker to compile.
 
+mod backtest_cli;
+mod baselines_reference;
 mod bench_cli;
 mod cli_train;
 mod common;
