@@ -44,7 +44,7 @@ fn series(f: Frame) -> Vec<SeriesData> {
 }
 
 fn tmp(tag: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("lstmkit-bt-{tag}-{}", std::process::id()))
+    crate::test_tmp_root().join(format!("lstmkit-bt-{tag}-{}", std::process::id()))
 }
 
 #[test]
