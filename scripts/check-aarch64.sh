@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The crate on aarch64 Linux: cross-builds the library's unit tests for
-# aarch64-unknown-linux-gnu and runs the kernel, SIMD-dispatch, gradient and
-# layer tests under qemu-user (slow: a chosen set, not the whole suite).
+# aarch64-unknown-linux-gnu and runs the layer, kernel (nn::peak), optimiser,
+# data and metric unit tests under qemu-user (slow: a chosen set, not the whole suite).
 #   bash scripts/check-aarch64.sh [TEST FILTER ...]
 # Installs what it needs (Debian: gcc-aarch64-linux-gnu, qemu-user; the
 # rustup target) when it is missing. Uses its own target folder
@@ -19,7 +19,7 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch
 export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
 export AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar
 FILTERS=("$@")
-[ ${#FILTERS[@]} -gt 0 ] || FILTERS=(nn:: gradcheck tensor train::optimizer)
+[ ${#FILTERS[@]} -gt 0 ] || FILTERS=(nn:: train:: data:: eval::)
 start=$(date +%s)
 for f in "${FILTERS[@]}"; do
   cargo test -q --target "$T" --target-dir target/aarch64 --lib -- "$f"
