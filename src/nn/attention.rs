@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config;
 use super::rnn::common::{check_rate, fill_mask};
-use super::{Layer, Param, Shape};
+use super::{Grads, Layer, Param, Shape, Tensors};
 use crate::error::{Error, Result};
 use crate::nn::activation::{exp_f32, tanh_f32};
 use crate::nn::gemm;
@@ -248,12 +248,7 @@ impl Layer for Attention {
         }
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        training: bool,
-    ) -> Result<()> {
+    fn forward(&mut self, inputs: Tensors, outputs: &mut [Tensor], training: bool) -> Result<()> {
         let (q, v) = (inputs[0], inputs[1]);
         let k = if inputs.len() == 3 { inputs[2] } else { v };
         if q.ndim() != 3 || v.ndim() != 3 || k.ndim() != 3 {
@@ -366,20 +361,14 @@ impl Layer for Attention {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let (q, v) = (inputs[0], inputs[1]);
-        let has_key = inputs.len() == 3;
-        let k = if has_key { inputs[2] } else { v };
+    fn backward(&mut self, xs: Tensors, _ys: Tensors, dys: Tensors, dxs: Grads) -> Result<()> {
+        let (q, v) = (xs[0], xs[1]);
+        let has_key = xs.len() == 3;
+        let k = if has_key { xs[2] } else { v };
         let b = q.shape[0];
         let (tq, tv, d, dv) = self.dims;
         let n = b * tq * tv;
-        let gy = &grad_outputs[0].data;
+        let gy = &dys[0].data;
         let wd: &[f32] = if self.dropped { &self.wd } else { &self.w };
         // dL/d(dropped weights) = dy·vᵀ (+ the scores output's gradient)
         self.dwd.resize(n, 0.0);
@@ -395,12 +384,12 @@ impl Layer for Attention {
             );
         }
         if self.config.return_attention_scores {
-            for (a, g) in self.dwd.iter_mut().zip(&grad_outputs[1].data) {
+            for (a, g) in self.dwd.iter_mut().zip(&dys[1].data) {
                 *a += g;
             }
         }
         // dv = wdᵀ·dy (key = value adds its own part below)
-        let want_v = grad_inputs[1].len() == v.len();
+        let want_v = dxs[1].len() == v.len();
         if want_v {
             for bi in 0..b {
                 gemm::gemm_tn(
@@ -410,7 +399,7 @@ impl Layer for Attention {
                     &wd[bi * tq * tv..(bi + 1) * tq * tv],
                     &gy[bi * tq * dv..(bi + 1) * tq * dv],
                     0.0,
-                    &mut grad_inputs[1].data[bi * tv * dv..(bi + 1) * tv * dv],
+                    &mut dxs[1].data[bi * tv * dv..(bi + 1) * tv * dv],
                 );
             }
         }
@@ -430,16 +419,16 @@ impl Layer for Attention {
             }
         }
         let scale = self.scale_value();
-        let want_q = grad_inputs[0].len() == q.len();
+        let want_q = dxs[0].len() == q.len();
         let want_k = if has_key {
-            grad_inputs[2].len() == k.len()
+            dxs[2].len() == k.len()
         } else {
             want_v
         };
         self.dkey.resize(b * tv * d, 0.0);
         self.dkey.fill(0.0);
         if want_q {
-            grad_inputs[0].data.fill(0.0);
+            dxs[0].data.fill(0.0);
         }
         match self.config.score_mode {
             ScoreMode::Dot => {
@@ -457,7 +446,7 @@ impl Layer for Attention {
                             ds,
                             &k.data[bi * tv * d..(bi + 1) * tv * d],
                             0.0,
-                            &mut grad_inputs[0].data[bi * tq * d..(bi + 1) * tq * d],
+                            &mut dxs[0].data[bi * tq * d..(bi + 1) * tq * d],
                         );
                     }
                     if want_k {
@@ -474,7 +463,7 @@ impl Layer for Attention {
                 }
                 if scale != 1.0 {
                     if want_q {
-                        grad_inputs[0].data.iter_mut().for_each(|g| *g *= scale);
+                        dxs[0].data.iter_mut().for_each(|g| *g *= scale);
                     }
                     self.dkey.iter_mut().for_each(|g| *g *= scale);
                 }
@@ -499,7 +488,7 @@ impl Layer for Attention {
                                 let da = g * (1.0 - t * t);
                                 gscale += da * sum;
                                 if want_q {
-                                    grad_inputs[0].data[(bi * tq + i) * d + c] += da * scale;
+                                    dxs[0].data[(bi * tq + i) * d + c] += da * scale;
                                 }
                                 self.dkey[(bi * tv + j) * d + c] += da * scale;
                             }
@@ -513,10 +502,10 @@ impl Layer for Attention {
         }
         if has_key {
             if want_k {
-                grad_inputs[2].data.copy_from_slice(&self.dkey);
+                dxs[2].data.copy_from_slice(&self.dkey);
             }
         } else if want_v {
-            for (a, g) in grad_inputs[1].data.iter_mut().zip(&self.dkey) {
+            for (a, g) in dxs[1].data.iter_mut().zip(&self.dkey) {
                 *a += g;
             }
         }

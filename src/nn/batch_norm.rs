@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{self, Ignored, LastAxis, Unsupported};
 use super::layer_norm::{beta, gamma};
-use super::{Initializer, Layer, Param, Shape};
+use super::{Grad, Initializer, Layer, Param, Shape, Unary};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -232,13 +232,31 @@ impl Layer for BatchNormalization {
         Ok(vec![s.clone()])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
+    unary_passes!();
+
+    fn params(&self) -> Vec<&Param> {
+        let c = &self.config;
+        super::present([
+            (&self.gamma, c.scale),
+            (&self.beta, c.center),
+            (&self.moving_mean, true),
+            (&self.moving_var, true),
+        ])
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let c = &self.config;
+        super::present([
+            (&mut self.gamma, c.scale),
+            (&mut self.beta, c.center),
+            (&mut self.moving_mean, true),
+            (&mut self.moving_var, true),
+        ])
+    }
+}
+
+impl Unary for BatchNormalization {
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
         let c = self.c;
         let rows = super::rows_of("BatchNormalization", x, c)?;
         self.training = training;
@@ -284,7 +302,6 @@ impl Layer for BatchNormalization {
                     1.0 / (self.moving_var.value.data[j] + self.config.epsilon).sqrt();
             }
         }
-        let y = &mut outputs[0];
         y.resize_uninit(&x.shape);
         self.xhat.resize(x.len(), 0.0);
         for ((yr, xr), hr) in y
@@ -303,17 +320,10 @@ impl Layer for BatchNormalization {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let x = inputs[0];
+    fn backward1(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
         let c = self.c;
         let rows = x.len() / c;
-        let gy = &grad_outputs[0].data;
+        let gy = &dy.data;
         // Σ dy and Σ dy·xhat per channel
         self.acc1.clear();
         self.acc1.resize(c, 0.0);
@@ -335,10 +345,8 @@ impl Layer for BatchNormalization {
                 self.beta.grad.data[j] += self.acc1[j] as f32;
             }
         }
-        if grad_inputs[0].len() != x.len() {
-            return Ok(());
-        }
-        let gx = &mut grad_inputs[0].data;
+        let Some(dx) = dx else { return Ok(()) };
+        let gx = &mut dx.data;
         let n = rows as f32;
         for ((o, gr), hr) in gx
             .chunks_exact_mut(c)
@@ -355,26 +363,6 @@ impl Layer for BatchNormalization {
             }
         }
         Ok(())
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        let c = &self.config;
-        super::present([
-            (&self.gamma, c.scale),
-            (&self.beta, c.center),
-            (&self.moving_mean, true),
-            (&self.moving_var, true),
-        ])
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let c = &self.config;
-        super::present([
-            (&mut self.gamma, c.scale),
-            (&mut self.beta, c.center),
-            (&mut self.moving_mean, true),
-            (&mut self.moving_var, true),
-        ])
     }
 }
 

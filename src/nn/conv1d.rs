@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::config::{self, ChannelsLast, Unsupported};
-use super::{Activation, Initializer, Layer, Param, Shape};
+use super::{Activation, Grad, Initializer, Layer, Param, Shape, Unary};
 use crate::error::{Error, Result};
 use crate::nn::gemm;
 use crate::rng::Rng;
@@ -329,13 +329,29 @@ impl Layer for Conv1D {
         Ok(vec![vec![t_out, f]])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
+    unary_passes!();
+
+    fn flops(&self, input_shapes: &[Shape]) -> u64 {
+        let t = input_shapes.first().and_then(|s| s.first()).copied();
+        let t_out = t.and_then(|t| self.geometry(t).ok()).map_or(0, |g| g.0);
+        let c = &self.config;
+        2 * (t_out * c.kernel_size * self.in_channels * c.filters) as u64
+    }
+
+    fn params(&self) -> Vec<&Param> {
+        super::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        super::present([
+            (&mut self.kernel, true),
+            (&mut self.bias, self.config.use_bias),
+        ])
+    }
+}
+
+impl Unary for Conv1D {
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
         let ch = self.in_channels;
         if x.ndim() != 3 || x.shape[2] != ch {
             return Err(Error::Shape(format!(
@@ -362,7 +378,6 @@ impl Layer for Conv1D {
                 }
             }
         }
-        let y = &mut outputs[0];
         y.resize_uninit(&[b, t_out, f]);
         let beta = if c.use_bias {
             for r in y.data.chunks_exact_mut(f) {
@@ -389,34 +404,27 @@ impl Layer for Conv1D {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let x = inputs[0];
+    fn backward1(&mut self, x: &Tensor, y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
         let ch = self.in_channels;
         let (b, t) = (x.shape[0], x.shape[1]);
         let (t_out, left) = self.geometry(t)?;
         let c = &self.config;
         let (k, f, s, d) = (c.kernel_size, c.filters, c.strides, c.dilation_rate);
         let (rows, kc) = (b * t_out, k * ch);
-        if self.cols.len() != rows * kc || grad_outputs[0].len() != rows * f {
+        if self.cols.len() != rows * kc || dy.len() != rows * f {
             return Err(Error::Shape(format!(
                 "Conv1D backward: input {:?} and output gradient {:?} do not match the last forward",
-                x.shape, grad_outputs[0].shape
+                x.shape, dy.shape
             )));
         }
         let dz: &[f32] = if c.activation != Activation::Linear {
             self.dz.clear();
-            self.dz.extend_from_slice(&grad_outputs[0].data);
+            self.dz.extend_from_slice(&dy.data);
             c.activation
-                .backprop_slice(&self.pre, &outputs[0].data, &mut self.dz);
+                .backprop_slice(&self.pre, &y.data, &mut self.dz);
             &self.dz
         } else {
-            &grad_outputs[0].data
+            &dy.data
         };
         // dW (k·C × f) += colsᵀ · dz
         gemm::gemm_tn(kc, rows, f, &self.cols, dz, 1.0, &mut self.kernel.grad.data);
@@ -428,7 +436,7 @@ impl Layer for Conv1D {
                 }
             }
         }
-        if grad_inputs[0].len() == x.len() {
+        if let Some(dx) = dx {
             // dcols (rows × k·C) = dz · Wᵀ, then col2im: each tap adds into its input step
             self.dcols.resize(rows * kc, 0.0);
             gemm::gemm_nt(
@@ -440,7 +448,7 @@ impl Layer for Conv1D {
                 0.0,
                 &mut self.dcols,
             );
-            let gx = &mut grad_inputs[0].data;
+            let gx = &mut dx.data;
             gx.fill(0.0);
             for bi in 0..b {
                 for to in 0..t_out {
@@ -457,24 +465,6 @@ impl Layer for Conv1D {
             }
         }
         Ok(())
-    }
-
-    fn flops(&self, input_shapes: &[Shape]) -> u64 {
-        let t = input_shapes.first().and_then(|s| s.first()).copied();
-        let t_out = t.and_then(|t| self.geometry(t).ok()).map_or(0, |g| g.0);
-        let c = &self.config;
-        2 * (t_out * c.kernel_size * self.in_channels * c.filters) as u64
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        super::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        super::present([
-            (&mut self.kernel, true),
-            (&mut self.bias, self.config.use_bias),
-        ])
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{self, Unsupported};
-use super::{Activation, Initializer, Layer, Param, Shape};
+use super::{Activation, Grad, Initializer, Layer, Param, Shape, Unary};
 use crate::error::{Error, Result};
 use crate::nn::gemm;
 use crate::rng::Rng;
@@ -169,97 +169,7 @@ impl Layer for Dense {
         Ok(vec![out])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
-        let f = self.in_dim;
-        let rows = super::rows_of("Dense", x, f)?;
-        let u = self.config.units;
-        let y = &mut outputs[0];
-        // the output shape is the input's with the last axis = units, set in place
-        y.shape.clear();
-        y.shape.extend_from_slice(&x.shape);
-        *y.shape.last_mut().expect("rank ≥ 1") = u;
-        y.data.resize(rows * u, 0.0);
-        if self.config.use_bias {
-            for r in 0..rows {
-                y.data[r * u..(r + 1) * u].copy_from_slice(&self.bias.value.data);
-            }
-            gemm::gemm_nn(
-                rows,
-                f,
-                u,
-                &x.data,
-                &self.kernel.value.data,
-                1.0,
-                &mut y.data,
-            );
-        } else {
-            gemm::gemm_nn(
-                rows,
-                f,
-                u,
-                &x.data,
-                &self.kernel.value.data,
-                0.0,
-                &mut y.data,
-            );
-        }
-        if self.config.activation != Activation::Linear {
-            self.pre.clear();
-            self.pre.extend_from_slice(&y.data);
-            self.config.activation.apply_slice(&mut y.data);
-        }
-        Ok(())
-    }
-
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let x = inputs[0];
-        let f = self.in_dim;
-        let u = self.config.units;
-        let rows = x.len() / f;
-        let dz: &[f32] = if self.config.activation != Activation::Linear {
-            self.dz.clear();
-            self.dz.extend_from_slice(&grad_outputs[0].data);
-            self.config
-                .activation
-                .backprop_slice(&self.pre, &outputs[0].data, &mut self.dz);
-            &self.dz
-        } else {
-            &grad_outputs[0].data
-        };
-        gemm::gemm_tn(f, rows, u, &x.data, dz, 1.0, &mut self.kernel.grad.data);
-        if self.config.use_bias {
-            let db = &mut self.bias.grad.data;
-            for r in 0..rows {
-                for (g, d) in db.iter_mut().zip(&dz[r * u..(r + 1) * u]) {
-                    *g += d;
-                }
-            }
-        }
-        if grad_inputs[0].len() == x.len() {
-            gemm::gemm_nt(
-                rows,
-                u,
-                f,
-                dz,
-                &self.kernel.value.data,
-                0.0,
-                &mut grad_inputs[0].data,
-            );
-        }
-        Ok(())
-    }
+    unary_passes!();
 
     fn flops(&self, input_shapes: &[Shape]) -> u64 {
         let s = input_shapes.first().map_or(&[][..], |s| s.as_slice());
@@ -276,6 +186,67 @@ impl Layer for Dense {
             (&mut self.kernel, true),
             (&mut self.bias, self.config.use_bias),
         ])
+    }
+}
+
+impl Unary for Dense {
+    // x: (rows.., f) → y: (rows.., u) = act(x·kernel + bias)
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
+        let f = self.in_dim;
+        let rows = super::rows_of("Dense", x, f)?;
+        let u = self.config.units;
+        // the output shape is the input's with the last axis = units, set in place
+        y.shape.clear();
+        y.shape.extend_from_slice(&x.shape);
+        *y.shape.last_mut().expect("rank ≥ 1") = u;
+        y.data.resize(rows * u, 0.0);
+        let beta = if self.config.use_bias {
+            for r in 0..rows {
+                y.data[r * u..(r + 1) * u].copy_from_slice(&self.bias.value.data);
+            }
+            1.0
+        } else {
+            0.0
+        };
+        let kernel = &self.kernel.value.data;
+        gemm::gemm_nn(rows, f, u, &x.data, kernel, beta, &mut y.data);
+        if self.config.activation != Activation::Linear {
+            self.pre.clear();
+            self.pre.extend_from_slice(&y.data);
+            self.config.activation.apply_slice(&mut y.data);
+        }
+        Ok(())
+    }
+
+    // dz = dy ⊙ act'(pre); dkernel += xᵀ·dz, dbias += Σ dz, dx = dz·kernelᵀ
+    fn backward1(&mut self, x: &Tensor, y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
+        let f = self.in_dim;
+        let u = self.config.units;
+        let rows = x.len() / f;
+        let dz: &[f32] = if self.config.activation != Activation::Linear {
+            self.dz.clear();
+            self.dz.extend_from_slice(&dy.data);
+            self.config
+                .activation
+                .backprop_slice(&self.pre, &y.data, &mut self.dz);
+            &self.dz
+        } else {
+            &dy.data
+        };
+        gemm::gemm_tn(f, rows, u, &x.data, dz, 1.0, &mut self.kernel.grad.data);
+        if self.config.use_bias {
+            let db = &mut self.bias.grad.data;
+            for r in 0..rows {
+                for (g, d) in db.iter_mut().zip(&dz[r * u..(r + 1) * u]) {
+                    *g += d;
+                }
+            }
+        }
+        if let Some(dx) = dx {
+            let kernel = &self.kernel.value.data;
+            gemm::gemm_nt(rows, u, f, dz, kernel, 0.0, &mut dx.data);
+        }
+        Ok(())
     }
 }
 

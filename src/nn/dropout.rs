@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::config;
 use super::rnn::common::{check_rate, fill_mask};
-use super::{Layer, Shape};
+use super::{Grad, Layer, Shape, Unary};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -163,14 +163,23 @@ impl Layer for Dropout {
         Ok(vec![s.clone()])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
-        let y = &mut outputs[0];
+    unary_passes!();
+
+    fn runtime_state(&self) -> serde_json::Value {
+        serde_json::json!({ "rng": self.rng })
+    }
+
+    fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
+        if let Some(r) = state.get("rng") {
+            self.rng = serde_json::from_value(r.clone())
+                .map_err(|e| Error::Config(format!("Dropout RNG state: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl Unary for Dropout {
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
         y.resize_uninit(&x.shape);
         self.applied = training && self.config.rate > 0.0;
         if !self.applied {
@@ -206,19 +215,10 @@ impl Layer for Dropout {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let x = inputs[0];
-        let g = &grad_outputs[0].data;
-        if grad_inputs[0].len() != x.len() {
-            return Ok(());
-        }
-        let gx = &mut grad_inputs[0].data;
+    fn backward1(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
+        let g = &dy.data;
+        let Some(dx) = dx else { return Ok(()) };
+        let gx = &mut dx.data;
         if !self.applied {
             gx.copy_from_slice(g);
         } else if self.config.noise_shape.is_none() {
@@ -229,18 +229,6 @@ impl Layer for Dropout {
             for i in 0..x.len() {
                 gx[i] = g[i] * self.mask[Self::mask_index(&x.shape, &self.mask_shape, i)];
             }
-        }
-        Ok(())
-    }
-
-    fn runtime_state(&self) -> serde_json::Value {
-        serde_json::json!({ "rng": self.rng })
-    }
-
-    fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
-        if let Some(r) = state.get("rng") {
-            self.rng = serde_json::from_value(r.clone())
-                .map_err(|e| Error::Config(format!("Dropout RNG state: {e}")))?;
         }
         Ok(())
     }

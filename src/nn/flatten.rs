@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::ChannelsLast;
-use super::{Layer, Shape};
+use super::{Grad, Layer, Shape, Unary};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -56,28 +56,20 @@ impl Layer for Flatten {
         }
         Ok(vec![vec![s.iter().product()]])
     }
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
+    unary_passes!();
+}
+
+impl Unary for Flatten {
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
         let b = x.batch();
         let n = x.len().checked_div(b).unwrap_or(0);
-        outputs[0].resize_uninit(&[b, n]);
-        outputs[0].data.copy_from_slice(&x.data);
+        y.resize_uninit(&[b, n]);
+        y.data.copy_from_slice(&x.data);
         Ok(())
     }
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        if grad_inputs[0].len() == inputs[0].len() {
-            grad_inputs[0].data.copy_from_slice(&grad_outputs[0].data);
+    fn backward1(&mut self, _x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
+        if let Some(dx) = dx {
+            dx.data.copy_from_slice(&dy.data);
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{self, LastAxis, Unsupported};
-use super::{Initializer, Layer, Param, Shape};
+use super::{Grad, Initializer, Layer, Param, Shape, Unary};
 use crate::error::Result;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -171,16 +171,24 @@ impl Layer for LayerNormalization {
         Ok(vec![s.clone()])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
+    unary_passes!();
+
+    fn params(&self) -> Vec<&Param> {
+        let c = &self.config;
+        super::present([(&self.gamma, c.scale), (&self.beta, c.center)])
+    }
+
+    fn params_mut(&mut self) -> Vec<&mut Param> {
+        let c = &self.config;
+        super::present([(&mut self.gamma, c.scale), (&mut self.beta, c.center)])
+    }
+}
+
+impl Unary for LayerNormalization {
+    // x: (rows.., c) → y = (x - mean) / sqrt(var + eps) · gamma + beta, per row
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
         let c = self.c;
         let rows = super::rows_of("LayerNormalization", x, c)?;
-        let y = &mut outputs[0];
         y.resize_uninit(&x.shape);
         self.xhat.resize(x.len(), 0.0);
         self.inv_std.resize(rows, 0.0);
@@ -208,17 +216,10 @@ impl Layer for LayerNormalization {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let x = inputs[0];
+    fn backward1(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
         let c = self.c;
         let rows = x.len() / c;
-        let gy = &grad_outputs[0].data;
+        let gy = &dy.data;
         for r in 0..rows {
             let (gr, hr) = (&gy[r * c..(r + 1) * c], &self.xhat[r * c..(r + 1) * c]);
             for j in 0..c {
@@ -230,10 +231,8 @@ impl Layer for LayerNormalization {
                 }
             }
         }
-        if grad_inputs[0].len() != x.len() {
-            return Ok(());
-        }
-        let gx = &mut grad_inputs[0].data;
+        let Some(dx) = dx else { return Ok(()) };
+        let gx = &mut dx.data;
         for r in 0..rows {
             let (gr, hr) = (&gy[r * c..(r + 1) * c], &self.xhat[r * c..(r + 1) * c]);
             let mut s1 = 0.0f32;
@@ -252,16 +251,6 @@ impl Layer for LayerNormalization {
             }
         }
         Ok(())
-    }
-
-    fn params(&self) -> Vec<&Param> {
-        let c = &self.config;
-        super::present([(&self.gamma, c.scale), (&self.beta, c.center)])
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        let c = &self.config;
-        super::present([(&mut self.gamma, c.scale), (&mut self.beta, c.center)])
     }
 }
 

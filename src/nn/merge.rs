@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{fmt_shape, Layer, Shape};
+use super::{fmt_shape, Grads, Layer, Shape, Tensors};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -115,12 +115,7 @@ impl Layer for Concatenate {
         Ok(vec![out])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
+    fn forward(&mut self, inputs: Tensors, outputs: &mut [Tensor], _training: bool) -> Result<()> {
         let x0 = inputs[0];
         let ax = self.ax;
         let outer: usize = x0.shape[..ax].iter().product();
@@ -149,22 +144,16 @@ impl Layer for Concatenate {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
+    fn backward(&mut self, xs: Tensors, _ys: Tensors, dys: Tensors, dxs: Grads) -> Result<()> {
         let ax = self.ax;
-        let x0 = inputs[0];
+        let x0 = xs[0];
         let outer: usize = x0.shape[..ax].iter().product();
         let inner: usize = x0.shape[ax + 1..].iter().product();
-        let total: usize = inputs.iter().map(|x| x.shape[ax]).sum();
+        let total: usize = xs.iter().map(|x| x.shape[ax]).sum();
         let row = total * inner;
-        let g = &grad_outputs[0].data;
+        let g = &dys[0].data;
         let mut off = 0;
-        for (x, gi) in inputs.iter().zip(grad_inputs.iter_mut()) {
+        for (x, gi) in xs.iter().zip(dxs.iter_mut()) {
             let w = x.shape[ax] * inner;
             if gi.len() == x.len() {
                 for o in 0..outer {
@@ -233,12 +222,7 @@ impl Layer for Add {
         Ok(vec![input_shapes[0].clone()])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
+    fn forward(&mut self, inputs: Tensors, outputs: &mut [Tensor], _training: bool) -> Result<()> {
         let y = &mut outputs[0];
         y.resize_uninit(&inputs[0].shape);
         y.data.copy_from_slice(&inputs[0].data);
@@ -256,16 +240,10 @@ impl Layer for Add {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        for (x, gi) in inputs.iter().zip(grad_inputs.iter_mut()) {
+    fn backward(&mut self, xs: Tensors, _ys: Tensors, dys: Tensors, dxs: Grads) -> Result<()> {
+        for (x, gi) in xs.iter().zip(dxs.iter_mut()) {
             if gi.len() == x.len() {
-                gi.data.copy_from_slice(&grad_outputs[0].data);
+                gi.data.copy_from_slice(&dys[0].data);
             }
         }
         Ok(())

@@ -56,6 +56,32 @@ macro_rules! layer_config {
     };
 }
 
+/// `Layer::forward` and `Layer::backward` of a one-input, one-output layer
+/// from its [`Unary`] passes.
+macro_rules! unary_passes {
+    () => {
+        fn forward(
+            &mut self,
+            inputs: &[&$crate::tensor::Tensor],
+            outputs: &mut [$crate::tensor::Tensor],
+            training: bool,
+        ) -> $crate::error::Result<()> {
+            $crate::nn::Unary::forward1(self, inputs[0], &mut outputs[0], training)
+        }
+        fn backward(
+            &mut self,
+            inputs: &[&$crate::tensor::Tensor],
+            outputs: &[&$crate::tensor::Tensor],
+            grad_outputs: &[&$crate::tensor::Tensor],
+            grad_inputs: &mut [$crate::tensor::Tensor],
+        ) -> $crate::error::Result<()> {
+            let (x, dx) = (inputs[0], &mut grad_inputs[0]);
+            let dx = (dx.len() == x.len()).then_some(dx);
+            $crate::nn::Unary::backward1(self, x, outputs[0], grad_outputs[0], dx)
+        }
+    };
+}
+
 pub mod activation;
 pub mod attention;
 pub mod batch_norm;
@@ -96,6 +122,12 @@ use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
+
+/// The tensors a pass reads: a layer's inputs, its outputs or their gradients.
+pub type Tensors<'a, 'b> = &'a [&'b Tensor];
+
+/// The input gradients a backward pass writes, one per input.
+pub type Grads<'a> = &'a mut [Tensor];
 
 /// A per-sample shape (the batch axis left out).
 pub type Shape = Vec<usize>;
@@ -170,17 +202,12 @@ pub trait Layer: Send {
     fn build(&mut self, input_shapes: &[Shape], rng: &mut Rng) -> Result<Vec<Shape>>;
 
     /// Forward pass. `outputs` has one tensor per output.
-    fn forward(&mut self, inputs: &[&Tensor], outputs: &mut [Tensor], training: bool)
-        -> Result<()>;
+    fn forward(&mut self, inputs: Tensors, outputs: &mut [Tensor], training: bool) -> Result<()>;
 
-    /// Backward pass (see the module docs for the contract).
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()>;
+    /// Backward pass (see the module docs for the contract): `xs`, `ys` the
+    /// inputs and outputs of the last forward, `dys` the outputs' gradients,
+    /// `dxs` the inputs' gradients to write (an empty tensor: not needed).
+    fn backward(&mut self, xs: Tensors, ys: Tensors, dys: Tensors, dxs: Grads) -> Result<()>;
 
     /// All variables, trainable or not, in Keras' `get_weights()` order.
     fn params(&self) -> Vec<&Param> {
@@ -222,6 +249,19 @@ pub trait Layer: Send {
     fn set_runtime_state(&mut self, _state: &serde_json::Value) -> Result<()> {
         Ok(())
     }
+}
+
+/// The input gradient a unary layer's backward pass writes, `None` when the
+/// layer below does not need it (parameter gradients are added either way).
+pub(crate) type Grad<'a> = Option<&'a mut Tensor>;
+
+/// The passes of a layer with one input and one output, the common kind; its
+/// `impl Layer` gets `forward` and `backward` from `unary_passes!()`.
+pub(crate) trait Unary {
+    /// x: (batch, ...) → y, resized by the layer (its allocation is reused).
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()>;
+    /// x, y: the last forward's; dy: like y; dx: like x, written when `Some`.
+    fn backward1(&mut self, x: &Tensor, y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()>;
 }
 
 /// The Keras class of a config type's layer.
@@ -276,6 +316,26 @@ pub(crate) fn steps_channels(class: &str, input_shapes: &[Shape]) -> Result<(usi
             } else {
                 ""
             }
+        ))),
+    }
+}
+
+/// `(batch, steps, features)` of a batched 3-D input with at least `min_steps` steps.
+pub(crate) fn batch_steps_features(
+    name: &str,
+    x: &Tensor,
+    min_steps: usize,
+) -> Result<(usize, usize, usize)> {
+    match x.shape[..] {
+        [b, t, f] if t >= min_steps => Ok((b, t, f)),
+        _ => Err(Error::Shape(format!(
+            "{name} expects a 3-D input{}, got {:?}",
+            if min_steps > 0 {
+                " with at least one step"
+            } else {
+                ""
+            },
+            x.shape
         ))),
     }
 }

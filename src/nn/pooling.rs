@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 use serde::{Deserialize, Serialize};
 
 use super::config::{self, ChannelsLast};
-use super::{Layer, LayerConfig, Shape};
-use crate::error::{Error, Result};
+use super::{Grad, Layer, LayerConfig, Shape, Unary};
+use crate::error::Result;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -128,21 +128,13 @@ impl Layer for GlobalAveragePooling1D {
     fn build(&mut self, input_shapes: &[Shape], _rng: &mut Rng) -> Result<Vec<Shape>> {
         Ok(vec![check_3d("GlobalAveragePooling1D", input_shapes)?])
     }
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
-        if x.ndim() != 3 {
-            return Err(Error::Shape(format!(
-                "GlobalAveragePooling1D expects a 3-D input, got {:?}",
-                x.shape
-            )));
-        }
-        let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
-        let y = &mut outputs[0];
+    unary_passes!();
+}
+
+impl Unary for GlobalAveragePooling1D {
+    // x: (b, t, f) → y: (b, f), the mean over steps
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
+        let (b, t, f) = super::batch_steps_features("GlobalAveragePooling1D", x, 0)?;
         y.resize_zeroed(&[b, f]);
         let inv = 1.0 / t.max(1) as f32;
         for bi in 0..b {
@@ -157,26 +149,15 @@ impl Layer for GlobalAveragePooling1D {
         }
         Ok(())
     }
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let x = inputs[0];
-        if grad_inputs[0].len() != x.len() {
-            return Ok(());
-        }
+    fn backward1(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
+        let Some(dx) = dx else { return Ok(()) };
         let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
         let inv = 1.0 / t.max(1) as f32;
-        let g = &grad_outputs[0].data;
-        let gx = &mut grad_inputs[0].data;
         for bi in 0..b {
             for s in 0..t {
-                let o = &mut gx[(bi * t + s) * f..(bi * t + s + 1) * f];
+                let o = &mut dx.data[(bi * t + s) * f..(bi * t + s + 1) * f];
                 for j in 0..f {
-                    o[j] = g[bi * f + j] * inv;
+                    o[j] = dy.data[bi * f + j] * inv;
                 }
             }
         }
@@ -216,21 +197,13 @@ impl Layer for GlobalMaxPooling1D {
     fn build(&mut self, input_shapes: &[Shape], _rng: &mut Rng) -> Result<Vec<Shape>> {
         Ok(vec![check_3d("GlobalMaxPooling1D", input_shapes)?])
     }
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
-        if x.ndim() != 3 || x.shape[1] == 0 {
-            return Err(Error::Shape(format!(
-                "GlobalMaxPooling1D expects a 3-D input with at least one step, got {:?}",
-                x.shape
-            )));
-        }
-        let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
-        let y = &mut outputs[0];
+    unary_passes!();
+}
+
+impl Unary for GlobalMaxPooling1D {
+    // x: (b, t, f) → y: (b, f), the max over steps (its step kept for backward)
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
+        let (b, t, f) = super::batch_steps_features("GlobalMaxPooling1D", x, 1)?;
         y.resize_uninit(&[b, f]);
         self.arg.resize(b * f, 0);
         for bi in 0..b {
@@ -250,24 +223,14 @@ impl Layer for GlobalMaxPooling1D {
         }
         Ok(())
     }
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let x = inputs[0];
-        if grad_inputs[0].len() != x.len() {
-            return Ok(());
-        }
+    fn backward1(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
+        let Some(dx) = dx else { return Ok(()) };
         let (b, t, f) = (x.shape[0], x.shape[1], x.shape[2]);
-        let gx = &mut grad_inputs[0].data;
-        gx.fill(0.0);
+        dx.data.fill(0.0);
         for bi in 0..b {
             for j in 0..f {
                 let s = self.arg[bi * f + j];
-                gx[(bi * t + s) * f + j] = grad_outputs[0].data[bi * f + j];
+                dx.data[(bi * t + s) * f + j] = dy.data[bi * f + j];
             }
         }
         Ok(())

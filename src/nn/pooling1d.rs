@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::config::{self, ChannelsLast};
 use super::conv1d::{one_list, Padding};
-use super::{Layer, LayerConfig, Shape};
+use super::{Grad, Layer, LayerConfig, Shape, Unary};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -225,23 +225,20 @@ impl<P: Pool> Layer for Pooling1D<P> {
         Ok(vec![vec![t_out, ch]])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        _training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
-        if x.ndim() != 3 {
-            return Err(Error::Shape(format!(
-                "{} expects a 3-D input, got {:?}",
-                P::CLASS,
-                x.shape
-            )));
-        }
-        let (b, t, ch) = (x.shape[0], x.shape[1], x.shape[2]);
+    unary_passes!();
+
+    fn config(&self) -> serde_json::Value {
+        let mut v = config::write(&self.config);
+        // Keras writes the strides it resolved (pool_size when not given)
+        v["strides"] = serde_json::json!([self.config.strides()]);
+        v
+    }
+}
+
+impl<P: Pool> Unary for Pooling1D<P> {
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, _training: bool) -> Result<()> {
+        let (b, t, ch) = super::batch_steps_features(P::CLASS, x, 0)?;
         let (t_out, left) = self.geometry(t)?;
-        let y = &mut outputs[0];
         y.resize_uninit(&[b, t_out, ch]);
         if Self::is_max() {
             self.arg.resize(b * t_out * ch, 0);
@@ -276,29 +273,20 @@ impl<P: Pool> Layer for Pooling1D<P> {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let x = inputs[0];
-        if grad_inputs[0].len() != x.len() {
-            return Ok(());
-        }
+    fn backward1(&mut self, x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
+        let Some(dx) = dx else { return Ok(()) };
         let (b, t, ch) = (x.shape[0], x.shape[1], x.shape[2]);
         let (t_out, left) = self.geometry(t)?;
-        let g = &grad_outputs[0].data;
+        let g = &dy.data;
         if g.len() != b * t_out * ch || (Self::is_max() && self.arg.len() != g.len()) {
             return Err(Error::Shape(format!(
                 "{} backward: input {:?} and output gradient {:?} do not match the last forward",
                 P::CLASS,
                 x.shape,
-                grad_outputs[0].shape
+                dy.shape
             )));
         }
-        let gx = &mut grad_inputs[0].data;
+        let gx = &mut dx.data;
         gx.fill(0.0);
         for bi in 0..b {
             for to in 0..t_out {
@@ -320,13 +308,6 @@ impl<P: Pool> Layer for Pooling1D<P> {
             }
         }
         Ok(())
-    }
-
-    fn config(&self) -> serde_json::Value {
-        let mut v = config::write(&self.config);
-        // Keras writes the strides it resolved (pool_size when not given)
-        v["strides"] = serde_json::json!([self.config.strides()]);
-        v
     }
 }
 

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{self, NestedLayer};
-use super::{Layer, LayerConfig, Param, Shape, VarLayout};
+use super::{Grad, Layer, LayerConfig, Param, Shape, Unary, VarLayout};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -101,58 +101,7 @@ impl Layer for TimeDistributed {
         Ok(vec![out])
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        training: bool,
-    ) -> Result<()> {
-        let x = inputs[0];
-        if x.ndim() < 3 {
-            return Err(Error::Shape(format!(
-                "TimeDistributed expects (batch, steps, ...), got {:?}",
-                x.shape
-            )));
-        }
-        let (b, t) = (x.shape[0], x.shape[1]);
-        let mut shape = vec![b * t];
-        shape.extend_from_slice(&x.shape[2..]);
-        self.x2.resize_uninit(&shape);
-        self.x2.data.copy_from_slice(&x.data);
-        self.layer.forward(&[&self.x2], &mut self.y2, training)?;
-        let y2 = &self.y2[0];
-        let mut oshape = vec![b, t];
-        oshape.extend_from_slice(&y2.shape[1..]);
-        outputs[0].resize_uninit(&oshape);
-        outputs[0].data.copy_from_slice(&y2.data);
-        Ok(())
-    }
-
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
-        let want = grad_inputs[0].len() == inputs[0].len();
-        let ys = self.y2[0].shape.clone();
-        self.g2.resize_uninit(&ys);
-        self.g2.data.copy_from_slice(&grad_outputs[0].data);
-        if want {
-            let s = self.x2.shape.clone();
-            self.gin2[0].resize_uninit(&s);
-        } else {
-            self.gin2[0].resize_zeroed(&[0]);
-        }
-        let y2: Vec<&Tensor> = self.y2.iter().collect();
-        self.layer
-            .backward(&[&self.x2], &y2, &[&self.g2], &mut self.gin2)?;
-        if want {
-            grad_inputs[0].data.copy_from_slice(&self.gin2[0].data);
-        }
-        Ok(())
-    }
+    unary_passes!();
 
     fn flops(&self, input_shapes: &[Shape]) -> u64 {
         match input_shapes.first() {
@@ -181,6 +130,49 @@ impl Layer for TimeDistributed {
 
     fn set_runtime_state(&mut self, state: &serde_json::Value) -> Result<()> {
         self.layer.set_runtime_state(state)
+    }
+}
+
+impl Unary for TimeDistributed {
+    // x: (b, t, ...) → the inner layer on (b·t, ...) → y: (b, t, ...)
+    fn forward1(&mut self, x: &Tensor, y: &mut Tensor, training: bool) -> Result<()> {
+        if x.ndim() < 3 {
+            return Err(Error::Shape(format!(
+                "TimeDistributed expects (batch, steps, ...), got {:?}",
+                x.shape
+            )));
+        }
+        let (b, t) = (x.shape[0], x.shape[1]);
+        let mut shape = vec![b * t];
+        shape.extend_from_slice(&x.shape[2..]);
+        self.x2.resize_uninit(&shape);
+        self.x2.data.copy_from_slice(&x.data);
+        self.layer.forward(&[&self.x2], &mut self.y2, training)?;
+        let y2 = &self.y2[0];
+        let mut oshape = vec![b, t];
+        oshape.extend_from_slice(&y2.shape[1..]);
+        y.resize_uninit(&oshape);
+        y.data.copy_from_slice(&y2.data);
+        Ok(())
+    }
+
+    fn backward1(&mut self, _x: &Tensor, _y: &Tensor, dy: &Tensor, dx: Grad<'_>) -> Result<()> {
+        let ys = self.y2[0].shape.clone();
+        self.g2.resize_uninit(&ys);
+        self.g2.data.copy_from_slice(&dy.data);
+        if dx.is_some() {
+            let s = self.x2.shape.clone();
+            self.gin2[0].resize_uninit(&s);
+        } else {
+            self.gin2[0].resize_zeroed(&[0]);
+        }
+        let y2: Vec<&Tensor> = self.y2.iter().collect();
+        self.layer
+            .backward(&[&self.x2], &y2, &[&self.g2], &mut self.gin2)?;
+        if let Some(dx) = dx {
+            dx.data.copy_from_slice(&self.gin2[0].data);
+        }
+        Ok(())
     }
 }
 

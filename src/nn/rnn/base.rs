@@ -18,7 +18,7 @@ use super::weights::{WeightConfig, Weights};
 use crate::error::{Error, Result};
 use crate::nn::activation::{simd_level, SimdLevel};
 use crate::nn::config::{self, Ignored, Unsupported};
-use crate::nn::{fmt_shape, Initializer, Layer, Param, Shape};
+use crate::nn::{fmt_shape, Grads, Initializer, Layer, Param, Shape, Tensors};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
@@ -386,12 +386,7 @@ impl<C: Cell> Layer for Rnn<C> {
         }
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        training: bool,
-    ) -> Result<()> {
+    fn forward(&mut self, inputs: Tensors, outputs: &mut [Tensor], training: bool) -> Result<()> {
         let class = C::CLASS;
         let x = inputs[0];
         if x.ndim() != 3 || x.shape[2] != self.f_in {
@@ -505,35 +500,25 @@ impl<C: Cell> Layer for Rnn<C> {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
+    fn backward(&mut self, xs: Tensors, _ys: Tensors, dys: Tensors, dxs: Grads) -> Result<()> {
         let u = self.cell.units();
         let f = self.f_in;
         let (b, t, n) = (self.b, self.t, self.n_shards);
         let bu = b * u;
         let n_states = C::STATES.len();
-        let need_x = grad_inputs[0].len() == t * b * f;
-        let need_init = inputs.len() == 1 + n_states
-            && (1..=n_states).any(|k| grad_inputs.get(k).is_some_and(|g| g.len() == bu));
+        let need_x = dxs[0].len() == t * b * f;
+        let need_init = xs.len() == 1 + n_states
+            && (1..=n_states).any(|k| dxs.get(k).is_some_and(|g| g.len() == bu));
         self.cell
             .prepare_backward(&self.weights, need_x, &self.drop);
-        let gy = &grad_outputs[0].data;
+        let gy = &dys[0].data;
         let per = if self.options.return_sequences {
             t * u
         } else {
             u
         };
         let gstates: Vec<Option<&[f32]>> = (0..n_states)
-            .map(|k| {
-                self.options
-                    .return_state
-                    .then(|| &grad_outputs[1 + k].data[..])
-            })
+            .map(|k| self.options.return_state.then(|| &dys[1 + k].data[..]))
             .collect();
         let (cell, wts, d) = (&self.cell, &self.weights, &self.drop);
         let whole = self.seq(b, t);
@@ -561,8 +546,8 @@ impl<C: Cell> Layer for Rnn<C> {
             let sh = &self.shards[k];
             self.weights.add_grads(C::grads(sh));
             if need_x {
-                let dxs = C::dxs(sh);
-                let gx = &mut grad_inputs[0].data;
+                let dx_tm = C::dxs(sh);
+                let gx = &mut dxs[0].data;
                 for s in 0..t {
                     let ts = if self.options.go_backwards {
                         t - 1 - s
@@ -572,14 +557,14 @@ impl<C: Cell> Layer for Rnn<C> {
                     for bi in 0..bs {
                         let dst = ((r0 + bi) * t + ts) * f;
                         gx[dst..dst + f]
-                            .copy_from_slice(&dxs[(s * bs + bi) * f..(s * bs + bi + 1) * f]);
+                            .copy_from_slice(&dx_tm[(s * bs + bi) * f..(s * bs + bi + 1) * f]);
                     }
                 }
             }
             if need_init {
                 for j in 0..n_states {
-                    if grad_inputs[1 + j].len() == bu {
-                        grad_inputs[1 + j].data[r0 * u..r1 * u].copy_from_slice(C::d_init(sh, j));
+                    if dxs[1 + j].len() == bu {
+                        dxs[1 + j].data[r0 * u..r1 * u].copy_from_slice(C::d_init(sh, j));
                     }
                 }
             }

@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::Recurrent;
 use crate::error::{Error, Result};
-use crate::nn::{kind_of_class, Layer, LayerConfig, Param, Shape, Source, VarLayout, LAYERS};
+use crate::nn::{
+    kind_of_class, Grads, Layer, LayerConfig, Param, Shape, Source, Tensors, VarLayout, LAYERS,
+};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -338,12 +340,7 @@ impl Layer for Bidirectional {
         self.n_merged() + 2 * self.n_states
     }
 
-    fn forward(
-        &mut self,
-        inputs: &[&Tensor],
-        outputs: &mut [Tensor],
-        training: bool,
-    ) -> Result<()> {
+    fn forward(&mut self, inputs: Tensors, outputs: &mut [Tensor], training: bool) -> Result<()> {
         self.forward_layer
             .as_layer_mut()
             .forward(inputs, &mut self.fw_out, training)?;
@@ -407,13 +404,7 @@ impl Layer for Bidirectional {
         Ok(())
     }
 
-    fn backward(
-        &mut self,
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [Tensor],
-    ) -> Result<()> {
+    fn backward(&mut self, xs: Tensors, _ys: Tensors, dys: Tensors, dxs: Grads) -> Result<()> {
         let y = &self.fw_out[0];
         let yr_raw = &self.bw_out[0];
         for k in 0..self.fw_out.len() {
@@ -425,7 +416,7 @@ impl Layer for Bidirectional {
         // gradient w.r.t. the time-aligned backward output, written into g_bw[0]
         // (flipped at the end); the aligned backward output itself is recomputed
         // where needed (mul).
-        let go = grad_outputs[0];
+        let go = dys[0];
         let (gf, gb) = (&mut self.g_fw[0].data, &mut self.g_bw[0].data);
         let aligned = |r: usize, j: usize, u: usize| -> f32 {
             if self.seq {
@@ -449,7 +440,7 @@ impl Layer for Bidirectional {
             }
             MergeMode::None => {
                 gf.copy_from_slice(&go.data);
-                gb.copy_from_slice(&grad_outputs[1].data);
+                gb.copy_from_slice(&dys[1].data);
             }
             MergeMode::Sum => {
                 gf.copy_from_slice(&go.data);
@@ -483,17 +474,15 @@ impl Layer for Bidirectional {
         }
         let k0 = self.n_merged();
         for k in 0..self.n_states {
-            self.g_fw[1 + k]
-                .data
-                .copy_from_slice(&grad_outputs[k0 + k].data);
+            self.g_fw[1 + k].data.copy_from_slice(&dys[k0 + k].data);
             self.g_bw[1 + k]
                 .data
-                .copy_from_slice(&grad_outputs[k0 + self.n_states + k].data);
+                .copy_from_slice(&dys[k0 + self.n_states + k].data);
         }
-        let want = grad_inputs[0].len() == inputs[0].len();
+        let want = dxs[0].len() == xs[0].len();
         for gi in [&mut self.gin_fw[0], &mut self.gin_bw[0]] {
             if want {
-                gi.resize_uninit(&inputs[0].shape);
+                gi.resize_uninit(&xs[0].shape);
             } else {
                 gi.resize_zeroed(&[0]);
             }
@@ -503,17 +492,17 @@ impl Layer for Bidirectional {
             let gs: Vec<&Tensor> = self.g_fw.iter().collect();
             self.forward_layer
                 .as_layer_mut()
-                .backward(inputs, &outs, &gs, &mut self.gin_fw)?;
+                .backward(xs, &outs, &gs, &mut self.gin_fw)?;
         }
         {
             let outs: Vec<&Tensor> = self.bw_out.iter().collect();
             let gs: Vec<&Tensor> = self.g_bw.iter().collect();
             self.backward_layer
                 .as_layer_mut()
-                .backward(inputs, &outs, &gs, &mut self.gin_bw)?;
+                .backward(xs, &outs, &gs, &mut self.gin_bw)?;
         }
         if want {
-            let gx = &mut grad_inputs[0].data;
+            let gx = &mut dxs[0].data;
             for ((o, a), b) in gx
                 .iter_mut()
                 .zip(&self.gin_fw[0].data)
