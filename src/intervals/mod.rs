@@ -230,7 +230,12 @@ pub struct Scores {
 impl Scores {
     /// Scores of windows laid out step-major (`(windows, steps * targets)`,
     /// as `Prepared::test_truth`); non-finite errors are left out.
-    pub fn from_windows(truth: &[f64], pred: &[f64], steps: usize, targets: usize) -> Result<Scores> {
+    pub fn from_windows(
+        truth: &[f64],
+        pred: &[f64],
+        steps: usize,
+        targets: usize,
+    ) -> Result<Scores> {
         let w = steps * targets;
         if w == 0 || truth.len() != pred.len() || !truth.len().is_multiple_of(w) {
             return Err(Error::Shape(format!(

@@ -136,9 +136,8 @@ mod tests {
     fn winkler_prefers_the_true_quantiles() {
         // uniform truths on [0, 1): the true 80% interval is [0.1, 0.9]
         let y: Vec<f64> = (0..1000).map(|i| (i as f64 + 0.5) / 1000.0).collect();
-        let score = |a: f64, b: f64| {
-            interval_scores(&y, &vec![a; 1000], &vec![b; 1000], 0.8, None).winkler
-        };
+        let score =
+            |a: f64, b: f64| interval_scores(&y, &vec![a; 1000], &vec![b; 1000], 0.8, None).winkler;
         let right = score(0.1, 0.9);
         assert!(right < score(0.2, 0.8), "too narrow must score worse");
         assert!(right < score(0.0, 1.0), "too wide must score worse");

@@ -58,7 +58,9 @@ fn specs_are_checked() {
 #[test]
 fn window_scores_give_per_step_intervals() {
     // 20 windows, 2 steps, 1 target: step-1 errors 1..20, step-2 errors 2, 4, ..., 40
-    let truth: Vec<f64> = (0..20).flat_map(|i| [i as f64 + 1.0, 2.0 * (i as f64 + 1.0)]).collect();
+    let truth: Vec<f64> = (0..20)
+        .flat_map(|i| [i as f64 + 1.0, 2.0 * (i as f64 + 1.0)])
+        .collect();
     let pred = vec![0.0; 40];
     let s = Scores::from_windows(&truth, &pred, 2, 1).unwrap();
     assert_eq!(s.min_len(), 20);
