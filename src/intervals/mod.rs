@@ -42,6 +42,9 @@
 //!   conformal intervals wrap point forecasts only.
 
 pub mod score;
+pub mod validation;
+
+pub use validation::StoredCalibration;
 
 use serde::{Deserialize, Serialize};
 
