@@ -62,7 +62,7 @@ mod run;
 pub use bands::add_intervals;
 pub use folds::{plan_folds, FoldPlan};
 pub use report::{Backtest, ForecastRow};
-pub use run::{run_backtest, SeriesData};
+pub use run::{cut as cut_rows, run_backtest, SeriesData};
 
 use serde::{Deserialize, Serialize};
 

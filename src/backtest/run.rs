@@ -40,7 +40,7 @@ impl SeriesData {
 }
 
 /// Rows `rows` of `frame`, as a frame of their own.
-pub(crate) fn cut(frame: &Frame, rows: std::ops::Range<usize>) -> Frame {
+pub fn cut(frame: &Frame, rows: std::ops::Range<usize>) -> Frame {
     Frame {
         source: frame.source.clone(),
         time_column: frame.time_column.clone(),

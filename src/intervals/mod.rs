@@ -17,6 +17,9 @@
 //! * `"validation"` (`lstmkit train` / `forecast`): the validation windows
 //!   (`data.validation_split`), per step; in a panel per series when the
 //!   series has enough validation windows, else pooled over the series.
+//!   With `steps` beyond `data.horizon`, each validation window's history
+//!   is forecast `steps` steps ahead the way `lstmkit forecast` does it
+//!   (recursively), with the actual rows inside the training part.
 //! * `"backtest"` (`lstmkit backtest`): at each origin, the errors of the
 //!   earlier origins' forecasts whose actual value is known at that origin
 //!   (row `< origin`), per step; `cal_length` keeps only the last N.
@@ -101,6 +104,11 @@ pub struct IntervalSpec {
     /// `"backtest"` for `lstmkit backtest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+    /// Validation calibration: steps calibrated (default `data.horizon`);
+    /// more than `data.horizon` calibrates a recursive forecast of that many
+    /// steps from each validation window, as `lstmkit forecast` makes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
     /// Backtest calibration: only the last N scores of each step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cal_length: Option<usize>,
@@ -115,6 +123,7 @@ impl Default for IntervalSpec {
             method: IntervalMethod::Conformal,
             levels: d_levels(),
             calibration: None,
+            steps: None,
             cal_length: None,
             aci_gamma: None,
         }
@@ -143,6 +152,9 @@ impl IntervalSpec {
                 )));
             }
             seen.push(name);
+        }
+        if self.steps == Some(0) {
+            return Err(Error::Config("intervals.steps must be at least 1".into()));
         }
         if self.cal_length == Some(0) {
             return Err(Error::Config(

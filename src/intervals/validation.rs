@@ -79,6 +79,16 @@ pub fn calibrate(
     }
     let h = p.pipeline.window.horizon;
     let nt = p.pipeline.n_targets();
+    let steps = spec.steps.unwrap_or(h);
+    if steps < h {
+        return Err(Error::Config(format!(
+            "intervals.steps = {steps} is less than data.horizon = {h}: the model forecasts \
+             {h} steps at once, calibrate them all"
+        )));
+    }
+    if steps > h {
+        return calibrate_recursive(model, p, spec, steps);
+    }
     let w = h * nt;
     let pred = model.predict(&p.val.x)?;
     let levels = p.to_original_units_for(&p.val, &pred)?;
@@ -92,6 +102,90 @@ pub fn calibrate(
                 s.id.clone(),
                 Scores::from_windows(&truth[span.clone()], &levels[span], h, nt)?,
             );
+        }
+    }
+    Ok(StoredCalibration {
+        levels: spec.levels.clone(),
+        calibration: Calibration::Validation,
+        pooled,
+        per_series,
+    })
+}
+
+/// [`calibrate`] for `steps` beyond the horizon: from the history ending at
+/// each validation window's last input row, the forecast `lstmkit forecast`
+/// makes ([`crate::forecast::forecast_series`]), against the rows after it,
+/// which must lie in the series' training part (not its test rows).
+fn calibrate_recursive(
+    model: &mut Model,
+    p: &Prepared,
+    spec: &IntervalSpec,
+    steps: usize,
+) -> Result<StoredCalibration> {
+    use crate::data::Panel;
+    use crate::forecast::{forecast_series, Exog, ForecastOptions};
+    if !p.pipeline.future_covariates.is_empty() || !p.pipeline.calendar.is_empty() {
+        return Err(Error::Config(format!(
+            "intervals.steps = {steps} (beyond data.horizon = {}) calibrates recursive              forecasts, which needs a model without future covariates or calendar features",
+            p.pipeline.window.horizon
+        )));
+    }
+    let nt = p.pipeline.n_targets();
+    let exog = p
+        .pipeline
+        .features
+        .iter()
+        .any(|f| !p.pipeline.targets.contains(f));
+    let mut opts = ForecastOptions::new(steps);
+    if exog {
+        // the past inputs' actual values over the forecast rows
+        opts = opts.exog(Exog::Known);
+    }
+    let mut pooled_t = Vec::new();
+    let mut pooled_p = Vec::new();
+    let mut per: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for s in p.series.iter().filter(|s| !s.val.is_empty()) {
+        let frame = crate::backtest::cut_rows(&p.frame, s.rows.clone());
+        let targets: Vec<&[f64]> = p
+            .pipeline
+            .targets
+            .iter()
+            .map(|t| frame.require(t))
+            .collect::<Result<_>>()?;
+        for &a in &p.val.anchors[s.val.clone()] {
+            let a = a - s.rows.start;
+            if a + steps >= s.n_train {
+                continue;
+            }
+            let end = if exog { a + 1 + steps } else { a + 1 };
+            let sub = crate::backtest::cut_rows(&frame, 0..end);
+            let Some(series) = Panel::new(&sub).series().next() else {
+                continue;
+            };
+            let f = forecast_series(model, &p.pipeline, &series, &opts)?;
+            let (tv, pv) = per.entry(s.id.clone()).or_default();
+            for k in 0..steps {
+                for (t, col) in targets.iter().enumerate() {
+                    tv.push(col[a + 1 + k]);
+                    pv.push(f.values[k * nt + t]);
+                }
+            }
+        }
+    }
+    for (tv, pv) in per.values() {
+        pooled_t.extend_from_slice(tv);
+        pooled_p.extend_from_slice(pv);
+    }
+    if pooled_t.is_empty() {
+        return Err(Error::Config(format!(
+            "intervals.steps = {steps}: no validation window has {steps} rows after it inside              the training part (fewer steps, or a larger data.validation_split)"
+        )));
+    }
+    let pooled = Scores::from_windows(&pooled_t, &pooled_p, steps, nt)?;
+    let mut per_series = BTreeMap::new();
+    if p.is_panel() {
+        for (id, (tv, pv)) in per {
+            per_series.insert(id, Scores::from_windows(&tv, &pv, steps, nt)?);
         }
     }
     Ok(StoredCalibration {
@@ -328,4 +422,73 @@ pub fn table(v: &Value) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{prepare_frame, DataSpec, Frame};
+    use crate::model::Sequential;
+    use crate::nn::{Dense, LSTM};
+
+    #[test]
+    fn recursive_calibration_extends_the_direct_one_inside_the_training_part() {
+        let y: Vec<f64> = (0..200)
+            .map(|i| 10.0 + (i as f64 * 0.37).sin() * 2.0 + (i % 7) as f64 * 0.1)
+            .collect();
+        let frame = Frame::from_columns("inline", vec![("y".to_string(), y.clone())]).unwrap();
+        let mut spec = DataSpec::new("inline", &["y"]);
+        spec.timesteps = 5;
+        spec.validation_split = 0.3;
+        let p = prepare_frame(&spec, frame).unwrap();
+        let mut model = Sequential::new(&[5, 1])
+            .add(LSTM::new(3))
+            .add(Dense::new(1))
+            .build(2)
+            .unwrap();
+        let direct = calibrate(&mut model, &p, &IntervalSpec::default()).unwrap();
+        let three = IntervalSpec {
+            steps: Some(3),
+            ..IntervalSpec::default()
+        };
+        let rec = calibrate(&mut model, &p, &three).unwrap();
+        assert_eq!((direct.pooled.steps, rec.pooled.steps), (1, 3));
+        let n_train = p.series[0].n_train;
+        let usable = p.val.anchors.iter().filter(|&&a| a + 3 < n_train).count();
+        assert!(usable > 0 && usable < p.val.len());
+        assert_eq!(rec.pooled.min_len(), usable);
+        // step 1 of the recursive forecast is the direct forecast: its errors are among the direct ones
+        for e in &rec.pooled.scores[0] {
+            assert!(
+                direct.pooled.scores[0].iter().any(|d| (d - e).abs() < 1e-9),
+                "{e} not among the direct errors"
+            );
+        }
+        // fewer steps than the horizon, or no validation windows: errors
+        let mut spec2 = spec.clone();
+        spec2.horizon = 2;
+        let p2 = prepare_frame(
+            &spec2,
+            Frame::from_columns("inline", vec![("y".to_string(), y)]).unwrap(),
+        )
+        .unwrap();
+        let mut m2 = Sequential::new(&[5, 1])
+            .add(LSTM::new(3))
+            .add(Dense::new(2))
+            .build(2)
+            .unwrap();
+        let one = IntervalSpec {
+            steps: Some(1),
+            ..IntervalSpec::default()
+        };
+        assert!(calibrate(&mut m2, &p2, &one).is_err());
+        let mut q = p.clone();
+        q.val.anchors.clear();
+        q.val.x = crate::tensor::Tensor::zeros(&[0, 5, 1]);
+        q.val.y = crate::tensor::Tensor::zeros(&[0, 1]);
+        let e = calibrate(&mut model, &q, &IntervalSpec::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("validation_split"), "{e}");
+    }
 }

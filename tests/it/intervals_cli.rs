@@ -127,6 +127,48 @@ fn train_forecast_and_backtest_give_intervals() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("step,y\n"));
 
+    // a one-step model calibrated for 5 recursive steps (intervals.steps)
+    let rec = dir.join("rec.toml");
+    std::fs::write(
+        &rec,
+        EXP.replace("time_column = \"date\"\n", "")
+            .replace("horizon = 3", "horizon = 1")
+            .replace("units = 3", "units = 1")
+            .replace("levels = [0.8, 0.95]", "levels = [0.8, 0.95]\nsteps = 5"),
+    )
+    .unwrap();
+    let rout = dir.join("rec");
+    assert!(run(bin()
+        .args(["train", "--quiet", "--config"])
+        .arg(&rec)
+        .arg("--out")
+        .arg(&rout))
+    .status
+    .success());
+    let o = run(bin()
+        .args(["forecast", "--model"])
+        .arg(rout.join("model.lstmkit"))
+        .arg("--data")
+        .arg(dir.join("ar.csv"))
+        .args(["--steps", "5"]));
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let widths: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: Vec<f64> = l.split(',').map(|c| c.parse().unwrap()).collect();
+            assert!(
+                v[4] < v[2] && v[2] < v[1] && v[1] < v[3] && v[3] < v[5],
+                "{l}"
+            );
+            v[3] - v[2]
+        })
+        .collect();
+    assert_eq!(widths.len(), 5, "{text}");
+    // each step has its own calibration (the errors of that many recursive steps)
+    assert!(widths.windows(2).any(|w| w[0] != w[1]), "{widths:?}");
+
     // backtest: the same table calibrates on the earlier origins
     let bt = dir.join("bt");
     let o = run(bin()
