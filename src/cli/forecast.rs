@@ -150,7 +150,8 @@ pub fn run(a: ForecastArgs) -> Result<()> {
             .collect::<Result<_>>()
             .map_err(|e| {
                 Error::Config(format!(
-                    "{} (forecast at most that many steps, train with data.horizon = {steps},                      or pass --no-intervals)",
+                    "{} (forecast at most that many steps, train with intervals.steps = {steps}, or pass \
+                     --no-intervals)",
                     e.detail()
                 ))
             })?;
