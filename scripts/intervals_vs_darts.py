@@ -28,6 +28,7 @@ import pandas as pd
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data")
 LEVELS = [0.8, 0.95]
+ACI_GAMMA = 0.01
 
 SETS = {
     "elecdaily": dict(
@@ -60,8 +61,8 @@ def series_frame(cfg):
     return df
 
 
-def run_lstmkit(name, cfg, df, out):
-    d = os.path.join(out, name)
+def run_lstmkit(name, cfg, df, out, extra=""):
+    d = os.path.join(out, name + ("-aci" if extra else ""))
     os.makedirs(d, exist_ok=True)
     df.to_csv(os.path.join(d, "data.csv"), index=False)
     start = cfg["start"] if isinstance(cfg["start"], float) else f'"{cfg["start"]}"'
@@ -90,6 +91,7 @@ start = {start}
 horizon = {cfg['horizon']}
 [intervals]
 levels = {LEVELS}
+{extra}
 """
     with open(os.path.join(d, "exp.toml"), "w") as f:
         f.write(toml)
@@ -141,11 +143,17 @@ def main():
     for name, cfg in SETS.items():
         df = series_frame(cfg)
         bt = run_lstmkit(name, cfg, df, out)
+        # the same backtest with adaptive conformal inference: the model's intervals only
+        aci = run_lstmkit(name, cfg, df, out, extra=f"aci_gamma = {ACI_GAMMA}")
+        keep_cols = [c for c in aci.columns if c.startswith("model_")]
+        aci = aci[["time", "step"] + keep_cols].rename(columns={c: "aci" + c[len("model"):] for c in keep_cols})
+        aci["time"] = aci["time"].astype(str)
         bt["time"] = bt["time"].astype(str)
+        bt = bt.merge(aci, on=["time", "step"], how="left")
         first = bt["origin"].astype(str).iloc[0]
         dd = run_darts(cfg, df, first)
         m = bt.merge(dd, on=["time", "step"], how="inner")
-        names = [c for c in ["model", "naive", "seasonal_naive", "drift", "mean", "ets", "theta", "darts"]
+        names = [c for c in ["model", "aci", "naive", "seasonal_naive", "drift", "mean", "ets", "theta", "darts"]
                  if f"{c}_lower_80" in m.columns]
         keep = np.ones(len(m), bool)
         for c in names:
@@ -168,7 +176,8 @@ def main():
             for l in LEVELS:
                 s = res[c][str(int(round(l * 100)))]
                 cells += [f"{100 * s['coverage']:.1f}%", f"{s['width']:.3f}", f"{s['winkler']:.3f}"]
-            label = "darts ConformalNaiveModel(LinearRegression)" if c == "darts" else f"lstmkit {c}"
+            label = {"darts": "darts ConformalNaiveModel(LinearRegression)",
+                     "aci": f"lstmkit model, ACI gamma={ACI_GAMMA}"}.get(c, f"lstmkit {c}")
             print(f"| {label} | " + " | ".join(cells) + " |")
     with open(os.path.join(out, "intervals_vs_darts.json"), "w") as f:
         json.dump(result, f, indent=2)
