@@ -18,7 +18,7 @@
 //! assert_eq!(s.coverage, 0.5);
 //! assert_eq!(s.width, 2.0);
 //! // the miss costs 2/0.2 × 3 = 30
-//! assert_eq!(s.winkler, (2.0 + 2.0 + 30.0) / 2.0);
+//! assert!((s.winkler - (2.0 + 2.0 + 30.0) / 2.0).abs() < 1e-12);
 //! assert_eq!(s.msis, Some(s.winkler / 2.0));
 //! ```
 
