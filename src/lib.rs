@@ -30,6 +30,7 @@ pub mod eval;
 pub mod experiment;
 pub mod forecast;
 pub mod gradcheck;
+pub mod intervals;
 pub mod io;
 pub mod model;
 pub mod nn;

@@ -44,13 +44,47 @@ pub struct Series<'a> {
     pub name: &'a str,
     /// Values, one per x position (NaN values are skipped).
     pub values: &'a [f64],
+    /// Shaded bands around the line (`lower`, `upper`, one per x position;
+    /// NaN where there is none): a fan chart when nested.
+    pub bands: Vec<(&'a [f64], &'a [f64])>,
 }
 
 impl<'a> Series<'a> {
     /// A named series.
     pub fn new(name: &'a str, values: &'a [f64]) -> Self {
-        Series { name, values }
+        Series {
+            name,
+            values,
+            bands: Vec::new(),
+        }
     }
+
+    /// Adds a shaded band from `lower` to `upper` in the line's colour.
+    pub fn band(mut self, lower: &'a [f64], upper: &'a [f64]) -> Self {
+        self.bands.push((lower, upper));
+        self
+    }
+}
+
+/// The runs of positions where both bounds are finite, as closed polygons.
+fn band_polygons(lower: &[f64], upper: &[f64], x0: f64) -> Vec<Vec<(f64, f64)>> {
+    let n = lower.len().min(upper.len());
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !(lower[i].is_finite() && upper[i].is_finite()) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n && lower[i].is_finite() && upper[i].is_finite() {
+            i += 1;
+        }
+        let mut poly: Vec<(f64, f64)> = (start..i).map(|j| (x0 + j as f64, upper[j])).collect();
+        poly.extend((start..i).rev().map(|j| (x0 + j as f64, lower[j])));
+        out.push(poly);
+    }
+    out
 }
 
 const COLORS: [RGBColor; 5] = [
@@ -87,7 +121,8 @@ fn bounds(series: &[Series]) -> (f64, f64) {
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
     for s in series {
-        for v in s.values.iter().filter(|v| v.is_finite()) {
+        let bands = s.bands.iter().flat_map(|(l, u)| l.iter().chain(u.iter()));
+        for v in s.values.iter().chain(bands).filter(|v| v.is_finite()) {
             lo = lo.min(*v);
             hi = hi.max(*v);
         }
@@ -300,6 +335,20 @@ fn draw(
                     .light_line_style(WHITE.mix(0.0))
                     .draw()
                     .map_err(|e| plot_err(path, e))?;
+                // bands first, under every line
+                for (k, s) in series.iter().enumerate() {
+                    let color = COLORS[k % COLORS.len()];
+                    for (lower, upper) in &s.bands {
+                        for poly in band_polygons(lower, upper, x0) {
+                            chart
+                                .draw_series(std::iter::once(Polygon::new(
+                                    poly,
+                                    color.mix(0.18).filled(),
+                                )))
+                                .map_err(|e| plot_err(path, e))?;
+                        }
+                    }
+                }
                 for (k, s) in series.iter().enumerate() {
                     let color = COLORS[k % COLORS.len()];
                     let pts: Vec<(f64, f64)> = downsample(s.values, PLOT_COLUMNS)
@@ -419,6 +468,46 @@ mod tests {
         assert!(d.contains(&(777_777, 5000.0)) && d.contains(&(123_456, -5000.0)));
         let short = [1.0, f64::NAN, 3.0];
         assert_eq!(downsample(&short, 10), vec![(0, 1.0), (2, 3.0)]);
+    }
+
+    /// Pixels that are neither white nor black nor a line colour: the shading.
+    fn shaded_pixels(png_bytes: &[u8]) -> usize {
+        let dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
+        let mut r = dec.read_info().unwrap();
+        let mut buf = vec![0; r.output_buffer_size()];
+        r.next_frame(&mut buf).unwrap();
+        buf.chunks(3)
+            .filter(|p| p.iter().all(|c| *c > 150) && p.iter().any(|c| *c < 250))
+            .count()
+    }
+
+    #[test]
+    fn bands_are_shaded_under_their_line() {
+        let dir = crate::test_tmp_root().join(format!("lstmkit-plot-band-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let v: Vec<f64> = (0..50).map(|i| (i as f64 / 5.0).sin()).collect();
+        let mut lo = vec![f64::NAN; 50];
+        let mut hi = vec![f64::NAN; 50];
+        for i in 30..50 {
+            lo[i] = v[i] - 1.0;
+            hi[i] = v[i] + 1.0;
+        }
+        let (a, b) = (dir.join("plain.png"), dir.join("band.png"));
+        plot_series(&a, "t", "y", None, &[Series::new("f", &v)]).unwrap();
+        plot_series(&b, "t", "y", None, &[Series::new("f", &v).band(&lo, &hi)]).unwrap();
+        let (pa, pb) = (
+            shaded_pixels(&std::fs::read(&a).unwrap()),
+            shaded_pixels(&std::fs::read(&b).unwrap()),
+        );
+        assert!(
+            pb > pa + 20_000,
+            "{pb} shaded pixels with the band, {pa} without"
+        );
+        assert_eq!(band_polygons(&lo, &hi, 0.0).len(), 1);
+        assert_eq!(band_polygons(&lo, &hi, 0.0)[0].len(), 40);
+        if std::env::var_os("LSTMKIT_KEEP_PLOTS").is_none() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 
     #[test]

@@ -53,14 +53,16 @@
 //!   follow the data with the fitted parameters (Darts refits local models
 //!   at every origin).
 
+mod bands;
 mod folds;
 pub mod plot;
 pub mod report;
 mod run;
 
+pub use bands::add_intervals;
 pub use folds::{plan_folds, FoldPlan};
 pub use report::{Backtest, ForecastRow};
-pub use run::{run_backtest, SeriesData};
+pub use run::{cut as cut_rows, run_backtest, SeriesData};
 
 use serde::{Deserialize, Serialize};
 

@@ -72,17 +72,52 @@ pub fn write_plots(bt: &Backtest, metrics: &Value, dir: &Path) -> Result<()> {
             lines[li][row - from] = v.unwrap_or(f64::NAN);
         }
     }
+    // the model's intervals at that step: a fan of shaded bands
+    let nl = bt.levels.len();
+    let mut bands: Vec<(Vec<f64>, Vec<f64>)> =
+        vec![(vec![f64::NAN; n - from], vec![f64::NAN; n - from]); nl];
+    for r in bt
+        .rows
+        .iter()
+        .filter(|r| r.series == s.label && r.step == step && r.row >= from && r.row < n)
+    {
+        for (l, b) in bands.iter_mut().enumerate() {
+            if let Some((lo, hi)) = r.intervals.get(l).copied().flatten() {
+                b.0[r.row - from] = lo;
+                b.1[r.row - from] = hi;
+            }
+        }
+    }
     let actual = s.values[from..].to_vec();
     let mut series = vec![Series::new("actual", &actual)];
-    for (name, l) in names.iter().zip(&lines) {
-        series.push(Series::new(name, l));
+    for (i, (name, l)) in names.iter().zip(&lines).enumerate() {
+        let mut one = Series::new(name, l);
+        if i == 0 {
+            for (lo, hi) in &bands {
+                one = one.band(lo, hi);
+            }
+        }
+        series.push(one);
     }
     let labels = s.times.as_ref().map(|t| t[from..].to_vec());
     plot_series(
         &dir.join("backtest.png"),
         &format!(
-            "Backtest of {}: forecasts {step} step(s) ahead from {} origins",
-            s.label, bt.origins
+            "Backtest of {}: forecasts {step} step(s) ahead from {} origins{}",
+            s.label,
+            bt.origins,
+            if nl > 0 {
+                format!(
+                    " (model's {}% intervals shaded)",
+                    bt.levels
+                        .iter()
+                        .map(|l| crate::intervals::level_name(*l))
+                        .collect::<Vec<_>>()
+                        .join("/")
+                )
+            } else {
+                String::new()
+            }
         ),
         &s.label,
         labels.as_deref(),

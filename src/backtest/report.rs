@@ -15,6 +15,8 @@ use serde_json::{json, Map, Value};
 use crate::baselines::NAMES;
 use crate::error::{Error, Result};
 use crate::eval::metrics::{compute, naive_scale, Metrics};
+use crate::intervals::level_name;
+use crate::intervals::score::{interval_scores, winkler};
 
 /// One forecast value and what it is compared with.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +37,9 @@ pub struct ForecastRow {
     pub model: f64,
     /// The baselines' forecasts, in [`NAMES`] order (`None`: not available).
     pub baselines: [Option<f64>; 6],
+    /// With `[intervals]`: `(lower, upper)` of forecaster `c` ([`columns`])
+    /// at level `l` at `[c * levels + l]` (`None`: not yet calibrated).
+    pub intervals: Vec<Option<(f64, f64)>>,
 }
 
 /// One series of a backtest, for scores and plots.
@@ -75,6 +80,8 @@ pub struct Backtest {
     pub seconds: f64,
     /// Of which training.
     pub train_seconds: f64,
+    /// Interval levels (empty without `[intervals]`).
+    pub levels: Vec<f64>,
 }
 
 /// The forecasters' names as columns: `model`, then [`NAMES`].
@@ -82,7 +89,7 @@ pub fn columns() -> Vec<&'static str> {
     std::iter::once("model").chain(NAMES).collect()
 }
 
-fn value(r: &ForecastRow, c: usize) -> Option<f64> {
+pub(crate) fn value(r: &ForecastRow, c: usize) -> Option<f64> {
     if c == 0 {
         Some(r.model)
     } else {
@@ -100,14 +107,21 @@ fn csv_cell(s: &str) -> String {
 
 impl Backtest {
     /// `backtest.csv`: `series,origin,time,step,actual,model,naive,...`
-    /// (an empty cell where a baseline is not available).
+    /// (an empty cell where a baseline is not available); with intervals,
+    /// each forecaster's column is followed by `<name>_lower_80,
+    /// <name>_upper_80, ...` (empty before the origin has calibration errors).
     pub fn to_csv(&self) -> String {
         let mut out = String::from("series,origin,time,step,actual");
+        let names: Vec<String> = self.levels.iter().map(|l| level_name(*l)).collect();
         for c in columns() {
             out.push(',');
             out.push_str(c);
+            for l in &names {
+                out.push_str(&format!(",{c}_lower_{l},{c}_upper_{l}"));
+            }
         }
         out.push('\n');
+        let nl = self.levels.len();
         for r in &self.rows {
             out.push_str(&format!(
                 "{},{},{},{},{}",
@@ -121,6 +135,12 @@ impl Backtest {
                 out.push(',');
                 if let Some(v) = value(r, c) {
                     out.push_str(&v.to_string());
+                }
+                for l in 0..nl {
+                    match r.intervals.get(c * nl + l).copied().flatten() {
+                        Some((lo, hi)) => out.push_str(&format!(",{lo},{hi}")),
+                        None => out.push_str(",,"),
+                    }
                 }
             }
             out.push('\n');
@@ -148,7 +168,51 @@ impl Backtest {
         compute(&truth, &pred, scale).map(Some)
     }
 
-    fn block(rows: &[&ForecastRow], scales: &BTreeMap<&str, Option<f64>>) -> Result<Value> {
+    /// Interval scores of forecaster `c` over the rows where it has an
+    /// interval: `{"80": {coverage, width, winkler, msis, n}, ...}`; MSIS
+    /// divides each row's Winkler score by its series' MASE scale.
+    fn interval_block(
+        rows: &[&ForecastRow],
+        c: usize,
+        levels: &[f64],
+        scales: &BTreeMap<&str, Option<f64>>,
+    ) -> Value {
+        let nl = levels.len();
+        let mut obj = Map::new();
+        for (l, &level) in levels.iter().enumerate() {
+            let mut truth = Vec::new();
+            let (mut lo, mut hi) = (Vec::new(), Vec::new());
+            let mut scaled = Some(0.0);
+            for r in rows {
+                if let Some((a, b)) = r.intervals.get(c * nl + l).copied().flatten() {
+                    truth.push(r.actual);
+                    lo.push(a);
+                    hi.push(b);
+                    let w = winkler(r.actual, a, b, 1.0 - level);
+                    scaled = match (scaled, scales.get(r.series.as_str()).copied().flatten()) {
+                        (Some(acc), Some(s)) if s > 0.0 => Some(acc + w / s),
+                        _ => None,
+                    };
+                }
+            }
+            if truth.is_empty() {
+                continue;
+            }
+            let s = interval_scores(&truth, &lo, &hi, level, None);
+            obj.insert(
+                level_name(level),
+                json!({"coverage": s.coverage, "width": s.width, "winkler": s.winkler,
+                       "msis": scaled.map(|v| v / truth.len() as f64), "n": s.n}),
+            );
+        }
+        Value::Object(obj)
+    }
+
+    fn block(
+        rows: &[&ForecastRow],
+        scales: &BTreeMap<&str, Option<f64>>,
+        levels: &[f64],
+    ) -> Result<Value> {
         let mut obj = Map::new();
         for (c, name) in columns().into_iter().enumerate() {
             // pooled errors; MASE the mean of the per-series values
@@ -172,10 +236,11 @@ impl Backtest {
             } else {
                 None
             };
-            obj.insert(
-                name.to_string(),
-                json!({"mae": m.mae, "rmse": m.rmse, "mape": m.mape, "smape": m.smape, "mase": mase, "n": m.n}),
-            );
+            let mut entry = json!({"mae": m.mae, "rmse": m.rmse, "mape": m.mape, "smape": m.smape, "mase": mase, "n": m.n});
+            if !levels.is_empty() {
+                entry["intervals"] = Self::interval_block(rows, c, levels, scales);
+            }
+            obj.insert(name.to_string(), entry);
         }
         Ok(Value::Object(obj))
     }
@@ -193,14 +258,14 @@ impl Backtest {
             .map(|s| (s.label.as_str(), s.mase_scale))
             .collect();
         let all: Vec<&ForecastRow> = self.rows.iter().collect();
-        let overall = Self::block(&all, &scales)?;
+        let overall = Self::block(&all, &scales, &self.levels)?;
         let mut steps: Vec<usize> = self.rows.iter().map(|r| r.step).collect();
         steps.sort_unstable();
         steps.dedup();
         let mut per_step = Vec::new();
         for s in steps {
             let rows: Vec<&ForecastRow> = all.iter().copied().filter(|r| r.step == s).collect();
-            let mut b = Self::block(&rows, &scales)?;
+            let mut b = Self::block(&rows, &scales, &self.levels)?;
             if let Some(o) = b.as_object_mut() {
                 o.insert("step".into(), s.into());
             }
@@ -217,7 +282,7 @@ impl Backtest {
                 continue;
             }
             let one: BTreeMap<&str, Option<f64>> = [(s.label.as_str(), s.mase_scale)].into();
-            per_series.insert(s.label.clone(), Self::block(&rows, &one)?);
+            per_series.insert(s.label.clone(), Self::block(&rows, &one, &self.levels)?);
         }
         let notes: Vec<String> = self
             .series
@@ -235,6 +300,7 @@ impl Backtest {
             "horizon": self.horizon,
             "last_points_only": self.last_points_only,
             "season": self.series.first().map(|s| s.season),
+            "levels": self.levels,
             "notes": notes,
         }))
     }
@@ -242,6 +308,50 @@ impl Backtest {
     /// The MASE scale of a series: the seasonal-naive MAE (period `m`) of `values[..first_origin]`.
     pub fn mase_scale(values: &[f64], first_origin: usize, m: usize) -> Option<f64> {
         naive_scale(&values[..first_origin.min(values.len())], m.max(1))
+    }
+
+    /// A plain-text table of the overall interval scores (empty without
+    /// intervals): coverage (percent), mean width and Winkler per level.
+    pub fn interval_table(metrics: &Value) -> String {
+        let levels: Vec<f64> = metrics["levels"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        if levels.is_empty() {
+            return String::new();
+        }
+        let mut out = format!("{:<16}", "intervals");
+        for l in &levels {
+            let n = level_name(*l);
+            out.push_str(&format!(
+                " {:>9} {:>10} {:>10}",
+                format!("cov{n}%"),
+                format!("width{n}"),
+                format!("winkler{n}")
+            ));
+        }
+        out.push('\n');
+        let f = |v: &Value, scale: f64| {
+            v.as_f64()
+                .map(|x| format!("{:.4}", x * scale))
+                .unwrap_or("-".into())
+        };
+        if let Some(o) = metrics["overall"].as_object() {
+            for (name, v) in o {
+                out.push_str(&format!("{name:<16}"));
+                for l in &levels {
+                    let b = &v["intervals"][level_name(*l)];
+                    out.push_str(&format!(
+                        " {:>9} {:>10} {:>10}",
+                        f(&b["coverage"], 100.0),
+                        f(&b["width"], 1.0),
+                        f(&b["winkler"], 1.0)
+                    ));
+                }
+                out.push('\n');
+            }
+        }
+        out
     }
 
     /// A plain-text table of the overall metrics, best MASE first.

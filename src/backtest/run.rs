@@ -40,7 +40,7 @@ impl SeriesData {
 }
 
 /// Rows `rows` of `frame`, as a frame of their own.
-pub(crate) fn cut(frame: &Frame, rows: std::ops::Range<usize>) -> Frame {
+pub fn cut(frame: &Frame, rows: std::ops::Range<usize>) -> Frame {
     Frame {
         source: frame.source.clone(),
         time_column: frame.time_column.clone(),
@@ -160,6 +160,9 @@ pub fn run_backtest(
     quiet: bool,
 ) -> Result<Backtest> {
     spec.validate()?;
+    if let Some(iv) = &exp.intervals {
+        super::bands::check(iv)?;
+    }
     let t_all = Instant::now();
     let mut fit_exp = exp.clone();
     fit_exp.fit.verbose = 0;
@@ -183,6 +186,7 @@ pub fn run_backtest(
         last_points_only: spec.last_points_only,
         seconds: 0.0,
         train_seconds: 0.0,
+        levels: Vec::new(),
     };
     // plan every series first: errors before any training
     let mut plans = Vec::new();
@@ -330,6 +334,7 @@ pub fn run_backtest(
                         actual: y[o + k],
                         model: tr.levels[pos[i] * model_h * nt + k * nt + t],
                         baselines: b,
+                        intervals: Vec::new(),
                     });
                 }
             }
@@ -345,6 +350,9 @@ pub fn run_backtest(
         }
         out.origins += p.origins.len();
         out.retrains += p.trainings.len();
+    }
+    if let Some(iv) = &exp.intervals {
+        super::bands::add_intervals(&mut out, iv)?;
     }
     out.seconds = t_all.elapsed().as_secs_f64();
     Ok(out)

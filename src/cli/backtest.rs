@@ -149,6 +149,7 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         bt.series.first().map(|s| s.season).unwrap_or(1)
     );
     print!("{}", Backtest::table(&metrics));
+    print!("{}", Backtest::interval_table(&metrics));
     println!(
         "wrote {}",
         [

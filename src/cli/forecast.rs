@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::data::{load_csv, OpenTail, Pipeline};
 use crate::error::{Error, Result};
 use crate::forecast::{forecast, forecast_panel, panel_csv, plot_forecast, Exog, ForecastOptions};
+use crate::intervals::StoredCalibration;
 use crate::model::Model;
 
 /// Arguments of `lstmkit forecast`.
@@ -55,6 +56,10 @@ pub struct ForecastArgs {
     /// History rows shown in the plot.
     #[arg(long, default_value_t = 200)]
     pub plot_history: usize,
+    /// Leave out the prediction intervals of a model trained with
+    /// `[intervals]` (point forecasts only).
+    #[arg(long)]
+    pub no_intervals: bool,
 }
 
 impl clap::ValueEnum for Exog {
@@ -74,12 +79,23 @@ impl clap::ValueEnum for Exog {
 /// `config`'s `[data]` section fits on its training rows, as `lstmkit train`
 /// and `lstmkit evaluate` fit it; checked against the model's shapes.
 pub fn model_and_pipeline(path: &Path, config: Option<&Path>) -> Result<(Model, Pipeline)> {
+    let (model, pipeline, _) = model_pipeline_calibration(path, config)?;
+    Ok((model, pipeline))
+}
+
+/// [`model_and_pipeline`] and the interval calibration stored with the
+/// model (`[intervals]` at training), if any.
+pub fn model_pipeline_calibration(
+    path: &Path,
+    config: Option<&Path>,
+) -> Result<(Model, Pipeline, Option<StoredCalibration>)> {
     let loaded = crate::io::load(path)?;
     let pipeline = super::pipeline_for(&loaded, config, |cfg| {
         let (exp, base) = super::train::load_experiment(Some(cfg))?;
         Ok(crate::data::prepare(&exp.data, &base)?.pipeline)
     })?;
-    Ok((loaded.model, pipeline))
+    let cal = StoredCalibration::from_extras(&loaded.extras)?;
+    Ok((loaded.model, pipeline, cal))
 }
 
 /// [`model_and_pipeline`] of a file that holds its pipeline (written by `lstmkit train`).
@@ -89,7 +105,8 @@ pub fn load_with_pipeline(path: &Path) -> Result<(Model, Pipeline)> {
 
 /// Runs the command.
 pub fn run(a: ForecastArgs) -> Result<()> {
-    let (mut model, pipeline) = model_and_pipeline(&a.model, a.config.as_deref())?;
+    let (mut model, pipeline, cal) = model_pipeline_calibration(&a.model, a.config.as_deref())?;
+    let cal = cal.filter(|_| !a.no_intervals);
     let mut csv_opts = pipeline.csv_options();
     let h = pipeline.window.horizon;
     let steps = a.steps as usize;
@@ -121,11 +138,24 @@ pub fn run(a: ForecastArgs) -> Result<()> {
             "--series: the model was not trained on a panel (no data.id_column)".into(),
         ));
     }
-    let forecasts = if panel {
+    let mut forecasts = if panel {
         forecast_panel(&mut model, &pipeline, &frame, &opts, a.series.as_deref())?
     } else {
         vec![forecast(&mut model, &pipeline, &frame, &opts)?]
     };
+    if let Some(c) = &cal {
+        forecasts = forecasts
+            .into_iter()
+            .map(|f| f.with_intervals(c))
+            .collect::<Result<_>>()
+            .map_err(|e| {
+                Error::Config(format!(
+                    "{} (forecast at most that many steps, train with intervals.steps = {steps}, or pass \
+                     --no-intervals)",
+                    e.detail()
+                ))
+            })?;
+    }
     let f = &forecasts[0];
     let csv = if panel {
         panel_csv(&forecasts)
@@ -245,6 +275,7 @@ mod tests {
             times: None,
             method: Method::Recursive,
             series: None,
+            intervals: Vec::new(),
         }
     }
 

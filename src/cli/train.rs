@@ -275,7 +275,13 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
         .save(&model_path)?;
     // the native file: weights, optimiser state, RNG, data pipeline, history,
     // experiment and what a resume needs
-    let extras = crate::resume::extras_for(exp, o, base);
+    let mut extras = crate::resume::extras_for(exp, o, base);
+    // [intervals]: the validation errors `lstmkit forecast` calibrates on
+    if let (Some(c), Some(serde_json::Value::Object(d))) = (&o.calibration, extras.data.as_mut()) {
+        let v = serde_json::to_value(c)
+            .map_err(|e| Error::Other(format!("cannot serialise the calibration: {e}")))?;
+        d.insert("calibration".into(), v);
+    }
     crate::io::native::save(&o.model, a_out.join("model.lstmkit"), &extras)?;
     let metrics = metrics_json(o, "model.lstmkit")?;
     let js = serde_json::to_string_pretty(&metrics)
@@ -364,6 +370,9 @@ fn write_outputs(exp: &Experiment, o: &Outcome, base: &Path, out: &Path) -> Resu
     }
     println!("\n{}", o.evaluation.table());
     println!("{}", versus_naive(&o.evaluation));
+    if let Some(iv) = &o.evaluation.intervals {
+        print!("\n{}", crate::intervals::validation::table(iv));
+    }
     println!(
         "\nwrote {}/{{model.lstmkit, model.json, metrics.json, history.csv, predictions.png, loss.png}}",
         a_out.display()

@@ -113,6 +113,10 @@ pub struct Evaluation {
     /// A panel's series, each scored alone (empty for one series).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_series: Vec<SeriesEvaluation>,
+    /// With `[intervals]`: the intervals' scores on the test windows
+    /// ([`crate::intervals::validation::test_metrics`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<serde_json::Value>,
 }
 
 /// The metrics of one series of a panel.
@@ -275,6 +279,7 @@ pub fn evaluate_levels(p: &Prepared, pred_levels: &[f64]) -> Result<Evaluation> 
         mase_m: m,
         per_series,
         baseline_notes,
+        intervals: None,
     })
 }
 

@@ -86,6 +86,9 @@ pub struct Experiment {
     /// `lstmkit backtest` settings (see [`crate::backtest`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backtest: Option<crate::backtest::BacktestSpec>,
+    /// Prediction intervals (see [`crate::intervals`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<crate::intervals::IntervalSpec>,
 }
 
 /// Command-line overrides of an experiment's values.
@@ -139,6 +142,9 @@ impl Experiment {
         self.compile.loss()?;
         if let Some(b) = &self.backtest {
             b.validate()?;
+        }
+        if let Some(i) = &self.intervals {
+            i.validate()?;
         }
         if self.fit.epochs == 0 {
             return Err(Error::Config("fit.epochs must be at least 1".into()));

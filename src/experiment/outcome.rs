@@ -39,6 +39,9 @@ pub struct Outcome {
     pub last_weights: Option<Vec<Tensor>>,
     /// The callbacks' state at the end (by `[callbacks.*]` name), for a resume.
     pub callback_states: BTreeMap<String, CallbackState>,
+    /// With `[intervals]` calibrated on the validation windows: the errors
+    /// stored with the model for `lstmkit forecast`.
+    pub calibration: Option<crate::intervals::StoredCalibration>,
 }
 
 /// A model as JSON: the layer specs, the weights and the fitted data

@@ -83,7 +83,14 @@ impl Experiment {
                 .unwrap_or(history.len())
         });
         let test_pred = model.predict(&prepared.test.x)?;
-        let evaluation = evaluate(&prepared, &test_pred)?;
+        let mut evaluation = evaluate(&prepared, &test_pred)?;
+        let calibration = crate::intervals::validation::for_run(
+            self.intervals.as_ref(),
+            &mut model,
+            &prepared,
+            &test_pred,
+            &mut evaluation,
+        )?;
         Ok(Outcome {
             model,
             epochs_run: history.len(),
@@ -95,6 +102,7 @@ impl Experiment {
             train_seconds,
             last_weights: fitted.last_weights,
             callback_states: fitted.callback_states,
+            calibration,
         })
     }
 

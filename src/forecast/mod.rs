@@ -132,9 +132,59 @@ pub struct Forecast {
     /// The series' id, in a panel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<String>,
+    /// Prediction intervals around `values` (the point forecast), one per
+    /// level, in the layout of `values` ([`Forecast::with_intervals`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intervals: Vec<crate::intervals::Interval>,
 }
 
 impl Forecast {
+    /// The point forecast (`values`).
+    pub fn point(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Adds the conformal intervals of `cal` (the validation errors stored
+    /// with the model) at its levels; per series of a panel where it has
+    /// enough errors. An error when the forecast has more steps than `cal`
+    /// calibrates.
+    pub fn with_intervals(mut self, cal: &crate::intervals::StoredCalibration) -> Result<Self> {
+        self.intervals = cal.intervals(&self.values, self.series.as_deref())?;
+        Ok(self)
+    }
+
+    /// The CSV header cells of the intervals: `lower_80,upper_80,...` for one
+    /// target, `<target>_lower_80,...` for several, each after its target.
+    fn interval_header(&self, t: usize) -> String {
+        let prefix = if self.targets.len() == 1 {
+            String::new()
+        } else {
+            format!("{}_", self.targets[t])
+        };
+        self.intervals
+            .iter()
+            .map(|iv| {
+                let l = crate::intervals::level_name(iv.level);
+                format!(
+                    ",{},{}",
+                    csv_cell(&format!("{prefix}lower_{l}")),
+                    csv_cell(&format!("{prefix}upper_{l}"))
+                )
+            })
+            .collect()
+    }
+
+    fn interval_cells(&self, j: usize, decimals: Option<usize>) -> String {
+        let f = |v: f64| match decimals {
+            Some(d) => format!("{v:.d$}"),
+            None => v.to_string(),
+        };
+        self.intervals
+            .iter()
+            .map(|iv| format!(",{},{}", f(iv.lower[j]), f(iv.upper[j])))
+            .collect()
+    }
+
     /// The forecast of target `t`, one value per step.
     pub fn target(&self, t: usize) -> Vec<f64> {
         let nt = self.targets.len();
@@ -153,9 +203,10 @@ impl Forecast {
         if self.times.is_some() {
             s.push_str(",time");
         }
-        for t in &self.targets {
+        for (i, t) in self.targets.iter().enumerate() {
             s.push(',');
             s.push_str(&csv_cell(t));
+            s.push_str(&self.interval_header(i));
         }
         s.push('\n');
         let nt = self.targets.len();
@@ -172,6 +223,7 @@ impl Forecast {
                     Some(d) => format!("{v:.d$}"),
                     None => v.to_string(),
                 });
+                s.push_str(&self.interval_cells(k * nt + t, decimals));
             }
             s.push('\n');
         }
@@ -188,9 +240,10 @@ pub fn panel_csv(forecasts: &[Forecast]) -> String {
         s.push_str(",time");
     }
     if let Some(f) = forecasts.first() {
-        for t in &f.targets {
+        for (i, t) in f.targets.iter().enumerate() {
             s.push(',');
             s.push_str(&csv_cell(t));
+            s.push_str(&f.interval_header(i));
         }
     }
     s.push('\n');
@@ -206,6 +259,7 @@ pub fn panel_csv(forecasts: &[Forecast]) -> String {
             for t in 0..nt {
                 s.push(',');
                 s.push_str(&f.values[k * nt + t].to_string());
+                s.push_str(&f.interval_cells(k * nt + t, None));
             }
             s.push('\n');
         }
@@ -243,10 +297,30 @@ pub fn plot_forecast(
     for (k, v) in f.target(t).into_iter().enumerate() {
         p[nh + k] = v;
     }
-    let series = [
-        crate::plot::Series::new("history", &h),
-        crate::plot::Series::new("forecast", &p),
-    ];
+    // the intervals as a fan of shaded bands, joined to the last history point
+    let bands: Vec<(Vec<f64>, Vec<f64>)> = f
+        .intervals
+        .iter()
+        .map(|iv| {
+            let mut lo = vec![f64::NAN; nh + f.steps];
+            let mut hi = vec![f64::NAN; nh + f.steps];
+            if nh > 0 {
+                lo[nh - 1] = hist[f.history_rows - 1];
+                hi[nh - 1] = hist[f.history_rows - 1];
+            }
+            let nt = f.targets.len();
+            for k in 0..f.steps {
+                lo[nh + k] = iv.lower[k * nt + t];
+                hi[nh + k] = iv.upper[k * nt + t];
+            }
+            (lo, hi)
+        })
+        .collect();
+    let mut fc = crate::plot::Series::new("forecast", &p);
+    for (lo, hi) in &bands {
+        fc = fc.band(lo, hi);
+    }
+    let series = [crate::plot::Series::new("history", &h), fc];
     let labels: Option<Vec<String>> = frame.time.as_ref().map(|tm| {
         (0..nh + f.steps)
             .map(|i| {
@@ -263,7 +337,22 @@ pub fn plot_forecast(
     });
     crate::plot::plot_series(
         path,
-        &format!("{}-step forecast of {name}", f.steps),
+        &format!(
+            "{}-step forecast of {name}{}",
+            f.steps,
+            if f.intervals.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({}% intervals)",
+                    f.intervals
+                        .iter()
+                        .map(|iv| crate::intervals::level_name(iv.level))
+                        .collect::<Vec<_>>()
+                        .join("/")
+                )
+            }
+        ),
         name,
         labels.as_deref(),
         &series,

@@ -367,6 +367,7 @@ pub fn forecast_series(
             Method::DirectRecursive
         },
         series: (!s.id.is_empty()).then(|| s.id.to_string()),
+        intervals: Vec::new(),
     })
 }
 

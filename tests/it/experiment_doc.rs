@@ -80,6 +80,10 @@ fn every_table_and_key_is_documented_and_every_documented_key_exists() {
             set(field_names::<TerminateOnNanSpec>()),
         ),
         ("## [tune]", set(&lstmkit::tune::settings::KEYS)),
+        (
+            "## [intervals]",
+            set(field_names::<lstmkit::intervals::IntervalSpec>()),
+        ),
     ];
     for (heading, want) in &tables {
         let got = table_keys(section(heading));

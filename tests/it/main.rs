@@ -15,6 +15,7 @@ mod gradcheck_conv;
 mod gradcheck_core;
 mod gradcheck_layers;
 mod hygiene;
+mod intervals_cli;
 mod keras_conv;
 mod keras_export;
 mod keras_layers_parity;
