@@ -118,6 +118,9 @@ impl Seq {
     }
 }
 
+/// The most states a cell carries (LSTM's h and c).
+pub const MAX_STATES: usize = 2;
+
 /// One recurrent cell: its options, weights and fused step math over a shard.
 pub trait Cell: Send + Sync + Sized + 'static {
     /// The cell's own options, with Keras' names and defaults.
@@ -129,6 +132,7 @@ pub trait Cell: Send + Sync + Sized + 'static {
     /// The experiment-file `type`.
     const KIND: &'static str;
     /// The carried states, by their names in saved run-time state (`h`, `c`).
+    /// At most [`MAX_STATES`] entries.
     const STATES: &'static [&'static str];
     /// Gate blocks of the kernels (one dropout mask each with recurrent dropout).
     const GATES: usize;
@@ -403,7 +407,8 @@ impl<C: Cell> Layer for Rnn<C> {
         let bu = b * u;
         let n_states = C::STATES.len();
         // initial states: inputs, the carried states of a stateful layer, or zeros
-        let mut init: Vec<Option<&[f32]>> = vec![None; n_states];
+        // (a fixed array: the time loop's layer allocates nothing once warm)
+        let mut init: [Option<&[f32]>; MAX_STATES] = [None; MAX_STATES];
         if inputs.len() == 1 + n_states {
             for k in 0..n_states {
                 if inputs[1 + k].len() != bu {
@@ -442,15 +447,17 @@ impl<C: Cell> Layer for Rnn<C> {
         let seq = |rows: usize| Seq { b: rows, ..whole };
         each_shard(&mut self.shards, n, |k, sh| {
             let (r0, r1) = (k * b / n, (k + 1) * b / n);
-            let rows_init: Vec<Option<&[f32]>> =
-                init.iter().map(|s| s.map(|s| &s[r0 * u..r1 * u])).collect();
+            let mut rows_init: [Option<&[f32]>; MAX_STATES] = [None; MAX_STATES];
+            for (r, s) in rows_init.iter_mut().zip(&init[..n_states]) {
+                *r = s.map(|s| &s[r0 * u..r1 * u]);
+            }
             cell.forward(
                 wts,
                 sh,
                 &seq(r1 - r0),
                 d,
                 &x.data[r0 * t * f..r1 * t * f],
-                &rows_init,
+                &rows_init[..n_states],
             );
         });
         // gather the outputs
