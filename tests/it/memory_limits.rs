@@ -62,7 +62,7 @@ fn a_npy_header_claiming_10_to_the_12_values_is_refused() {
     let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }";
     let mut b = b"\x93NUMPY\x01\x00".to_vec();
     let mut h = header.to_string();
-    while (10 + h.len() + 1) % 64 != 0 {
+    while !(10 + h.len() + 1).is_multiple_of(64) {
         h.push(' ');
     }
     h.push('\n');
