@@ -209,6 +209,7 @@ impl Experiment {
     /// output width matches `horizon × targets`.
     pub fn build_model(&self, pipeline: &Pipeline) -> Result<Model> {
         let mut m = build_graph(&self.layers, &pipeline.input_shape(), self.fit.seed)?;
+        m.check_training_memory(self.fit.batch_size)?;
         let out: usize = m.output_shape().iter().product();
         let rank_ok = m.output_shape().len() == 1;
         if !rank_ok || out != pipeline.output_width() {

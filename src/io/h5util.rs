@@ -89,6 +89,11 @@ pub(crate) fn read_tensor(f: &Hdf5File, dpath: &str, path: &Path) -> Result<Tens
     let ds = f
         .dataset(dpath)
         .map_err(|e| Error::format(path, format!("cannot open dataset '{dpath}': {e}")))?;
+    crate::model::memory::check_array(
+        &format!("{}: dataset '{dpath}'", path.display()),
+        ds.shape(),
+        4,
+    )?;
     let shape: Vec<usize> = ds.shape().iter().map(|&d| d as usize).collect();
     let bad = |e: hdf5_reader::error::Error| {
         Error::format(path, format!("cannot read dataset '{dpath}': {e}"))

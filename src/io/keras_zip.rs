@@ -47,11 +47,30 @@ pub(crate) fn read_member<R: Read + Seek>(
             ),
         ));
     }
-    let mut buf = Vec::with_capacity(f.size() as usize);
+    crate::model::memory::check(
+        &format!(
+            "{}: the zip member '{name}' ({} bytes unpacked)",
+            path.display(),
+            f.size()
+        ),
+        f.size(),
+    )?;
+    // the declared size may lie (a zip bomb): preallocate little, stop past the limit
+    let declared = f.size();
+    let mut buf = Vec::with_capacity(declared.min(64 << 20) as usize);
     f.by_ref()
-        .take(limit + 1)
+        .take(limit.min(declared).saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| Error::format(path, format!("cannot read '{name}' from the zip: {e}")))?;
+    if buf.len() as u64 > declared {
+        return Err(Error::format(
+            path,
+            format!(
+                "'{name}' unpacks to more than the {declared} bytes its zip entry declares \
+                 (corrupt, or a zip bomb)"
+            ),
+        ));
+    }
     Ok(Some(buf))
 }
 

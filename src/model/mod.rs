@@ -15,6 +15,7 @@
 //! ```
 
 mod builder;
+pub mod memory;
 mod summary;
 
 pub use builder::{auto_name, Graph, Sequential};
@@ -85,6 +86,8 @@ impl Model {
                 return Err(Error::Config(format!("two layers are named '{}'", n.name)));
             }
         }
+        let budget = memory::budget();
+        let mut weights = 0u64;
         for i in 0..nodes.len() {
             let (before, rest) = nodes.split_at_mut(i);
             let node = &mut rest[0];
@@ -120,6 +123,23 @@ impl Model {
                         ));
                     }
                 }
+            }
+            // weights are estimated from the config before the layer allocates them
+            let last = shapes.first().and_then(|s| s.last()).copied().unwrap_or(0) as u64;
+            let class = node.layer.class_name();
+            let params = memory::layer_params(class, &node.layer.config(), last);
+            weights = weights.saturating_add(params);
+            if params > 0 {
+                memory::check_against(
+                    &format!(
+                        "layer '{}' ({class}, about {params} weights; {} for the model so far, \
+                         with gradients and optimizer state)",
+                        node.name,
+                        memory::human(memory::weight_bytes(weights))
+                    ),
+                    memory::weight_bytes(weights),
+                    budget.clone(),
+                )?;
             }
             let mut lrng = rng.fork();
             node.output_shapes = node.layer.build(&shapes, &mut lrng).map_err(|e| {

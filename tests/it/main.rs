@@ -21,6 +21,7 @@ mod keras_export;
 mod keras_layers_parity;
 mod keras_parity;
 mod keras_sweep;
+mod memory_limits;
 mod model_dispatch;
 mod model_files;
 mod native_format;
