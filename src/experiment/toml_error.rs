@@ -24,7 +24,10 @@ pub fn describe(text: &str, source: &str, e: &toml::de::Error) -> String {
     let Some(span) = e.span() else {
         return format!("{source}: {msg}");
     };
-    let start = span.start.min(text.len());
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
     let line_no = text[..start].matches('\n').count() + 1;
     let line = text.lines().nth(line_no - 1).unwrap_or("");
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -40,7 +43,8 @@ pub fn describe(text: &str, source: &str, e: &toml::de::Error) -> String {
         Some(t) => format!("{t}.{key}"),
         None => key,
     };
-    let value = line[col..].trim_end();
+    // `lines()` drops a `\r`: the column may lie past the line, or inside a character
+    let value = line.get(col..).unwrap_or("").trim_end();
     let value = value.split(" #").next().unwrap_or(value).trim_end();
     let problem = match parse_type_error(&msg) {
         Some((got, want)) => format!("expected {}, got {}", in_words(want), in_words(got)),
@@ -167,6 +171,19 @@ mod tests {
         }
         let e = toml::from_str::<Doc>(text).unwrap_err();
         describe(text, "exp.toml", &e)
+    }
+
+    /// Found by `scripts/fuzz.sh` (target experiment_toml): a span past a
+    /// line ending in `\r\n`, next to non-ASCII bytes, panicked on slicing.
+    #[test]
+    fn fuzz_crash_with_crlf_and_non_ascii_is_an_error() {
+        let bytes = include_bytes!("../../tests/data/fuzz_experiment_crash1.toml");
+        let text = String::from_utf8_lossy(bytes);
+        let e = crate::experiment::Experiment::from_toml_str(&text, "crash.toml").unwrap_err();
+        assert!(e.to_string().contains("crash.toml"), "{e}");
+        for text in ["[fit]\nepochs = \"é\"\r\n", "[fit]\r\nepochs = [1,\r\n"] {
+            assert!(err(text).starts_with("exp.toml"));
+        }
     }
 
     #[test]
