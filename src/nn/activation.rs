@@ -245,6 +245,34 @@ impl Activation {
         dispatch_apply(self, v)
     }
 
+    /// Applies f in place after a product, keeping the pre-activations in
+    /// `pre` for [`Activation::backprop_cached`] (nothing kept for linear).
+    pub(crate) fn apply_cached(self, pre: &mut Vec<f32>, y: &mut [f32]) {
+        if self != Activation::Linear {
+            pre.clear();
+            pre.extend_from_slice(y);
+            self.apply_slice(y);
+        }
+    }
+
+    /// The gradient before the activation, dz = dy ⊙ f'(pre): `dy` itself for
+    /// linear, else written into the reused buffer `dz`.
+    pub(crate) fn backprop_cached<'a>(
+        self,
+        pre: &[f32],
+        y: &[f32],
+        dy: &'a [f32],
+        dz: &'a mut Vec<f32>,
+    ) -> &'a [f32] {
+        if self == Activation::Linear {
+            return dy;
+        }
+        dz.clear();
+        dz.extend_from_slice(dy);
+        self.backprop_slice(pre, y, dz);
+        dz
+    }
+
     /// `grad[k] *= f'(x[k], y[k])` for every element.
     pub fn backprop_slice(self, x: &[f32], y: &[f32], grad: &mut [f32]) {
         if self == Activation::Linear {

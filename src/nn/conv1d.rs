@@ -338,16 +338,7 @@ impl Layer for Conv1D {
         2 * (t_out * c.kernel_size * self.in_channels * c.filters) as u64
     }
 
-    fn params(&self) -> Vec<&Param> {
-        super::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        super::present([
-            (&mut self.kernel, true),
-            (&mut self.bias, self.config.use_bias),
-        ])
-    }
+    kernel_bias_params!();
 }
 
 impl Unary for Conv1D {
@@ -396,11 +387,7 @@ impl Unary for Conv1D {
             beta,
             &mut y.data,
         );
-        if c.activation != Activation::Linear {
-            self.pre.clear();
-            self.pre.extend_from_slice(&y.data);
-            c.activation.apply_slice(&mut y.data);
-        }
+        c.activation.apply_cached(&mut self.pre, &mut y.data);
         Ok(())
     }
 
@@ -417,15 +404,9 @@ impl Unary for Conv1D {
                 x.shape, dy.shape
             )));
         }
-        let dz: &[f32] = if c.activation != Activation::Linear {
-            self.dz.clear();
-            self.dz.extend_from_slice(&dy.data);
-            c.activation
-                .backprop_slice(&self.pre, &y.data, &mut self.dz);
-            &self.dz
-        } else {
-            &dy.data
-        };
+        let dz = c
+            .activation
+            .backprop_cached(&self.pre, &y.data, &dy.data, &mut self.dz);
         // dW (k·C × f) += colsᵀ · dz
         gemm::gemm_tn(kc, rows, f, &self.cols, dz, 1.0, &mut self.kernel.grad.data);
         if c.use_bias {

@@ -177,16 +177,7 @@ impl Layer for Dense {
         2 * (rows * self.in_dim * self.config.units) as u64
     }
 
-    fn params(&self) -> Vec<&Param> {
-        super::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
-    }
-
-    fn params_mut(&mut self) -> Vec<&mut Param> {
-        super::present([
-            (&mut self.kernel, true),
-            (&mut self.bias, self.config.use_bias),
-        ])
-    }
+    kernel_bias_params!();
 }
 
 impl Unary for Dense {
@@ -210,11 +201,9 @@ impl Unary for Dense {
         };
         let kernel = &self.kernel.value.data;
         gemm::gemm_nn(rows, f, u, &x.data, kernel, beta, &mut y.data);
-        if self.config.activation != Activation::Linear {
-            self.pre.clear();
-            self.pre.extend_from_slice(&y.data);
-            self.config.activation.apply_slice(&mut y.data);
-        }
+        self.config
+            .activation
+            .apply_cached(&mut self.pre, &mut y.data);
         Ok(())
     }
 
@@ -223,16 +212,8 @@ impl Unary for Dense {
         let f = self.in_dim;
         let u = self.config.units;
         let rows = x.len() / f;
-        let dz: &[f32] = if self.config.activation != Activation::Linear {
-            self.dz.clear();
-            self.dz.extend_from_slice(&dy.data);
-            self.config
-                .activation
-                .backprop_slice(&self.pre, &y.data, &mut self.dz);
-            &self.dz
-        } else {
-            &dy.data
-        };
+        let act = self.config.activation;
+        let dz = act.backprop_cached(&self.pre, &y.data, &dy.data, &mut self.dz);
         gemm::gemm_tn(f, rows, u, &x.data, dz, 1.0, &mut self.kernel.grad.data);
         if self.config.use_bias {
             let db = &mut self.bias.grad.data;

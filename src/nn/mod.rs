@@ -82,6 +82,22 @@ macro_rules! unary_passes {
     };
 }
 
+/// `Layer::params` / `params_mut` of a layer with `kernel` and, when
+/// `config.use_bias`, `bias` (Keras' order).
+macro_rules! kernel_bias_params {
+    () => {
+        fn params(&self) -> Vec<&$crate::nn::Param> {
+            $crate::nn::present([(&self.kernel, true), (&self.bias, self.config.use_bias)])
+        }
+        fn params_mut(&mut self) -> Vec<&mut $crate::nn::Param> {
+            $crate::nn::present([
+                (&mut self.kernel, true),
+                (&mut self.bias, self.config.use_bias),
+            ])
+        }
+    };
+}
+
 pub mod activation;
 pub mod attention;
 pub mod batch_norm;
