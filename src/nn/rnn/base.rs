@@ -118,6 +118,29 @@ impl Seq {
     }
 }
 
+/// What one shard's forward or backward pass reads besides its own buffers.
+#[derive(Clone, Copy)]
+pub struct Pass<'a> {
+    /// The layer's weights.
+    pub w: &'a Weights,
+    /// The shard's shape.
+    pub s: Seq,
+    /// The dropout masks (of exactly the shard's rows; dropout runs unsharded).
+    pub d: &'a RnnDropout,
+}
+
+/// The gradients a shard's backward pass starts from, and what it must give back.
+pub struct Upstream<'a> {
+    /// The shard's rows of dL/d(output 0).
+    pub gy: &'a [f32],
+    /// dL/d(each returned state), None where the state is not returned.
+    pub gstate: &'a [Option<&'a [f32]>],
+    /// Whether dL/d(initial states) is needed.
+    pub need_init: bool,
+    /// Whether dL/dx is needed.
+    pub need_x: bool,
+}
+
 /// The most states a cell carries (LSTM's h and c).
 pub const MAX_STATES: usize = 2;
 
@@ -163,36 +186,21 @@ pub trait Cell: Send + Sync + Sized + 'static {
     fn init_bias(&self, _bias: &mut [f32]) {}
     /// Forward pass of one shard: `x` its (b, T, F) rows, `init` the initial
     /// state rows (one per [`Cell::STATES`], None = zeros).
-    fn forward(
-        &self,
-        w: &Weights,
-        sh: &mut Self::Shard,
-        s: &Seq,
-        d: &RnnDropout,
-        x: &[f32],
-        init: &[Option<&[f32]>],
-    );
+    fn forward(&self, p: &Pass, sh: &mut Self::Shard, x: &[f32], init: &[Option<&[f32]>]);
     /// Hidden states (T+1, b, u) of the last forward pass.
     fn hs(sh: &Self::Shard) -> &[f32];
-    /// Final state `k` (b·u) of the last forward pass.
-    fn final_state(sh: &Self::Shard, k: usize) -> &[f32];
+    /// Final state `k` (b·u) of the last forward pass; by default the last
+    /// hidden state (cells with one state).
+    fn final_state(sh: &Self::Shard, _k: usize, bu: usize) -> &[f32] {
+        let hs = Self::hs(sh);
+        &hs[hs.len() - bu..]
+    }
     /// Called once before the shards' backward passes (transposed weights, say).
     fn prepare_backward(&mut self, _w: &Weights, _need_x: bool, _d: &RnnDropout) {}
     /// Backward pass of one shard: `gy` its rows of dL/d(output 0), `gstate`
     /// the gradients of the returned states. Leaves partial weight gradients,
     /// dL/dx time-major when `need_x`, and dL/d(initial states).
-    #[allow(clippy::too_many_arguments)]
-    fn backward(
-        &self,
-        w: &Weights,
-        sh: &mut Self::Shard,
-        s: &Seq,
-        d: &RnnDropout,
-        gy: &[f32],
-        gstate: &[Option<&[f32]>],
-        need_init: bool,
-        need_x: bool,
-    );
+    fn backward(&self, p: &Pass, sh: &mut Self::Shard, g: &Upstream);
     /// dL/dx (T, b, F), time-major in processing order, of the last backward pass.
     fn dxs(sh: &Self::Shard) -> &[f32];
     /// dL/d(initial state `k`) (b·u) of the last backward pass.
@@ -451,11 +459,14 @@ impl<C: Cell> Layer for Rnn<C> {
             for (r, s) in rows_init.iter_mut().zip(&init[..n_states]) {
                 *r = s.map(|s| &s[r0 * u..r1 * u]);
             }
-            cell.forward(
-                wts,
-                sh,
-                &seq(r1 - r0),
+            let p = Pass {
+                w: wts,
+                s: seq(r1 - r0),
                 d,
+            };
+            cell.forward(
+                &p,
+                sh,
                 &x.data[r0 * t * f..r1 * t * f],
                 &rows_init[..n_states],
             );
@@ -495,7 +506,7 @@ impl<C: Cell> Layer for Rnn<C> {
                 outputs[0].data[r0 * u..r1 * u].copy_from_slice(&hs[t * bs * u..]);
             }
             for j in 0..n_states {
-                let last = C::final_state(sh, j);
+                let last = C::final_state(sh, j, bs * u);
                 if o.return_state {
                     outputs[1 + j].data[r0 * u..r1 * u].copy_from_slice(last);
                 }
@@ -524,28 +535,31 @@ impl<C: Cell> Layer for Rnn<C> {
         } else {
             u
         };
-        let gstates: Vec<Option<&[f32]>> = (0..n_states)
-            .map(|k| self.options.return_state.then(|| &dys[1 + k].data[..]))
-            .collect();
+        let mut gstates: [Option<&[f32]>; MAX_STATES] = [None; MAX_STATES];
+        for (k, g) in gstates.iter_mut().enumerate().take(n_states) {
+            *g = self.options.return_state.then(|| &dys[1 + k].data[..]);
+        }
         let (cell, wts, d) = (&self.cell, &self.weights, &self.drop);
         let whole = self.seq(b, t);
         let seq = |rows: usize| Seq { b: rows, ..whole };
         each_shard(&mut self.shards, n, |k, sh| {
             let (r0, r1) = (k * b / n, (k + 1) * b / n);
-            let rows_g: Vec<Option<&[f32]>> = gstates
-                .iter()
-                .map(|g| g.map(|g| &g[r0 * u..r1 * u]))
-                .collect();
-            cell.backward(
-                wts,
-                sh,
-                &seq(r1 - r0),
+            let mut rows_g: [Option<&[f32]>; MAX_STATES] = [None; MAX_STATES];
+            for (r, g) in rows_g.iter_mut().zip(&gstates[..n_states]) {
+                *r = g.map(|g| &g[r0 * u..r1 * u]);
+            }
+            let p = Pass {
+                w: wts,
+                s: seq(r1 - r0),
                 d,
-                &gy[r0 * per..r1 * per],
-                &rows_g,
+            };
+            let g = Upstream {
+                gy: &gy[r0 * per..r1 * per],
+                gstate: &rows_g[..n_states],
                 need_init,
                 need_x,
-            );
+            };
+            cell.backward(&p, sh, &g);
         });
         for k in 0..n {
             let (r0, r1) = self.rows(k);

@@ -16,12 +16,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::base::{Cell, Rnn, Seq};
+use super::base::{Cell, Pass, Rnn, Upstream};
 use super::common::{
-    gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection, kernel_grad,
-    simd_variants, RnnDropout,
+    gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection, kernel_grad, simd_variants,
 };
-use super::weights::Weights;
 use crate::error::{Error, Result};
 use crate::nn::activation::{apply_loop, deriv_loop, Activation};
 use crate::nn::config::{self};
@@ -338,15 +336,8 @@ impl Cell for GruCell {
         }
     }
 
-    fn forward(
-        &self,
-        wts: &Weights,
-        sh: &mut Cache,
-        sq: &Seq,
-        d: &RnnDropout,
-        x: &[f32],
-        init: &[Option<&[f32]>],
-    ) {
+    fn forward(&self, p: &Pass, sh: &mut Cache, x: &[f32], init: &[Option<&[f32]>]) {
+        let (wts, sq, d) = (p.w, &p.s, p.d);
         let c = sh;
         let cf = &self.config;
         let bias_v: &[f32] = wts.bias().unwrap_or(&[]);
@@ -464,22 +455,9 @@ impl Cell for GruCell {
         &sh.hs
     }
 
-    fn final_state(sh: &Cache, _k: usize) -> &[f32] {
-        let bu = sh.hs.len() / (sh.t + 1);
-        &sh.hs[sh.t * bu..]
-    }
-
-    fn backward(
-        &self,
-        wts: &Weights,
-        sh: &mut Cache,
-        sq: &Seq,
-        d: &RnnDropout,
-        gy: &[f32],
-        gstate: &[Option<&[f32]>],
-        need_init: bool,
-        need_x: bool,
-    ) {
+    fn backward(&self, p: &Pass, sh: &mut Cache, g: &Upstream) {
+        let (wts, sq, d) = (p.w, &p.s, p.d);
+        let (gy, gstate, need_init, need_x) = (g.gy, g.gstate, g.need_init, g.need_x);
         let c = sh;
         let cf = &self.config;
         let _bias_v: &[f32] = wts.bias().unwrap_or(&[]);

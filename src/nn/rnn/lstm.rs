@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::base::{Cell, Rnn, Seq};
+use super::base::{Cell, Pass, Rnn, Seq, Upstream};
 use super::common::{
     gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection, kernel_grad,
     simd_variants, RnnDropout,
@@ -552,15 +552,8 @@ impl Cell for LstmCell {
         }
     }
 
-    fn forward(
-        &self,
-        w: &Weights,
-        sh: &mut Cache,
-        s: &Seq,
-        d: &RnnDropout,
-        x: &[f32],
-        init: &[Option<&[f32]>],
-    ) {
+    fn forward(&self, p: &Pass, sh: &mut Cache, x: &[f32], init: &[Option<&[f32]>]) {
+        let (w, s, d) = (p.w, &p.s, p.d);
         sh.forward(
             self.cfg(s),
             d,
@@ -579,8 +572,7 @@ impl Cell for LstmCell {
         &sh.hs
     }
 
-    fn final_state(sh: &Cache, k: usize) -> &[f32] {
-        let bu = sh.hs.len() / (sh.t + 1);
+    fn final_state(sh: &Cache, k: usize, bu: usize) -> &[f32] {
         let from = sh.t * bu;
         if k == 0 {
             &sh.hs[from..from + bu]
@@ -600,30 +592,21 @@ impl Cell for LstmCell {
         }
     }
 
-    fn backward(
-        &self,
-        w: &Weights,
-        sh: &mut Cache,
-        s: &Seq,
-        d: &RnnDropout,
-        gy: &[f32],
-        gstate: &[Option<&[f32]>],
-        need_init: bool,
-        need_x: bool,
-    ) {
+    fn backward(&self, p: &Pass, sh: &mut Cache, g: &Upstream) {
+        let (w, d) = (p.w, p.d);
         sh.backward(
-            self.cfg(s),
+            self.cfg(&p.s),
             d,
             &w.recurrent.value.data,
             &self.ut,
             &w.kernel.value.data,
             &self.wt,
             w.bias.is_some(),
-            gy,
-            gstate[0],
-            gstate[1],
-            need_init,
-            need_x,
+            g.gy,
+            g.gstate[0],
+            g.gstate[1],
+            g.need_init,
+            g.need_x,
         );
     }
 

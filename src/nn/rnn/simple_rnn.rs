@@ -8,9 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::base::{Cell, Rnn, Seq};
-use super::common::{input_grad, input_projection, kernel_grad, RnnDropout};
-use super::weights::Weights;
+use super::base::{Cell, Pass, Rnn, Upstream};
+use super::common::{input_grad, input_projection, kernel_grad};
 use crate::nn::config::{self};
 use crate::nn::gemm;
 use crate::nn::Activation;
@@ -110,15 +109,8 @@ impl Cell for SimpleRnnCell {
         self.config.units
     }
 
-    fn forward(
-        &self,
-        wts: &Weights,
-        c: &mut Cache,
-        sq: &Seq,
-        d: &RnnDropout,
-        x: &[f32],
-        init: &[Option<&[f32]>],
-    ) {
+    fn forward(&self, p: &Pass, c: &mut Cache, x: &[f32], init: &[Option<&[f32]>]) {
+        let (wts, sq, d) = (p.w, &p.s, p.d);
         let (b, t, f, u) = (sq.b, sq.t, sq.f, self.config.units);
         let bu = b * u;
         let act = self.config.activation;
@@ -169,22 +161,9 @@ impl Cell for SimpleRnnCell {
         &sh.hs
     }
 
-    fn final_state(sh: &Cache, _k: usize) -> &[f32] {
-        let bu = sh.hs.len() / (sh.t + 1);
-        &sh.hs[sh.t * bu..]
-    }
-
-    fn backward(
-        &self,
-        wts: &Weights,
-        c: &mut Cache,
-        sq: &Seq,
-        d: &RnnDropout,
-        gy: &[f32],
-        gstate: &[Option<&[f32]>],
-        need_init: bool,
-        need_x: bool,
-    ) {
+    fn backward(&self, p: &Pass, c: &mut Cache, g: &Upstream) {
+        let (wts, sq, d) = (p.w, &p.s, p.d);
+        let (gy, gstate, need_init, need_x) = (g.gy, g.gstate, g.need_init, g.need_x);
         let (b, t, f, u) = (sq.b, sq.t, sq.f, self.config.units);
         let (bu, tb) = (b * u, t * b);
         let act = self.config.activation;
