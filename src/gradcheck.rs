@@ -239,7 +239,10 @@ pub fn check_model(
         // recompute in f64 for less noise
         let _ = v;
         let n = p.len() as f64;
-        let data: f64 = p
+        let data: f64 = if let Loss::Quantile { levels } = loss {
+            crate::train::quantile::pinball_raw_f64(&levels, &p.data, &y.data)
+        } else {
+            p
             .data
             .iter()
             .zip(&y.data)
@@ -256,10 +259,12 @@ pub fn check_model(
                             delta * d.abs() - 0.5 * delta * delta
                         }
                     }
+                    Loss::Quantile { .. } => 0.0, // handled above
                 }
             })
             .sum::<f64>()
-            / n;
+            / n
+        };
         let reg: f64 = model
             .params()
             .iter()
