@@ -239,27 +239,31 @@ pub fn check_model(
         // recompute in f64 for less noise
         let _ = v;
         let n = p.len() as f64;
-        let data: f64 = p
-            .data
-            .iter()
-            .zip(&y.data)
-            .map(|(a, b)| {
-                let d = *a as f64 - *b as f64;
-                match loss {
-                    Loss::Mse => d * d,
-                    Loss::Mae => d.abs(),
-                    Loss::Huber { delta } => {
-                        let delta = delta as f64;
-                        if d.abs() <= delta {
-                            0.5 * d * d
-                        } else {
-                            delta * d.abs() - 0.5 * delta * delta
+        let data: f64 = if let Loss::Quantile { levels } = loss {
+            crate::train::quantile::pinball_raw_f64(&levels, &p.data, &y.data)
+        } else {
+            p.data
+                .iter()
+                .zip(&y.data)
+                .map(|(a, b)| {
+                    let d = *a as f64 - *b as f64;
+                    match loss {
+                        Loss::Mse => d * d,
+                        Loss::Mae => d.abs(),
+                        Loss::Huber { delta } => {
+                            let delta = delta as f64;
+                            if d.abs() <= delta {
+                                0.5 * d * d
+                            } else {
+                                delta * d.abs() - 0.5 * delta * delta
+                            }
                         }
+                        Loss::Quantile { .. } => 0.0, // handled above
                     }
-                }
-            })
-            .sum::<f64>()
-            / n;
+                })
+                .sum::<f64>()
+                / n
+        };
         let reg: f64 = model
             .params()
             .iter()

@@ -1,4 +1,5 @@
-//! `lstmkit bench train --model m1|m2|m3|m4|big [--json]`: training-step speed;
+//! `lstmkit bench train --model m1|m2|m3|m4|big [--loss mse|quantile|compare] [--json]`:
+//! training-step speed (`compare`: MSE and quantile heads interleaved, with their ratio);
 //! `lstmkit bench predict --model m1 [--batch N] [--json]`: single-window
 //! inference latency ([`Model::predict_one`]) and, with `--batch`, windows per
 //! second through batched inference.
@@ -34,6 +35,11 @@ pub struct BenchArgs {
     /// Windows per batch for `predict` (1: single-window latency only).
     #[arg(long, default_value_t = 1)]
     pub batch: usize,
+    /// Loss of `train`: `mse`, `quantile` (pinball at 0.1, 0.5, 0.9 through the
+    /// monotone head; the output layer gets 3 units) or `compare` (both models,
+    /// steps interleaved in one run; reports each median and the ratio).
+    #[arg(long, default_value = "mse")]
+    pub loss: String,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -79,11 +85,16 @@ fn median_p10(times: &mut [f64]) -> (f64, f64) {
 
 /// Builds one of the benchmark models; returns (model, timesteps, features, batch).
 pub fn bench_model(name: &str) -> Result<(Model, usize, usize, usize)> {
+    bench_model_with_outputs(name, 1)
+}
+
+/// [`bench_model`] with `out` units in the output layer (a quantile head's width).
+pub fn bench_model_with_outputs(name: &str, out: usize) -> Result<(Model, usize, usize, usize)> {
     Ok(match name {
         "m1" => (
             Sequential::new(&[10, 1])
                 .add(LSTM::new(50).activation(Activation::Relu))
-                .add(Dense::new(1))
+                .add(Dense::new(out))
                 .build(42)?,
             10,
             1,
@@ -97,7 +108,7 @@ pub fn bench_model(name: &str) -> Result<(Model, usize, usize, usize)> {
                         .return_sequences(true),
                 )
                 .add(LSTM::new(50).activation(Activation::Relu))
-                .add(Dense::new(1))
+                .add(Dense::new(out))
                 .build(42)?,
             10,
             3,
@@ -106,7 +117,7 @@ pub fn bench_model(name: &str) -> Result<(Model, usize, usize, usize)> {
         "m3" => (
             Sequential::new(&[10, 1])
                 .add(Bidirectional::new(LSTM::new(50), MergeMode::Concat))
-                .add(Dense::new(1))
+                .add(Dense::new(out))
                 .build(42)?,
             10,
             1,
@@ -118,13 +129,13 @@ pub fn bench_model(name: &str) -> Result<(Model, usize, usize, usize)> {
             let h = g.add(LSTM::new(64).return_sequences(true), &[x]);
             let a = g.add(Attention::new(), &[h, h]);
             let p = g.add(GlobalAveragePooling1D::new(), &[a]);
-            let y = g.add(Dense::new(1), &[p]);
+            let y = g.add(Dense::new(out), &[p]);
             (g.build(y, 42)?, 10, 1, 32)
         }
         "big" => (
             Sequential::new(&[50, 8])
                 .add(LSTM::new(128))
-                .add(Dense::new(1))
+                .add(Dense::new(out))
                 .build(42)?,
             50,
             8,
@@ -149,8 +160,19 @@ pub fn run(a: BenchArgs) -> Result<()> {
             a.what
         )));
     }
-    let (mut model, t, f, b) = bench_model(&a.model)?;
-    model.compile(Optimizer::adam(1e-3), Loss::Mse);
+    let quantile = Loss::quantile(&[0.1, 0.5, 0.9])?;
+    let loss = match a.loss.as_str() {
+        "mse" => Loss::Mse,
+        "quantile" => quantile,
+        "compare" => return run_compare(&a, quantile),
+        other => {
+            return Err(Error::Config(format!(
+                "unknown --loss '{other}' (mse, quantile, compare)"
+            )))
+        }
+    };
+    let (mut model, t, f, b) = bench_model_with_outputs(&a.model, loss.outputs_per_target())?;
+    model.compile(Optimizer::adam(1e-3), loss);
     let mut rng = Rng::new(1);
     let nb = 8;
     let xs: Vec<Tensor> = (0..nb)
@@ -186,6 +208,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let mut out = serde_json::json!({
         "bench": "train",
         "model": a.model,
+        "loss": loss.name(),
         "batch": b,
         "timesteps": t,
         "features": f,
@@ -211,6 +234,87 @@ pub fn run(a: BenchArgs) -> Result<()> {
             out["peak_gflops"].as_f64().unwrap_or(0.0),
             out["peak_isa"].as_str().unwrap_or("?"),
             out["threads"],
+        );
+    }
+    Ok(())
+}
+
+/// `--loss compare`: the MSE model and the quantile model (same layers, a
+/// 3-unit head) trained on the same batches, one step of each in turn, so both
+/// medians come from the same run and machine state.
+fn run_compare(a: &BenchArgs, quantile: Loss) -> Result<()> {
+    let (mut mse, t, f, b) = bench_model_with_outputs(&a.model, 1)?;
+    let (mut qm, _, _, _) = bench_model_with_outputs(&a.model, quantile.outputs_per_target())?;
+    mse.compile(Optimizer::adam(1e-3), Loss::Mse);
+    qm.compile(Optimizer::adam(1e-3), quantile);
+    let mut rng = Rng::new(1);
+    let nb = 8;
+    let mut batches = Vec::with_capacity(nb);
+    for _ in 0..nb {
+        let x = Tensor::new(
+            &[b, t, f],
+            (0..b * t * f)
+                .map(|_| rng.uniform(0.0, 1.0) as f32)
+                .collect(),
+        )?;
+        let y = Tensor::new(
+            &[b, 1],
+            (0..b).map(|_| rng.uniform(0.0, 1.0) as f32).collect(),
+        )?;
+        batches.push((x, y));
+    }
+    let warm = (a.steps / 10).max(10);
+    for k in 0..warm {
+        let (x, y) = &batches[k % nb];
+        mse.train_on_batch(x, y)?;
+        qm.train_on_batch(x, y)?;
+    }
+    let (mut tm, mut tq) = (Vec::with_capacity(a.steps), Vec::with_capacity(a.steps));
+    for k in 0..a.steps {
+        let (x, y) = &batches[k % nb];
+        // alternate which model goes first so neither always runs on a warmer cache
+        let order = [k % 2 == 0, k % 2 != 0];
+        for first_mse in order {
+            let t0 = std::time::Instant::now();
+            if first_mse {
+                mse.train_on_batch(x, y)?;
+                tm.push(t0.elapsed().as_secs_f64() * 1e3);
+            } else {
+                qm.train_on_batch(x, y)?;
+                tq.push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let (med_m, p10_m) = median_p10(&mut tm);
+    let (med_q, p10_q) = median_p10(&mut tq);
+    let flops_per_step = 3 * qm.flops_per_sample() * b as u64;
+    let mut out = serde_json::json!({
+        "bench": "train_loss_compare",
+        "model": a.model,
+        "batch": b,
+        "timesteps": t,
+        "features": f,
+        "steps": a.steps,
+        "quantiles": [0.1, 0.5, 0.9],
+        "ms_per_step_mse": med_m,
+        "ms_per_step_mse_p10": p10_m,
+        "ms_per_step_quantile": med_q,
+        "ms_per_step_quantile_p10": p10_q,
+        "ratio_quantile_over_mse": med_q / med_m,
+    });
+    machine(&mut out, flops_per_step as f64 / (med_q / 1e3));
+    if a.json {
+        println!("{out}");
+    } else {
+        println!(
+            "{}: mse {:.3} ms/step, quantile {:.3} ms/step (medians of {} interleaved steps): ratio {:.3} (simd {}, gemm {})",
+            a.model,
+            med_m,
+            med_q,
+            a.steps,
+            med_q / med_m,
+            out["simd"].as_str().unwrap_or("?"),
+            out["gemm"].as_str().unwrap_or("?"),
         );
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
+use crate::train::quantile::{self, QuantileLevels};
 
 /// A regression loss.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16,6 +17,12 @@ pub enum Loss {
         /// Switch point between the quadratic and linear parts.
         delta: f32,
     },
+    /// Pinball loss over quantile levels, through the monotone quantile head
+    /// (the model has `Q` raw outputs per target value; layout in [`crate::train::quantile`]).
+    Quantile {
+        /// The quantile levels, strictly increasing.
+        levels: QuantileLevels,
+    },
 }
 
 impl Loss {
@@ -25,12 +32,34 @@ impl Loss {
             "mse" | "mean_squared_error" | "meansquarederror" => Loss::Mse,
             "mae" | "mean_absolute_error" | "meanabsoluteerror" => Loss::Mae,
             "huber" | "huber_loss" => Loss::Huber { delta: 1.0 },
+            "quantile" | "pinball" => {
+                return Err(Error::Config(
+                    "loss 'quantile' needs its quantile levels: the library builds it with \
+                     Loss::quantile(&[0.1, 0.5, 0.9]); experiment files do not offer it yet"
+                        .into(),
+                ))
+            }
             other => {
                 return Err(Error::Config(format!(
-                    "unknown loss '{other}' (known: mse, mae, huber)"
+                    "unknown loss '{other}' (known: mse, mae, huber, quantile)"
                 )))
             }
         })
+    }
+
+    /// The pinball (quantile) loss at `levels` (1 to 8, strictly increasing, in (0, 1)).
+    pub fn quantile(levels: &[f32]) -> Result<Self> {
+        Ok(Loss::Quantile {
+            levels: QuantileLevels::new(levels)?,
+        })
+    }
+
+    /// Raw model outputs per target value: the number of quantile levels, else 1.
+    pub fn outputs_per_target(&self) -> usize {
+        match self {
+            Loss::Quantile { levels } => levels.len(),
+            _ => 1,
+        }
     }
 
     /// Keras name.
@@ -39,11 +68,16 @@ impl Loss {
             Loss::Mse => "mse",
             Loss::Mae => "mae",
             Loss::Huber { .. } => "huber",
+            Loss::Quantile { .. } => "quantile",
         }
     }
 
     /// Loss value; writes dL/dpred into `grad` (resized).
     pub fn value_and_grad(&self, pred: &Tensor, target: &Tensor, grad: &mut Tensor) -> Result<f32> {
+        if let Loss::Quantile { levels } = self {
+            grad.resize_uninit(&pred.shape);
+            return quantile::pinball_raw(levels, &pred.data, &target.data, &mut grad.data);
+        }
         if pred.len() != target.len() {
             return Err(Error::Shape(format!(
                 "prediction shape {:?} does not match target shape {:?}",
@@ -71,6 +105,7 @@ impl Loss {
                         0.0
                     };
                 }
+                Loss::Quantile { .. } => unreachable!("handled above"),
                 Loss::Huber { delta } => {
                     let a = d.abs();
                     if a <= delta {
@@ -124,5 +159,16 @@ mod tests {
         }
         assert!(Loss::Mse.value(&p, &Tensor::zeros(&[3])).is_err());
         assert!(Loss::from_name("cosine").is_err());
+        let e = Loss::from_name("quantile").unwrap_err().to_string();
+        assert!(e.contains("Loss::quantile"), "{e}");
+        let q = Loss::quantile(&[0.1, 0.5, 0.9]).unwrap();
+        assert_eq!((q.name(), q.outputs_per_target()), ("quantile", 3));
+        assert_eq!(Loss::Mse.outputs_per_target(), 1);
+        // quantile loss: the model has 3 raw outputs per target value
+        assert!(q.value(&p, &t).is_err());
+        let raw = Tensor::new(&[2, 6], vec![0.1; 12]).unwrap();
+        let mut g = Tensor::default();
+        let v = q.value_and_grad(&raw, &t, &mut g).unwrap();
+        assert!(v.is_finite() && g.shape == vec![2, 6]);
     }
 }

@@ -8,6 +8,7 @@ pub mod interrupt;
 pub mod loss;
 pub mod optimizer;
 pub mod progress;
+pub mod quantile;
 pub mod regularizer;
 mod step;
 pub mod tbptt;

@@ -266,3 +266,25 @@ fn batch_split_across_threads_keeps_gradients_and_outputs() {
         assert!((yi.data[0] - all.data[i]).abs() < 1e-6, "row {i}");
     }
 }
+
+#[test]
+fn quantile_loss_through_the_monotone_head_checks_end_to_end() {
+    // 2 output steps x 3 levels: Dense(6) raw outputs, target [n, 2]
+    let (x, y) = data(4, 6, 3, 2, 7);
+    let loss = Loss::quantile(&[0.1, 0.5, 0.9]).unwrap();
+    assert_eq!(loss.outputs_per_target(), 3);
+    let mut m = Sequential::new(&[6, 3])
+        .add(LSTM::new(5))
+        .add(Dense::new(2 * loss.outputs_per_target()))
+        .build(3)
+        .unwrap();
+    let r = check_model(&mut m, &x, &y, loss, Tolerance::default()).unwrap();
+    assert_pass("quantile head", r);
+    // a wrong output width is a shape error, not a panic
+    let mut bad = Sequential::new(&[6, 3])
+        .add(LSTM::new(5))
+        .add(Dense::new(2))
+        .build(3)
+        .unwrap();
+    assert!(check_model(&mut bad, &x, &y, loss, Tolerance::default()).is_err());
+}
