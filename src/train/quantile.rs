@@ -87,7 +87,7 @@ fn sigmoid(x: f32) -> f32 {
 /// Applies the monotone head to raw outputs (layout in the module docs); `raw.len()`
 /// must be a multiple of the number of levels.
 pub fn head_forward(raw: &[f32], nq: usize, out: &mut Vec<f32>) -> Result<()> {
-    if nq == 0 || raw.len() % nq != 0 {
+    if nq == 0 || !raw.len().is_multiple_of(nq) {
         return Err(Error::Shape(format!(
             "quantile head: {} raw outputs is not a multiple of {nq} quantile levels",
             raw.len()
