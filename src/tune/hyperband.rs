@@ -24,8 +24,8 @@
 
 use super::random;
 use super::space::{Space, Value, Values};
-use super::trial::{Direction, TrialRecord, TrialState};
-use super::Suggestion;
+use super::trial::{TrialRecord, TrialState};
+use super::{Past, Suggestion};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -94,13 +94,12 @@ impl Hyperband {
 
     /// The next trial: a random one for a bracket's first round, a promotion,
     /// `Idle` while a round waits for results, `Stop` when all brackets are done.
-    pub fn suggest(
-        &self,
-        space: &Space,
-        history: &[TrialRecord],
-        dir: Direction,
-        rng: &mut Rng,
-    ) -> Result<Suggestion> {
+    pub fn suggest(&self, past: Past, rng: &mut Rng) -> Result<Suggestion> {
+        let Past {
+            space,
+            history,
+            dir,
+        } = past;
         self.validate()?;
         let nb = self.num_brackets();
         // Bracket instances by start order k = iteration * nb + (nb - 1 - bracket).
@@ -207,6 +206,7 @@ mod tests {
     use super::*;
     use crate::tune::space::HyperParameter;
     use crate::tune::testutil::record;
+    use crate::tune::trial::Direction;
 
     #[test]
     fn brackets_match_keras_tuner() {
@@ -249,7 +249,10 @@ mod tests {
         let mut rng = Rng::new(1);
         let mut seq = Vec::new();
         loop {
-            match hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap() {
+            match hb
+                .suggest(Past::new(&s, &hist, Direction::Min), &mut rng)
+                .unwrap()
+            {
                 Suggestion::Run(v) => {
                     let g = |k: &str| v[k].as_i64().unwrap();
                     seq.push((
@@ -337,7 +340,9 @@ mod tests {
         let mut rng = Rng::new(5);
         let mut hist = Vec::new();
         for i in 0..9 {
-            let Suggestion::Run(v) = hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap()
+            let Suggestion::Run(v) = hb
+                .suggest(Past::new(&s, &hist, Direction::Min), &mut rng)
+                .unwrap()
             else {
                 panic!()
             };
@@ -347,7 +352,7 @@ mod tests {
         }
         // Round 0 full and nothing complete yet: Keras starts the next bracket.
         assert!(
-            matches!(hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap(), Suggestion::Run(ref v) if v["tuner/bracket"] == Value::Int(1))
+            matches!(hb.suggest(Past::new(&s, &hist, Direction::Min), &mut rng).unwrap(), Suggestion::Run(ref v) if v["tuner/bracket"] == Value::Int(1))
         );
         hist.truncate(9);
         // Complete 7 of 9 (9 - 3 = 6 < 7): the best of them is promoted.
@@ -360,7 +365,10 @@ mod tests {
             .min_by(|a, b| a.score.unwrap().total_cmp(&b.score.unwrap()))
             .unwrap()
             .number;
-        let Suggestion::Run(v) = hb.suggest(&s, &hist, Direction::Min, &mut rng).unwrap() else {
+        let Suggestion::Run(v) = hb
+            .suggest(Past::new(&s, &hist, Direction::Min), &mut rng)
+            .unwrap()
+        else {
             panic!()
         };
         assert_eq!(v["tuner/trial_id"], Value::Int(best));

@@ -95,6 +95,29 @@ pub enum Tuner {
     Tpe(Tpe),
 }
 
+/// What a tuner suggests from: the search space, every trial so far and
+/// whether the score is minimised or maximised.
+#[derive(Clone, Copy)]
+pub struct Past<'a> {
+    /// The search space.
+    pub space: &'a Space,
+    /// All trials so far, in creation order.
+    pub history: &'a [TrialRecord],
+    /// The objective's direction.
+    pub dir: Direction,
+}
+
+impl<'a> Past<'a> {
+    /// The study as a tuner sees it.
+    pub fn new(space: &'a Space, history: &'a [TrialRecord], dir: Direction) -> Self {
+        Past {
+            space,
+            history,
+            dir,
+        }
+    }
+}
+
 impl Tuner {
     /// The tuner's name (`grid`, `random`, `hyperband`, `tpe`).
     pub fn name(&self) -> &'static str {
@@ -107,19 +130,14 @@ impl Tuner {
     }
 
     /// The next trial's values given all trials so far.
-    pub fn suggest(
-        &self,
-        space: &Space,
-        history: &[TrialRecord],
-        dir: Direction,
-        rng: &mut Rng,
-    ) -> Result<Suggestion> {
+    pub fn suggest(&self, past: Past, rng: &mut Rng) -> Result<Suggestion> {
+        let (space, history) = (past.space, past.history);
         let some = |v: Option<Values>| v.map_or(Suggestion::Stop, Suggestion::Run);
         Ok(match self {
             Tuner::Grid => some(grid::suggest(space, history)?),
             Tuner::Random => some(random::suggest(space, history, rng)),
-            Tuner::Hyperband(h) => h.suggest(space, history, dir, rng)?,
-            Tuner::Tpe(t) => some(t.suggest(space, history, dir, rng)),
+            Tuner::Hyperband(h) => h.suggest(past, rng)?,
+            Tuner::Tpe(t) => some(t.suggest(past, rng)),
         })
     }
 }

@@ -17,8 +17,9 @@
 //! down-weighted past 25 trials (Optuna's `default_weights`).
 
 use super::random;
-use super::space::{HyperParameter, Kind, Space, Values};
-use super::trial::{Direction, TrialRecord, TrialState};
+use super::space::{HyperParameter, Kind, Values};
+use super::trial::{TrialRecord, TrialState};
+use super::Past;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -211,13 +212,12 @@ fn cat_probs(p: &HyperParameter, obs: &[(&Values, f64)]) -> Vec<f64> {
 
 impl Tpe {
     /// A new point from the history (random during the start-up trials).
-    pub fn suggest(
-        &self,
-        space: &Space,
-        history: &[TrialRecord],
-        dir: Direction,
-        rng: &mut Rng,
-    ) -> Option<Values> {
+    pub fn suggest(&self, past: Past, rng: &mut Rng) -> Option<Values> {
+        let Past {
+            space,
+            history,
+            dir,
+        } = past;
         let mut done: Vec<&TrialRecord> = history
             .iter()
             .filter(|t| t.counts())
@@ -320,8 +320,9 @@ impl Tpe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tune::space::HyperParameter;
+    use crate::tune::space::{HyperParameter, Space};
     use crate::tune::testutil::record;
+    use crate::tune::trial::Direction;
 
     #[test]
     fn erfc_and_parzen_are_sane() {
@@ -344,7 +345,7 @@ mod tests {
         for i in 0..n {
             let mut rng = Rng::new(seed.wrapping_mul(1000) + i as u64);
             let v = if tpe {
-                Tpe::default().suggest(space, &hist, Direction::Min, &mut rng)
+                Tpe::default().suggest(Past::new(space, &hist, Direction::Min), &mut rng)
             } else {
                 random::suggest(space, &hist, &mut rng)
             }

@@ -105,10 +105,10 @@ pub(super) fn ask(
         }
     }
     let mut rng = Rng::new(trial_seed(cfg.seed, next_number));
-    match cfg
-        .tuner
-        .suggest(&cfg.space, &trials, cfg.direction, &mut rng)?
-    {
+    match cfg.tuner.suggest(
+        crate::tune::Past::new(&cfg.space, &trials, cfg.direction),
+        &mut rng,
+    )? {
         Suggestion::Run(values) => {
             let json = serde_json::to_string(&values)
                 .map_err(|e| Error::Other(format!("cannot store values: {e}")))?;
