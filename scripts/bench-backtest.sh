@@ -17,11 +17,11 @@ for R in 0 10; do
   ./target/release/lstmkit backtest --config examples/elecdaily_backtest.toml --out "$OUT/lstmkit-r$R" \
     --retrain "$RT" --quiet > "$OUT/lstmkit-r$R.txt"
   t1=$(date +%s.%N)
-  echo "{\"engine\": \"lstmkit\", \"retrain\": $R, \"wall_s\": $(echo "$t1 - $t0" | bc)}" | tee "$OUT/lstmkit-r$R.json"
+  echo "{\"engine\": \"lstmkit\", \"retrain\": $R, \"wall_s\": $(printf "%.3f" "$(echo "$t1 - $t0" | bc)")}" | tee "$OUT/lstmkit-r$R.json"
   t0=$(date +%s.%N)
   "$PY" ../shared/bench/bench_darts.py elec --retrain "$R" --json "$OUT/darts-r$R.json" > /dev/null
   t1=$(date +%s.%N)
-  echo "{\"engine\": \"darts\", \"retrain\": $R, \"wall_s\": $(echo "$t1 - $t0" | bc)}" | tee "$OUT/darts-wall-r$R.json"
+  echo "{\"engine\": \"darts\", \"retrain\": $R, \"wall_s\": $(printf "%.3f" "$(echo "$t1 - $t0" | bc)")}" | tee "$OUT/darts-wall-r$R.json"
 done
 "$PY" - "$OUT" <<'PYEOF'
 import json, sys, os

@@ -51,6 +51,19 @@ pub trait Tx {
     fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()>;
 }
 
+/// How a trial ended: what [`Storage::finish`] writes.
+#[derive(Clone, Copy)]
+pub struct TrialEnd<'a> {
+    /// `COMPLETE`, `PRUNED` or `FAILED`.
+    pub state: TrialState,
+    /// The objective, where there is one.
+    pub score: Option<f64>,
+    /// The trial's metrics, as JSON.
+    pub metrics_json: &'a str,
+    /// Why it failed.
+    pub error: Option<&'a str>,
+}
+
 /// A study database.
 pub trait Storage: Send {
     /// Runs `f` in a transaction holding study `study`'s lock (creating the
@@ -63,15 +76,7 @@ pub trait Storage: Send {
     fn report(&mut self, id: i64, worker: &str, step: i64, value: f64) -> Result<bool>;
     /// Ends a running trial of `worker`; false (and nothing written) if it
     /// was no longer its own.
-    fn finish(
-        &mut self,
-        id: i64,
-        worker: &str,
-        state: TrialState,
-        score: Option<f64>,
-        metrics_json: &str,
-        error: Option<&str>,
-    ) -> Result<bool>;
+    fn finish(&mut self, id: i64, worker: &str, end: &TrialEnd) -> Result<bool>;
     /// A read-only snapshot: the configuration and trials of a study (None if absent).
     fn snapshot(&mut self, study: &str) -> Result<Option<(String, Vec<TrialRecord>)>>;
     /// Names of the studies in this database.

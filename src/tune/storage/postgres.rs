@@ -2,7 +2,7 @@
 //! the server's clock is the heartbeats' clock, so workers on many machines
 //! can share one study.
 
-use super::{attach_intermediate, trial_row, Storage, Tx, TRIAL_COLUMNS};
+use super::{attach_intermediate, trial_row, Storage, TrialEnd, Tx, TRIAL_COLUMNS};
 use crate::error::{Error, Result};
 use crate::tune::trial::{TrialRecord, TrialState};
 use postgres::{Client, NoTls};
@@ -293,15 +293,13 @@ impl Storage for PgStorage {
         Ok(true)
     }
 
-    fn finish(
-        &mut self,
-        id: i64,
-        worker: &str,
-        state: TrialState,
-        score: Option<f64>,
-        metrics_json: &str,
-        error: Option<&str>,
-    ) -> Result<bool> {
+    fn finish(&mut self, id: i64, worker: &str, end: &TrialEnd) -> Result<bool> {
+        let TrialEnd {
+            state,
+            score,
+            metrics_json,
+            error,
+        } = *end;
         let n = self
             .client
             .execute(

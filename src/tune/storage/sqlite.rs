@@ -1,6 +1,6 @@
 //! SQLite storage (bundled SQLite, WAL mode, `BEGIN IMMEDIATE` as the study lock).
 
-use super::{attach_intermediate, trial_row, Storage, TrialRow, Tx, TRIAL_COLUMNS};
+use super::{attach_intermediate, trial_row, Storage, TrialEnd, TrialRow, Tx, TRIAL_COLUMNS};
 use crate::error::{Error, Result};
 use crate::tune::trial::{TrialRecord, TrialState};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -309,15 +309,13 @@ impl Storage for SqliteStorage {
         }
     }
 
-    fn finish(
-        &mut self,
-        id: i64,
-        worker: &str,
-        state: TrialState,
-        score: Option<f64>,
-        metrics_json: &str,
-        error: Option<&str>,
-    ) -> Result<bool> {
+    fn finish(&mut self, id: i64, worker: &str, end: &TrialEnd) -> Result<bool> {
+        let TrialEnd {
+            state,
+            score,
+            metrics_json,
+            error,
+        } = *end;
         let n = self
             .conn
             .execute(

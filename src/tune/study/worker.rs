@@ -4,7 +4,7 @@
 use super::ask::{ask, Ask};
 use super::{Metrics, Study, TrialContext, WorkerOptions, WorkerReport};
 use crate::error::{Error, Result};
-use crate::tune::storage::{Storage, StorageUrl};
+use crate::tune::storage::{Storage, StorageUrl, TrialEnd};
 use crate::tune::trial::{TrialRecord, TrialState};
 use crate::tune::HyperParameters;
 use std::collections::BTreeMap;
@@ -165,14 +165,13 @@ impl Study {
             }
             return Ok(());
         }
-        let ok = self.storage.finish(
-            t.id,
-            &opts.worker_id,
+        let end = TrialEnd {
             state,
             score,
-            &metrics_json,
-            error.as_deref(),
-        )?;
+            metrics_json: &metrics_json,
+            error: error.as_deref(),
+        };
+        let ok = self.storage.finish(t.id, &opts.worker_id, &end)?;
         if !ok {
             w.report.lost += 1;
             return Ok(());
