@@ -74,10 +74,21 @@ impl Loss {
 
     /// Loss value; writes dL/dpred into `grad` (resized).
     pub fn value_and_grad(&self, pred: &Tensor, target: &Tensor, grad: &mut Tensor) -> Result<f32> {
-        if let Loss::Quantile { levels } = self {
-            grad.resize_uninit(&pred.shape);
-            return quantile::pinball_raw(levels, &pred.data, &target.data, &mut grad.data);
+        // the elementwise losses; the quantile loss works on whole rows
+        enum Pointwise {
+            Mse,
+            Mae,
+            Huber(f32),
         }
+        let pointwise = match self {
+            Loss::Mse => Pointwise::Mse,
+            Loss::Mae => Pointwise::Mae,
+            Loss::Huber { delta } => Pointwise::Huber(*delta),
+            Loss::Quantile { levels } => {
+                grad.resize_uninit(&pred.shape);
+                return quantile::pinball_raw(levels, &pred.data, &target.data, &mut grad.data);
+            }
+        };
         if pred.len() != target.len() {
             return Err(Error::Shape(format!(
                 "prediction shape {:?} does not match target shape {:?}",
@@ -90,12 +101,12 @@ impl Loss {
         let mut total = 0.0f64;
         for ((g, &p), &t) in grad.data.iter_mut().zip(&pred.data).zip(&target.data) {
             let d = p - t;
-            match *self {
-                Loss::Mse => {
+            match pointwise {
+                Pointwise::Mse => {
                     total += (d as f64) * (d as f64);
                     *g = 2.0 * d * inv;
                 }
-                Loss::Mae => {
+                Pointwise::Mae => {
                     total += d.abs() as f64;
                     *g = if d > 0.0 {
                         inv
@@ -105,8 +116,7 @@ impl Loss {
                         0.0
                     };
                 }
-                Loss::Quantile { .. } => unreachable!("handled above"),
-                Loss::Huber { delta } => {
+                Pointwise::Huber(delta) => {
                     let a = d.abs();
                     if a <= delta {
                         total += 0.5 * (d as f64) * (d as f64);

@@ -95,11 +95,7 @@ impl Hyperband {
     /// The next trial: a random one for a bracket's first round, a promotion,
     /// `Idle` while a round waits for results, `Stop` when all brackets are done.
     pub fn suggest(&self, past: Past, rng: &mut Rng) -> Result<Suggestion> {
-        let Past {
-            space,
-            history,
-            dir,
-        } = past;
+        let (space, history, dir) = (past.space, past.history, past.dir);
         self.validate()?;
         let nb = self.num_brackets();
         // Bracket instances by start order k = iteration * nb + (nb - 1 - bracket).

@@ -213,11 +213,7 @@ fn cat_probs(p: &HyperParameter, obs: &[(&Values, f64)]) -> Vec<f64> {
 impl Tpe {
     /// A new point from the history (random during the start-up trials).
     pub fn suggest(&self, past: Past, rng: &mut Rng) -> Option<Values> {
-        let Past {
-            space,
-            history,
-            dir,
-        } = past;
+        let (space, history, dir) = (past.space, past.history, past.dir);
         let mut done: Vec<&TrialRecord> = history
             .iter()
             .filter(|t| t.counts())

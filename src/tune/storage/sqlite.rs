@@ -310,12 +310,6 @@ impl Storage for SqliteStorage {
     }
 
     fn finish(&mut self, id: i64, worker: &str, end: &TrialEnd) -> Result<bool> {
-        let TrialEnd {
-            state,
-            score,
-            metrics_json,
-            error,
-        } = *end;
         let n = self
             .conn
             .execute(
@@ -323,7 +317,7 @@ impl Storage for SqliteStorage {
                     "UPDATE tune_trials SET state = ?3, score = ?4, metrics = ?5, error = ?6, finished = {NOW}
                      WHERE id = ?1 AND state = 'RUNNING' AND worker = ?2"
                 ),
-                params![id, worker, state.as_str(), score, metrics_json, error],
+                params![id, worker, end.state.as_str(), end.score, end.metrics_json, end.error],
             )
             .map_err(|e| self.err(e))?;
         Ok(n == 1)
