@@ -130,17 +130,9 @@ pub struct Attention {
     dropped: bool,
 }
 
-impl Default for Attention {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+new_with_defaults!(Attention: AttentionConfig, "Keras' defaults: dot scores, no scale, no dropout, no causal mask.");
 
 impl Attention {
-    /// Keras' defaults: dot scores, no scale, no dropout, no causal mask.
-    pub fn new() -> Self {
-        Self::from_config(AttentionConfig::default())
-    }
     /// An Attention layer with these options.
     pub fn from_config(config: AttentionConfig) -> Self {
         Attention {

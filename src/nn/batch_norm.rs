@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{self, Ignored, LastAxis, Unsupported};
-use super::layer_norm::{beta, gamma};
+use super::config::{self, Ignored, Unsupported};
+use super::layer_norm::affine;
 use super::{Grad, Initializer, Layer, Param, Shape, Unary};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
@@ -19,57 +19,24 @@ use crate::train::regularizer::Regularizer;
 fn momentum() -> f32 {
     0.99
 }
-fn epsilon() -> f32 {
-    1e-3
-}
 
+affine_norm_config! {
 /// `keras.layers.BatchNormalization`'s options, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchNormalizationConfig {
-    /// The normalised axis: only −1 (`-1` or `[-1]`; the model reader turns a
-    /// non-negative last axis into −1).
-    #[serde(default)]
-    pub axis: LastAxis,
     /// Moving-average momentum.
     #[serde(default = "momentum")]
     pub momentum: f32,
-    /// Added to the variance.
-    #[serde(default = "epsilon")]
-    pub epsilon: f32,
-    /// Add beta.
-    #[serde(default = "config::yes")]
-    pub center: bool,
-    /// Multiply by gamma.
-    #[serde(default = "config::yes")]
-    pub scale: bool,
-    /// Initialiser of beta.
-    #[serde(default = "config::zeros")]
-    pub beta_initializer: Initializer,
-    /// Initialiser of gamma.
-    #[serde(default = "config::ones")]
-    pub gamma_initializer: Initializer,
     /// Initialiser of moving_mean.
     #[serde(default = "config::zeros")]
     pub moving_mean_initializer: Initializer,
     /// Initialiser of moving_variance.
     #[serde(default = "config::ones")]
     pub moving_variance_initializer: Initializer,
-    /// Penalty on beta.
-    #[serde(default, with = "config::regularizer")]
-    pub beta_regularizer: Option<Regularizer>,
-    /// Penalty on gamma.
-    #[serde(default, with = "config::regularizer")]
-    pub gamma_regularizer: Option<Regularizer>,
     /// Keras' synchronised statistics across devices (one device here: changes nothing).
     #[serde(default)]
     pub synchronized: bool,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub beta_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub gamma_constraint: Unsupported,
     /// Not implemented (batch renormalisation).
     #[serde(default, skip_serializing)]
     pub renorm: Unsupported,
@@ -80,29 +47,6 @@ pub struct BatchNormalizationConfig {
     #[serde(default, skip_serializing, deserialize_with = "config::ignored_number")]
     pub renorm_momentum: Ignored,
 }
-
-impl Default for BatchNormalizationConfig {
-    fn default() -> Self {
-        BatchNormalizationConfig {
-            axis: LastAxis,
-            momentum: momentum(),
-            epsilon: epsilon(),
-            center: config::yes(),
-            scale: config::yes(),
-            beta_initializer: config::zeros(),
-            gamma_initializer: config::ones(),
-            moving_mean_initializer: config::zeros(),
-            moving_variance_initializer: config::ones(),
-            beta_regularizer: None,
-            gamma_regularizer: None,
-            synchronized: false,
-            beta_constraint: Unsupported,
-            gamma_constraint: Unsupported,
-            renorm: Unsupported,
-            renorm_clipping: Unsupported,
-            renorm_momentum: Ignored,
-        }
-    }
 }
 
 layer_config!(BatchNormalizationConfig => BatchNormalization, "BatchNormalization", "batch_normalization");
@@ -139,17 +83,9 @@ pub struct BatchNormalization {
     acc2: Vec<f64>,
 }
 
-impl Default for BatchNormalization {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+new_with_defaults!(BatchNormalization: BatchNormalizationConfig, "Keras' defaults: momentum 0.99, epsilon 1e-3, center and scale.");
 
 impl BatchNormalization {
-    /// Keras' defaults: momentum 0.99, epsilon 1e-3, center and scale.
-    pub fn new() -> Self {
-        Self::from_config(BatchNormalizationConfig::default())
-    }
     /// A BatchNormalization layer with these options.
     pub fn from_config(config: BatchNormalizationConfig) -> Self {
         BatchNormalization {
@@ -313,8 +249,8 @@ impl Unary for BatchNormalization {
             for j in 0..c {
                 let h = (xr[j] - self.mean[j]) * self.inv_std[j];
                 hr[j] = h;
-                yr[j] = h * gamma(&self.gamma, self.config.scale, j)
-                    + beta(&self.beta, self.config.center, j);
+                yr[j] = h * affine(&self.gamma, self.config.scale, j, 1.0)
+                    + affine(&self.beta, self.config.center, j, 0.0);
             }
         }
         Ok(())
@@ -354,7 +290,7 @@ impl Unary for BatchNormalization {
             .zip(self.xhat.chunks_exact(c))
         {
             for j in 0..c {
-                let k = gamma(&self.gamma, self.config.scale, j) * self.inv_std[j];
+                let k = affine(&self.gamma, self.config.scale, j, 1.0) * self.inv_std[j];
                 o[j] = if self.training {
                     k * (gr[j] - (self.acc1[j] as f32) / n - hr[j] * (self.acc2[j] as f32) / n)
                 } else {

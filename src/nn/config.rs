@@ -496,6 +496,26 @@ pub fn glorot_uniform() -> Initializer {
     Initializer::GlorotUniform
 }
 
+/// 1e-3, the normalisation layers' default epsilon.
+pub fn norm_epsilon() -> f32 {
+    1e-3
+}
+
+/// A config struct with every option at its default but those in `given`
+/// (its required options, e.g. `{"units": 4}`): the defaults are the ones its
+/// serde attributes state, the same the readers use, written nowhere else.
+///
+/// ```
+/// use lstmkit::nn::dense::DenseConfig;
+/// let c: DenseConfig = lstmkit::nn::config::defaults(serde_json::json!({"units": 3}));
+/// assert_eq!((c.units, c.use_bias), (3, true));
+/// ```
+pub fn defaults<T: DeserializeOwned>(given: Value) -> T {
+    // every layer's `new`/`default` is built in its tests, so a config type
+    // whose other options lack a default fails there, never on user input
+    serde_json::from_value(given).expect("every option not given has a serde default")
+}
+
 /// `tanh`, the recurrent layers' default activation.
 pub fn tanh() -> Activation {
     Activation::Tanh

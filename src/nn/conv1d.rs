@@ -12,12 +12,11 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use super::config::{self, ChannelsLast, Unsupported};
-use super::{Activation, Grad, Initializer, Layer, Param, Shape, Unary};
+use super::{Activation, Grad, Layer, Param, Shape, Unary};
 use crate::error::{Error, Result};
 use crate::nn::gemm;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
-use crate::train::regularizer::Regularizer;
 
 /// Keras' `padding` of a 1-D convolution or pooling (read case-insensitively, as Keras does).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,6 +88,7 @@ fn one() -> usize {
     1
 }
 
+kernel_bias_config! {
 /// `keras.layers.Conv1D`'s options, with Keras' names and defaults.
 ///
 /// ```
@@ -131,53 +131,16 @@ pub struct Conv1DConfig {
     /// Activation of the output.
     #[serde(default)]
     pub activation: Activation,
-    /// Whether a bias is added.
-    #[serde(default = "config::yes")]
-    pub use_bias: bool,
-    /// Kernel initialiser (fans as Keras computes them for a conv kernel).
-    #[serde(default = "config::glorot_uniform")]
-    pub kernel_initializer: Initializer,
-    /// Bias initialiser.
-    #[serde(default = "config::zeros")]
-    pub bias_initializer: Initializer,
-    /// Penalty on the kernel.
-    #[serde(default, with = "config::regularizer")]
-    pub kernel_regularizer: Option<Regularizer>,
-    /// Penalty on the bias.
-    #[serde(default, with = "config::regularizer")]
-    pub bias_regularizer: Option<Regularizer>,
     /// Not implemented.
     #[serde(default, skip_serializing)]
     pub activity_regularizer: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub kernel_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub bias_constraint: Unsupported,
+}
 }
 
 impl Conv1DConfig {
     /// `filters` output channels, windows of `kernel_size` steps, Keras' defaults.
     pub fn new(filters: usize, kernel_size: usize) -> Self {
-        Conv1DConfig {
-            filters,
-            kernel_size,
-            strides: 1,
-            padding: Padding::Valid,
-            data_format: ChannelsLast,
-            dilation_rate: 1,
-            groups: 1,
-            activation: Activation::Linear,
-            use_bias: true,
-            kernel_initializer: Initializer::GlorotUniform,
-            bias_initializer: Initializer::Zeros,
-            kernel_regularizer: None,
-            bias_regularizer: None,
-            activity_regularizer: Unsupported,
-            kernel_constraint: Unsupported,
-            bias_constraint: Unsupported,
-        }
+        config::defaults(serde_json::json!({ "filters": filters, "kernel_size": kernel_size }))
     }
 
     /// Checks the options: the error names the option (`option 'groups' = 2 ...`).

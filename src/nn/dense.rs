@@ -10,6 +10,7 @@ use crate::rng::Rng;
 use crate::tensor::Tensor;
 use crate::train::regularizer::Regularizer;
 
+kernel_bias_config! {
 /// `keras.layers.Dense`'s options, with Keras' names and defaults.
 ///
 /// ```
@@ -27,27 +28,6 @@ pub struct DenseConfig {
     /// Activation applied to `x·W + b`.
     #[serde(default)]
     pub activation: Activation,
-    /// Whether a bias is added.
-    #[serde(default = "config::yes")]
-    pub use_bias: bool,
-    /// Kernel initialiser.
-    #[serde(default = "config::glorot_uniform")]
-    pub kernel_initializer: Initializer,
-    /// Bias initialiser.
-    #[serde(default = "config::zeros")]
-    pub bias_initializer: Initializer,
-    /// Optional kernel penalty.
-    #[serde(default, with = "config::regularizer")]
-    pub kernel_regularizer: Option<Regularizer>,
-    /// Optional bias penalty.
-    #[serde(default, with = "config::regularizer")]
-    pub bias_regularizer: Option<Regularizer>,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub kernel_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub bias_constraint: Unsupported,
     /// Not implemented.
     #[serde(default, skip_serializing)]
     pub activity_regularizer: Unsupported,
@@ -58,28 +38,13 @@ pub struct DenseConfig {
     #[serde(default, skip_serializing)]
     pub quantization_config: Unsupported,
 }
+}
 
 impl DenseConfig {
     /// `units` outputs and Keras' defaults.
     pub fn new(units: usize) -> Self {
-        DenseConfig {
-            units,
-            activation: Activation::default(),
-            use_bias: config::yes(),
-            kernel_initializer: config::glorot_uniform(),
-            bias_initializer: config::zeros(),
-            kernel_regularizer: None,
-            bias_regularizer: None,
-            kernel_constraint: Unsupported,
-            bias_constraint: Unsupported,
-            activity_regularizer: Unsupported,
-            lora_rank: Unsupported,
-            quantization_config: Unsupported,
-        }
+        config::defaults(serde_json::json!({ "units": units }))
     }
-}
-
-impl DenseConfig {
     fn check(&self, name: &str) -> Result<()> {
         if self.units == 0 {
             return Err(config::option_error("Dense", name, "units", "must be > 0"));

@@ -4,93 +4,32 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{self, LastAxis, Unsupported};
-use super::{Grad, Initializer, Layer, Param, Shape, Unary};
+use super::config::Unsupported;
+use super::{Grad, Layer, Param, Shape, Unary};
 use crate::error::Result;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
-use crate::train::regularizer::Regularizer;
 
-fn epsilon() -> f32 {
-    1e-3
-}
-
-/// gamma's channel `j`, or 1 without `scale` (the normalisation layers' shared affine).
+/// Channel `j` of gamma (or beta), or `off` (1, or 0 for beta) when the layer
+/// has none (`scale`, or `center`, false): the normalisation layers' shared affine.
 #[inline]
-pub(super) fn gamma(gamma: &Param, scale: bool, j: usize) -> f32 {
-    if scale {
-        gamma.value.data[j]
+pub(super) fn affine(p: &Param, on: bool, j: usize, off: f32) -> f32 {
+    if on {
+        p.value.data[j]
     } else {
-        1.0
+        off
     }
 }
 
-/// beta's channel `j`, or 0 without `center`.
-#[inline]
-pub(super) fn beta(beta: &Param, center: bool, j: usize) -> f32 {
-    if center {
-        beta.value.data[j]
-    } else {
-        0.0
-    }
-}
-
+affine_norm_config! {
 /// `keras.layers.LayerNormalization`'s options, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerNormalizationConfig {
-    /// The normalised axis: only −1 (`-1` or `[-1]`; the model reader turns a
-    /// non-negative last axis into −1).
-    #[serde(default)]
-    pub axis: LastAxis,
-    /// Added to the variance.
-    #[serde(default = "epsilon")]
-    pub epsilon: f32,
-    /// Add beta.
-    #[serde(default = "config::yes")]
-    pub center: bool,
-    /// Multiply by gamma.
-    #[serde(default = "config::yes")]
-    pub scale: bool,
-    /// Initialiser of beta.
-    #[serde(default = "config::zeros")]
-    pub beta_initializer: Initializer,
-    /// Initialiser of gamma.
-    #[serde(default = "config::ones")]
-    pub gamma_initializer: Initializer,
-    /// Penalty on beta.
-    #[serde(default, with = "config::regularizer")]
-    pub beta_regularizer: Option<Regularizer>,
-    /// Penalty on gamma.
-    #[serde(default, with = "config::regularizer")]
-    pub gamma_regularizer: Option<Regularizer>,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub beta_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub gamma_constraint: Unsupported,
     /// Not implemented (RMS normalisation).
     #[serde(default, skip_serializing)]
     pub rms_scaling: Unsupported,
 }
-
-impl Default for LayerNormalizationConfig {
-    fn default() -> Self {
-        LayerNormalizationConfig {
-            axis: LastAxis,
-            epsilon: epsilon(),
-            center: config::yes(),
-            scale: config::yes(),
-            beta_initializer: config::zeros(),
-            gamma_initializer: config::ones(),
-            beta_regularizer: None,
-            gamma_regularizer: None,
-            beta_constraint: Unsupported,
-            gamma_constraint: Unsupported,
-            rms_scaling: Unsupported,
-        }
-    }
 }
 
 layer_config!(LayerNormalizationConfig => LayerNormalization, "LayerNormalization", "layer_normalization");
@@ -118,17 +57,9 @@ pub struct LayerNormalization {
     inv_std: Vec<f32>,
 }
 
-impl Default for LayerNormalization {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+new_with_defaults!(LayerNormalization: LayerNormalizationConfig, "Keras' defaults.");
 
 impl LayerNormalization {
-    /// Keras' defaults.
-    pub fn new() -> Self {
-        Self::from_config(LayerNormalizationConfig::default())
-    }
     /// A LayerNormalization layer with these options.
     pub fn from_config(config: LayerNormalizationConfig) -> Self {
         LayerNormalization {
@@ -209,8 +140,8 @@ impl Unary for LayerNormalization {
             for j in 0..c {
                 let h = (xr[j] - mean as f32) * inv;
                 hr[j] = h;
-                yr[j] = h * gamma(&self.gamma, self.config.scale, j)
-                    + beta(&self.beta, self.config.center, j);
+                yr[j] = h * affine(&self.gamma, self.config.scale, j, 1.0)
+                    + affine(&self.beta, self.config.center, j, 0.0);
             }
         }
         Ok(())
@@ -238,7 +169,7 @@ impl Unary for LayerNormalization {
             let mut s1 = 0.0f32;
             let mut s2 = 0.0f32;
             for j in 0..c {
-                let g = gr[j] * gamma(&self.gamma, self.config.scale, j);
+                let g = gr[j] * affine(&self.gamma, self.config.scale, j, 1.0);
                 s1 += g;
                 s2 += g * hr[j];
             }
@@ -246,7 +177,7 @@ impl Unary for LayerNormalization {
             let inv = self.inv_std[r];
             let o = &mut gx[r * c..(r + 1) * c];
             for j in 0..c {
-                let g = gr[j] * gamma(&self.gamma, self.config.scale, j);
+                let g = gr[j] * affine(&self.gamma, self.config.scale, j, 1.0);
                 o[j] = inv * (g - m1 - hr[j] * m2);
             }
         }

@@ -56,6 +56,24 @@ macro_rules! layer_config {
     };
 }
 
+/// `Default` and `new()` of a layer whose options all have defaults:
+/// `Self::from_config(<its config>::default())`.
+macro_rules! new_with_defaults {
+    ($layer:ident: $cfg:ty, $doc:literal) => {
+        impl Default for $layer {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+        impl $layer {
+            #[doc = $doc]
+            pub fn new() -> Self {
+                Self::from_config(<$cfg>::default())
+            }
+        }
+    };
+}
+
 /// `Layer::forward` and `Layer::backward` of a one-input, one-output layer
 /// from its [`Unary`] passes.
 macro_rules! unary_passes {
@@ -97,6 +115,9 @@ macro_rules! kernel_bias_params {
         }
     };
 }
+
+#[macro_use]
+mod options;
 
 pub mod activation;
 pub mod attention;

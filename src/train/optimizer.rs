@@ -81,26 +81,20 @@ impl Optimizer {
     }
     /// `keras.optimizers.Adam(learning_rate)` with Keras' defaults.
     pub fn adam(lr: f32) -> Self {
-        Self::with(
-            Kind::Adam {
-                beta_1: 0.9,
-                beta_2: 0.999,
-                epsilon: 1e-7,
-                amsgrad: false,
-                weight_decay: 0.0,
-            },
-            lr,
-        )
+        Self::adam_with_decay(lr, 0.0)
     }
     /// `keras.optimizers.AdamW(learning_rate)` (weight_decay 0.004).
     pub fn adamw(lr: f32) -> Self {
+        Self::adam_with_decay(lr, 0.004)
+    }
+    fn adam_with_decay(lr: f32, weight_decay: f32) -> Self {
         Self::with(
             Kind::Adam {
                 beta_1: 0.9,
                 beta_2: 0.999,
                 epsilon: 1e-7,
                 amsgrad: false,
-                weight_decay: 0.004,
+                weight_decay,
             },
             lr,
         )

@@ -9,66 +9,30 @@ use crate::nn::{Initializer, Param};
 use crate::rng::Rng;
 use crate::train::regularizer::Regularizer;
 
-fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
-}
 fn orthogonal() -> Initializer {
     Initializer::Orthogonal
 }
-fn zeros() -> Initializer {
-    Initializer::Zeros
-}
 
+kernel_bias_config! {
 /// The weight options of Keras' recurrent cells, with Keras' names and defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeightConfig {
-    /// Whether a bias is used.
-    #[serde(default = "config::yes")]
-    pub use_bias: bool,
-    /// Kernel initialiser.
-    #[serde(default = "glorot_uniform")]
-    pub kernel_initializer: Initializer,
     /// Recurrent kernel initialiser.
     #[serde(default = "orthogonal")]
     pub recurrent_initializer: Initializer,
-    /// Bias initialiser.
-    #[serde(default = "zeros")]
-    pub bias_initializer: Initializer,
-    /// Penalty on the kernel.
-    #[serde(default, with = "config::regularizer")]
-    pub kernel_regularizer: Option<Regularizer>,
     /// Penalty on the recurrent kernel.
     #[serde(default, with = "config::regularizer")]
     pub recurrent_regularizer: Option<Regularizer>,
-    /// Penalty on the bias.
-    #[serde(default, with = "config::regularizer")]
-    pub bias_regularizer: Option<Regularizer>,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub kernel_constraint: Unsupported,
     /// Not implemented.
     #[serde(default, skip_serializing)]
     pub recurrent_constraint: Unsupported,
-    /// Not implemented.
-    #[serde(default, skip_serializing)]
-    pub bias_constraint: Unsupported,
+}
 }
 
 impl Default for WeightConfig {
     fn default() -> Self {
-        WeightConfig {
-            use_bias: true,
-            kernel_initializer: glorot_uniform(),
-            recurrent_initializer: orthogonal(),
-            bias_initializer: zeros(),
-            kernel_regularizer: None,
-            recurrent_regularizer: None,
-            bias_regularizer: None,
-            kernel_constraint: Unsupported,
-            recurrent_constraint: Unsupported,
-            bias_constraint: Unsupported,
-        }
+        config::defaults(serde_json::json!({}))
     }
 }
 

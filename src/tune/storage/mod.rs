@@ -34,14 +34,7 @@ pub trait Tx {
     /// The database clock, in seconds since the Unix epoch.
     fn now(&mut self) -> Result<f64>;
     /// Inserts a trial; `Running` trials are claimed by `worker` at once.
-    fn insert_trial(
-        &mut self,
-        number: i64,
-        state: TrialState,
-        values_json: &str,
-        worker: Option<&str>,
-        retry_of: Option<i64>,
-    ) -> Result<i64>;
+    fn insert_trial(&mut self, t: &NewTrial) -> Result<i64>;
     /// `WAITING` → `RUNNING` for `worker`; false if the trial was not waiting.
     fn claim(&mut self, id: i64, worker: &str) -> Result<bool>;
     /// `RUNNING` with a heartbeat older than `cutoff` → `FAILED` with `error`;
@@ -49,6 +42,21 @@ pub trait Tx {
     fn fail_stale(&mut self, id: i64, cutoff: f64, error: &str) -> Result<bool>;
     /// Records that `id` is re-run by `new_id`.
     fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()>;
+}
+
+/// A trial to store: what [`Tx::insert_trial`] writes.
+#[derive(Clone, Copy)]
+pub struct NewTrial<'a> {
+    /// Its number in the study.
+    pub number: i64,
+    /// `WAITING` (a re-queued trial) or `RUNNING` (claimed at once).
+    pub state: TrialState,
+    /// The hyper-parameter values, as JSON.
+    pub values_json: &'a str,
+    /// The worker that runs it (`RUNNING`).
+    pub worker: Option<&'a str>,
+    /// The trial it re-runs.
+    pub retry_of: Option<i64>,
 }
 
 /// How a trial ended: what [`Storage::finish`] writes.

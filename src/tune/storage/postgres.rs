@@ -2,7 +2,7 @@
 //! the server's clock is the heartbeats' clock, so workers on many machines
 //! can share one study.
 
-use super::{attach_intermediate, trial_row, Storage, TrialEnd, Tx, TRIAL_COLUMNS};
+use super::{attach_intermediate, trial_row, NewTrial, Storage, TrialEnd, Tx, TRIAL_COLUMNS};
 use crate::error::{Error, Result};
 use crate::tune::trial::{TrialRecord, TrialState};
 use postgres::{Client, NoTls};
@@ -162,15 +162,8 @@ impl Tx for PgTx<'_, '_> {
             .map_err(|e| self.err(e))?;
         Ok(r.get(0))
     }
-    fn insert_trial(
-        &mut self,
-        number: i64,
-        state: TrialState,
-        values_json: &str,
-        worker: Option<&str>,
-        retry_of: Option<i64>,
-    ) -> Result<i64> {
-        let running = state == TrialState::Running;
+    fn insert_trial(&mut self, t: &NewTrial) -> Result<i64> {
+        let running = t.state == TrialState::Running;
         let r = self
             .tx
             .query_one(
@@ -179,7 +172,7 @@ impl Tx for PgTx<'_, '_> {
                      VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN {NOW} END, CASE WHEN $6 THEN {NOW} END, $7)
                      RETURNING id"
                 ),
-                &[&self.study, &number, &state.as_str(), &values_json, &worker, &running, &retry_of],
+                &[&self.study, &t.number, &t.state.as_str(), &t.values_json, &t.worker, &running, &t.retry_of],
             )
             .map_err(|e| self.err(e))?;
         Ok(r.get(0))

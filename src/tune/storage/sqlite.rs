@@ -1,6 +1,8 @@
 //! SQLite storage (bundled SQLite, WAL mode, `BEGIN IMMEDIATE` as the study lock).
 
-use super::{attach_intermediate, trial_row, Storage, TrialEnd, TrialRow, Tx, TRIAL_COLUMNS};
+use super::{
+    attach_intermediate, trial_row, NewTrial, Storage, TrialEnd, TrialRow, Tx, TRIAL_COLUMNS,
+};
 use crate::error::{Error, Result};
 use crate::tune::trial::{TrialRecord, TrialState};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -173,15 +175,8 @@ impl Tx for SqliteTx<'_> {
             .query_row(&format!("SELECT {NOW}"), [], |r| r.get(0))
             .map_err(|e| self.s.err(e))
     }
-    fn insert_trial(
-        &mut self,
-        number: i64,
-        state: TrialState,
-        values_json: &str,
-        worker: Option<&str>,
-        retry_of: Option<i64>,
-    ) -> Result<i64> {
-        let running = state == TrialState::Running;
+    fn insert_trial(&mut self, t: &NewTrial) -> Result<i64> {
+        let running = t.state == TrialState::Running;
         self.s
             .conn
             .execute(
@@ -189,7 +184,7 @@ impl Tx for SqliteTx<'_> {
                     "INSERT INTO tune_trials (study_id, number, state, params, worker, started, heartbeat, retry_of)
                      VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 THEN {NOW} END, CASE WHEN ?6 THEN {NOW} END, ?7)"
                 ),
-                params![self.study, number, state.as_str(), values_json, worker, running, retry_of],
+                params![self.study, t.number, t.state.as_str(), t.values_json, t.worker, running, t.retry_of],
             )
             .map_err(|e| self.s.err(e))?;
         Ok(self.s.conn.last_insert_rowid())

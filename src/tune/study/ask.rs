@@ -4,7 +4,7 @@
 use super::{Metrics, StudyConfig, WorkerReport};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
-use crate::tune::storage::Tx;
+use crate::tune::storage::{NewTrial, Tx};
 use crate::tune::trial::{TrialRecord, TrialState};
 use crate::tune::Suggestion;
 
@@ -51,8 +51,13 @@ pub(super) fn ask(
             if tx.fail_stale(t.id, now - stale_after, &msg)? {
                 let values = serde_json::to_string(&t.values)
                     .map_err(|e| Error::Other(format!("cannot store values: {e}")))?;
-                let id =
-                    tx.insert_trial(next_number, TrialState::Waiting, &values, None, Some(t.id))?;
+                let id = tx.insert_trial(&NewTrial {
+                    number: next_number,
+                    state: TrialState::Waiting,
+                    values_json: &values,
+                    worker: None,
+                    retry_of: Some(t.id),
+                })?;
                 tx.set_replaced_by(t.id, id)?;
                 next_number += 1;
                 report.requeued += 1;
@@ -112,8 +117,13 @@ pub(super) fn ask(
         Suggestion::Run(values) => {
             let json = serde_json::to_string(&values)
                 .map_err(|e| Error::Other(format!("cannot store values: {e}")))?;
-            let id =
-                tx.insert_trial(next_number, TrialState::Running, &json, Some(worker), None)?;
+            let id = tx.insert_trial(&NewTrial {
+                number: next_number,
+                state: TrialState::Running,
+                values_json: &json,
+                worker: Some(worker),
+                retry_of: None,
+            })?;
             Ok(Ask::Run(Box::new(TrialRecord {
                 id,
                 number: next_number,
