@@ -181,6 +181,10 @@ mod tests {
         (0..n).map(|i| format!("c{i}")).collect()
     }
 
+    const MINMAX01: ScalerKind = ScalerKind::MinMax {
+        feature_range: (0.0, 1.0),
+    };
+
     #[test]
     fn minmax_matches_sklearn_formula_and_round_trips() {
         let a = [2.0, 4.0, 10.0];
@@ -230,14 +234,7 @@ mod tests {
         let s = Scaler::fit(ScalerKind::Standard, &names(1), &[&a]).unwrap();
         assert_eq!(s.scale[0], 1.0);
         assert_eq!(s.transform(0, 5.0), 0.0);
-        let s = Scaler::fit(
-            ScalerKind::MinMax {
-                feature_range: (0.0, 1.0),
-            },
-            &names(1),
-            &[&a],
-        )
-        .unwrap();
+        let s = Scaler::fit(MINMAX01, &names(1), &[&a]).unwrap();
         assert_eq!(s.scale[0], 1.0);
         assert_eq!(s.transform(0, 5.0), 0.0);
         assert_eq!(s.inverse_transform(0, 0.5), 5.5);
@@ -249,14 +246,7 @@ mod tests {
         let s = Scaler::fit(ScalerKind::None, &names(1), &[&a]).unwrap();
         assert_eq!(s.transform(0, 3.5), 3.5);
         assert_eq!(s.inverse_transform(0, -2.0), -2.0);
-        let m = Scaler::fit(
-            ScalerKind::MinMax {
-                feature_range: (0.0, 1.0),
-            },
-            &names(1),
-            &[&a],
-        )
-        .unwrap();
+        let m = Scaler::fit(MINMAX01, &names(1), &[&a]).unwrap();
         let json = serde_json::to_string(&m).unwrap();
         let back: Scaler = serde_json::from_str(&json).unwrap();
         assert_eq!(back, m);

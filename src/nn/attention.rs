@@ -264,17 +264,14 @@ impl Layer for Attention {
         let scale = self.scale_value();
         match self.config.score_mode {
             ScoreMode::Dot => {
-                for bi in 0..b {
-                    gemm::gemm_nt(
-                        tq,
-                        d,
-                        tv,
-                        &q.data[bi * tq * d..(bi + 1) * tq * d],
-                        &k.data[bi * tv * d..(bi + 1) * tv * d],
-                        0.0,
-                        &mut self.raw[bi * tq * tv..(bi + 1) * tq * tv],
-                    );
-                }
+                per_sample(
+                    gemm::gemm_nt,
+                    b,
+                    (tq, d, tv),
+                    &q.data,
+                    &k.data,
+                    &mut self.raw,
+                );
                 for (w, r) in self.w.iter_mut().zip(&self.raw) {
                     *w = r * scale;
                 }
@@ -335,17 +332,7 @@ impl Layer for Attention {
         };
         let y = &mut outputs[0];
         y.resize_uninit(&[b, tq, dv]);
-        for bi in 0..b {
-            gemm::gemm_nn(
-                tq,
-                tv,
-                dv,
-                &wd[bi * tq * tv..(bi + 1) * tq * tv],
-                &v.data[bi * tv * dv..(bi + 1) * tv * dv],
-                0.0,
-                &mut y.data[bi * tq * dv..(bi + 1) * tq * dv],
-            );
-        }
+        per_sample(gemm::gemm_nn, b, (tq, tv, dv), wd, &v.data, &mut y.data);
         if self.config.return_attention_scores {
             outputs[1].resize_uninit(&[b, tq, tv]);
             outputs[1].data.copy_from_slice(wd);
@@ -364,17 +351,7 @@ impl Layer for Attention {
         let wd: &[f32] = if self.dropped { &self.wd } else { &self.w };
         // dL/d(dropped weights) = dy·vᵀ (+ the scores output's gradient)
         self.dwd.resize(n, 0.0);
-        for bi in 0..b {
-            gemm::gemm_nt(
-                tq,
-                dv,
-                tv,
-                &gy[bi * tq * dv..(bi + 1) * tq * dv],
-                &v.data[bi * tv * dv..(bi + 1) * tv * dv],
-                0.0,
-                &mut self.dwd[bi * tq * tv..(bi + 1) * tq * tv],
-            );
-        }
+        per_sample(gemm::gemm_nt, b, (tq, dv, tv), gy, &v.data, &mut self.dwd);
         if self.config.return_attention_scores {
             for (a, g) in self.dwd.iter_mut().zip(&dys[1].data) {
                 *a += g;
@@ -383,17 +360,7 @@ impl Layer for Attention {
         // dv = wdᵀ·dy (key = value adds its own part below)
         let want_v = dxs[1].len() == v.len();
         if want_v {
-            for bi in 0..b {
-                gemm::gemm_tn(
-                    tv,
-                    tq,
-                    dv,
-                    &wd[bi * tq * tv..(bi + 1) * tq * tv],
-                    &gy[bi * tq * dv..(bi + 1) * tq * dv],
-                    0.0,
-                    &mut dxs[1].data[bi * tv * dv..(bi + 1) * tv * dv],
-                );
-            }
+            per_sample(gemm::gemm_tn, b, (tv, tq, dv), wd, gy, &mut dxs[1].data);
         }
         // through dropout and softmax: ds = w ⊙ (dw − Σ_j w·dw)
         if self.dropped {
@@ -428,30 +395,13 @@ impl Layer for Attention {
                     let g: f32 = self.ds.iter().zip(&self.raw).map(|(a, b)| a * b).sum();
                     self.scale.grad.data[0] += g;
                 }
-                for bi in 0..b {
-                    let ds = &self.ds[bi * tq * tv..(bi + 1) * tq * tv];
-                    if want_q {
-                        gemm::gemm_nn(
-                            tq,
-                            tv,
-                            d,
-                            ds,
-                            &k.data[bi * tv * d..(bi + 1) * tv * d],
-                            0.0,
-                            &mut dxs[0].data[bi * tq * d..(bi + 1) * tq * d],
-                        );
-                    }
-                    if want_k {
-                        gemm::gemm_tn(
-                            tv,
-                            tq,
-                            d,
-                            ds,
-                            &q.data[bi * tq * d..(bi + 1) * tq * d],
-                            0.0,
-                            &mut self.dkey[bi * tv * d..(bi + 1) * tv * d],
-                        );
-                    }
+                if want_q {
+                    let dq = &mut dxs[0].data;
+                    per_sample(gemm::gemm_nn, b, (tq, tv, d), &self.ds, &k.data, dq);
+                }
+                if want_k {
+                    let dk = &mut self.dkey;
+                    per_sample(gemm::gemm_tn, b, (tv, tq, d), &self.ds, &q.data, dk);
                 }
                 if scale != 1.0 {
                     if want_q {
@@ -542,6 +492,33 @@ impl Layer for Attention {
                 .map_err(|e| Error::Config(format!("Attention RNG state: {e}")))?;
         }
         Ok(())
+    }
+}
+
+/// A matrix product of [`gemm`]'s: `C (m×n) = beta·C + op(A)·op(B)`.
+type Gemm = fn(usize, usize, usize, &[f32], &[f32], f32, &mut [f32]);
+
+/// One product per batch sample, `C_s = op(A_s)·op(B_s)` (beta 0), over the
+/// samples' contiguous blocks of `a`, `b` and `c` (each `len / batch` long).
+fn per_sample(
+    g: Gemm,
+    batch: usize,
+    (m, k, n): (usize, usize, usize),
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) {
+    if batch == 0 || c.is_empty() {
+        return;
+    }
+    if a.is_empty() || b.is_empty() {
+        c.fill(0.0); // an empty inner dimension: the product is zero
+        return;
+    }
+    let (la, lb, lc) = (a.len() / batch, b.len() / batch, c.len() / batch);
+    let blocks = a.chunks_exact(la).zip(b.chunks_exact(lb));
+    for ((a, b), c) in blocks.zip(c.chunks_exact_mut(lc)) {
+        g(m, k, n, a, b, 0.0, c);
     }
 }
 

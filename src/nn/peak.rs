@@ -30,47 +30,53 @@ const ACC: usize = 12;
 /// A kernel: runs `iters` rounds over the accumulators, returns their sum.
 type Kernel = fn(u64) -> f32;
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn fma_avx512(iters: u64) -> f32 {
-    use std::arch::x86_64::*;
-    let a = _mm512_set1_ps(0.999_9);
-    let b = _mm512_set1_ps(1e-4);
-    let mut acc = [_mm512_setzero_ps(); ACC];
-    for _ in 0..iters {
-        for r in acc.iter_mut() {
-            *r = _mm512_fmadd_ps(*r, a, b);
+/// An x86 kernel on one vector width: `acc = acc·a + b` over [`ACC`]
+/// independent registers, then their lanes summed.
+macro_rules! x86_fma_kernel {
+    ($name:ident, $feature:literal, $lanes:literal, $set1:ident, $zero:ident, $fmadd:ident, $add:ident, $store:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $feature)]
+        unsafe fn $name(iters: u64) -> f32 {
+            use std::arch::x86_64::*;
+            let a = $set1(0.999_9);
+            let b = $set1(1e-4);
+            let mut acc = [$zero(); ACC];
+            for _ in 0..iters {
+                for r in acc.iter_mut() {
+                    *r = $fmadd(*r, a, b);
+                }
+            }
+            let mut s = $zero();
+            for r in acc {
+                s = $add(s, r);
+            }
+            let mut out = [0f32; $lanes];
+            $store(out.as_mut_ptr(), s);
+            out.iter().sum()
         }
-    }
-    let mut s = _mm512_setzero_ps();
-    for r in acc {
-        s = _mm512_add_ps(s, r);
-    }
-    let mut out = [0f32; 16];
-    _mm512_storeu_ps(out.as_mut_ptr(), s);
-    out.iter().sum()
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn fma_avx2(iters: u64) -> f32 {
-    use std::arch::x86_64::*;
-    let a = _mm256_set1_ps(0.999_9);
-    let b = _mm256_set1_ps(1e-4);
-    let mut acc = [_mm256_setzero_ps(); ACC];
-    for _ in 0..iters {
-        for r in acc.iter_mut() {
-            *r = _mm256_fmadd_ps(*r, a, b);
-        }
-    }
-    let mut s = _mm256_setzero_ps();
-    for r in acc {
-        s = _mm256_add_ps(s, r);
-    }
-    let mut out = [0f32; 8];
-    _mm256_storeu_ps(out.as_mut_ptr(), s);
-    out.iter().sum()
-}
+x86_fma_kernel!(
+    fma_avx512,
+    "avx512f",
+    16,
+    _mm512_set1_ps,
+    _mm512_setzero_ps,
+    _mm512_fmadd_ps,
+    _mm512_add_ps,
+    _mm512_storeu_ps
+);
+x86_fma_kernel!(
+    fma_avx2,
+    "avx2,fma",
+    8,
+    _mm256_set1_ps,
+    _mm256_setzero_ps,
+    _mm256_fmadd_ps,
+    _mm256_add_ps,
+    _mm256_storeu_ps
+);
 
 #[cfg(target_arch = "aarch64")]
 fn fma_neon(iters: u64) -> f32 {
