@@ -44,6 +44,57 @@ pub trait Tx {
     fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()>;
 }
 
+/// The statements both backends run, written once in PostgreSQL's form
+/// (`$n` parameters) with `{now}` for the database clock; [`Dialect::text`]
+/// gives a backend's own text.
+pub(crate) mod sql {
+    /// [`Tx::insert_trial`](super::Tx::insert_trial).
+    pub const INSERT_TRIAL: &str = "INSERT INTO tune_trials (study_id, number, state, params, worker, started, heartbeat, retry_of)
+         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN {now} END, CASE WHEN $6 THEN {now} END, $7)";
+    /// [`Tx::claim`](super::Tx::claim).
+    pub const CLAIM: &str =
+        "UPDATE tune_trials SET state = 'RUNNING', worker = $2, started = {now}, heartbeat = {now}
+         WHERE id = $1 AND state = 'WAITING'";
+    /// [`Tx::fail_stale`](super::Tx::fail_stale).
+    pub const FAIL_STALE: &str =
+        "UPDATE tune_trials SET state = 'FAILED', error = $3, finished = {now}
+         WHERE id = $1 AND state = 'RUNNING' AND heartbeat < $2";
+    /// [`Storage::heartbeat`](super::Storage::heartbeat) (and `report`).
+    pub const HEARTBEAT: &str = "UPDATE tune_trials SET heartbeat = {now} WHERE id = $1 AND state = 'RUNNING' AND worker = $2";
+    /// [`Storage::finish`](super::Storage::finish).
+    pub const FINISH: &str =
+        "UPDATE tune_trials SET state = $3, score = $4, metrics = $5, error = $6, finished = {now}
+         WHERE id = $1 AND state = 'RUNNING' AND worker = $2";
+
+    /// A backend's SQL dialect: its clock expression and parameter sigil.
+    pub struct Dialect {
+        /// The database clock in seconds since the Unix epoch, as SQL.
+        pub now: &'static str,
+        /// `$` (PostgreSQL: `$1`) or `?` (SQLite: `?1`).
+        pub param: char,
+    }
+
+    /// PostgreSQL: `$1` parameters, the clock of `clock_timestamp()`.
+    pub const POSTGRES: Dialect = Dialect {
+        now: "extract(epoch from clock_timestamp())::float8",
+        param: '$',
+    };
+
+    /// SQLite: `?1` parameters, the clock of `julianday('now')`.
+    pub const SQLITE: Dialect = Dialect {
+        now: "((julianday('now') - 2440587.5) * 86400.0)",
+        param: '?',
+    };
+
+    impl Dialect {
+        /// `q` in this dialect.
+        pub fn text(&self, q: &str) -> String {
+            q.replace("{now}", self.now)
+                .replace('$', self.param.encode_utf8(&mut [0; 4]))
+        }
+    }
+}
+
 /// A trial to store: what [`Tx::insert_trial`] writes.
 #[derive(Clone, Copy)]
 pub struct NewTrial<'a> {

@@ -2,9 +2,11 @@
 //! the server's clock is the heartbeats' clock, so workers on many machines
 //! can share one study.
 
+use super::sql;
 use super::{attach_intermediate, trial_row, NewTrial, Storage, TrialEnd, Tx, TRIAL_COLUMNS};
 use crate::error::{Error, Result};
 use crate::tune::trial::{TrialRecord, TrialState};
+use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 
 const SCHEMA: &str = "
@@ -38,7 +40,7 @@ CREATE TABLE IF NOT EXISTS tune_values (
 );
 ";
 
-const NOW: &str = "extract(epoch from clock_timestamp())::float8";
+const NOW: &str = sql::POSTGRES.now;
 
 /// Advisory-lock key that serialises schema creation.
 const SCHEMA_LOCK: i64 = 0x006c_7374_6d6b_6974;
@@ -69,6 +71,19 @@ fn redact(url: &str) -> String {
 
 fn pg_err(url: &str, e: postgres::Error) -> Error {
     Error::Other(format!("study database {}: {e}", redact(url)))
+}
+
+/// Runs one of the shared UPDATEs ([`sql`]) on `c`: true when it changed exactly one row.
+fn update_one(
+    c: &mut impl postgres::GenericClient,
+    url: &str,
+    q: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<bool> {
+    let n = c
+        .execute(&sql::POSTGRES.text(q), params)
+        .map_err(|e| pg_err(url, e))?;
+    Ok(n == 1)
 }
 
 impl PgStorage {
@@ -167,41 +182,25 @@ impl Tx for PgTx<'_, '_> {
         let r = self
             .tx
             .query_one(
-                &format!(
-                    "INSERT INTO tune_trials (study_id, number, state, params, worker, started, heartbeat, retry_of)
-                     VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN {NOW} END, CASE WHEN $6 THEN {NOW} END, $7)
-                     RETURNING id"
-                ),
-                &[&self.study, &t.number, &t.state.as_str(), &t.values_json, &t.worker, &running, &t.retry_of],
+                &format!("{} RETURNING id", sql::POSTGRES.text(sql::INSERT_TRIAL)),
+                &[
+                    &self.study,
+                    &t.number,
+                    &t.state.as_str(),
+                    &t.values_json,
+                    &t.worker,
+                    &running,
+                    &t.retry_of,
+                ],
             )
             .map_err(|e| self.err(e))?;
         Ok(r.get(0))
     }
     fn claim(&mut self, id: i64, worker: &str) -> Result<bool> {
-        let n = self
-            .tx
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET state = 'RUNNING', worker = $2, started = {NOW}, heartbeat = {NOW}
-                     WHERE id = $1 AND state = 'WAITING'"
-                ),
-                &[&id, &worker],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
+        update_one(self.tx, self.url, sql::CLAIM, &[&id, &worker])
     }
     fn fail_stale(&mut self, id: i64, cutoff: f64, error: &str) -> Result<bool> {
-        let n = self
-            .tx
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET state = 'FAILED', error = $3, finished = {NOW}
-                     WHERE id = $1 AND state = 'RUNNING' AND heartbeat < $2"
-                ),
-                &[&id, &cutoff, &error],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
+        update_one(self.tx, self.url, sql::FAIL_STALE, &[&id, &cutoff, &error])
     }
     fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()> {
         self.tx
@@ -249,30 +248,13 @@ impl Storage for PgStorage {
     }
 
     fn heartbeat(&mut self, id: i64, worker: &str) -> Result<bool> {
-        let n = self
-            .client
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET heartbeat = {NOW} WHERE id = $1 AND state = 'RUNNING' AND worker = $2"
-                ),
-                &[&id, &worker],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
+        update_one(&mut self.client, &self.url, sql::HEARTBEAT, &[&id, &worker])
     }
 
     fn report(&mut self, id: i64, worker: &str, step: i64, value: f64) -> Result<bool> {
         let url = self.url.clone();
         let mut tx = self.client.transaction().map_err(|e| pg_err(&url, e))?;
-        let n = tx
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET heartbeat = {NOW} WHERE id = $1 AND state = 'RUNNING' AND worker = $2"
-                ),
-                &[&id, &worker],
-            )
-            .map_err(|e| pg_err(&url, e))?;
-        if n != 1 {
+        if !update_one(&mut tx, &url, sql::HEARTBEAT, &[&id, &worker])? {
             let _ = tx.rollback();
             return Ok(false);
         }
@@ -287,17 +269,16 @@ impl Storage for PgStorage {
     }
 
     fn finish(&mut self, id: i64, worker: &str, end: &TrialEnd) -> Result<bool> {
-        let n = self
-            .client
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET state = $3, score = $4, metrics = $5, error = $6, finished = {NOW}
-                     WHERE id = $1 AND state = 'RUNNING' AND worker = $2"
-                ),
-                &[&id, &worker, &end.state.as_str(), &end.score, &end.metrics_json, &end.error],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
+        let state = end.state.as_str();
+        let p: [&(dyn ToSql + Sync); 6] = [
+            &id,
+            &worker,
+            &state,
+            &end.score,
+            &end.metrics_json,
+            &end.error,
+        ];
+        update_one(&mut self.client, &self.url, sql::FINISH, &p)
     }
 
     fn snapshot(&mut self, study: &str) -> Result<Option<(String, Vec<TrialRecord>)>> {

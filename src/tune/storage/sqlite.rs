@@ -1,5 +1,6 @@
 //! SQLite storage (bundled SQLite, WAL mode, `BEGIN IMMEDIATE` as the study lock).
 
+use super::sql;
 use super::{
     attach_intermediate, trial_row, NewTrial, Storage, TrialEnd, TrialRow, Tx, TRIAL_COLUMNS,
 };
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS tune_values (
 );
 ";
 
-const NOW: &str = "((julianday('now') - 2440587.5) * 86400.0)";
+const NOW: &str = sql::SQLITE.now;
 
 /// A study database in one SQLite file.
 pub struct SqliteStorage {
@@ -106,6 +107,15 @@ impl SqliteStorage {
             .optional()
             .map_err(|e| self.err(e))
     }
+}
+
+/// Runs one of the shared UPDATEs ([`sql`]): true when it changed exactly one row.
+fn update_one(s: &SqliteStorage, q: &str, params: impl rusqlite::Params) -> Result<bool> {
+    let n = s
+        .conn
+        .execute(&sql::SQLITE.text(q), params)
+        .map_err(|e| s.err(e))?;
+    Ok(n == 1)
 }
 
 struct SqliteTx<'a> {
@@ -180,42 +190,25 @@ impl Tx for SqliteTx<'_> {
         self.s
             .conn
             .execute(
-                &format!(
-                    "INSERT INTO tune_trials (study_id, number, state, params, worker, started, heartbeat, retry_of)
-                     VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 THEN {NOW} END, CASE WHEN ?6 THEN {NOW} END, ?7)"
-                ),
-                params![self.study, t.number, t.state.as_str(), t.values_json, t.worker, running, t.retry_of],
+                &sql::SQLITE.text(sql::INSERT_TRIAL),
+                params![
+                    self.study,
+                    t.number,
+                    t.state.as_str(),
+                    t.values_json,
+                    t.worker,
+                    running,
+                    t.retry_of
+                ],
             )
             .map_err(|e| self.s.err(e))?;
         Ok(self.s.conn.last_insert_rowid())
     }
     fn claim(&mut self, id: i64, worker: &str) -> Result<bool> {
-        let n = self
-            .s
-            .conn
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET state = 'RUNNING', worker = ?2, started = {NOW}, heartbeat = {NOW}
-                     WHERE id = ?1 AND state = 'WAITING'"
-                ),
-                params![id, worker],
-            )
-            .map_err(|e| self.s.err(e))?;
-        Ok(n == 1)
+        update_one(self.s, sql::CLAIM, params![id, worker])
     }
     fn fail_stale(&mut self, id: i64, cutoff: f64, error: &str) -> Result<bool> {
-        let n = self
-            .s
-            .conn
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET state = 'FAILED', error = ?3, finished = {NOW}
-                     WHERE id = ?1 AND state = 'RUNNING' AND heartbeat < ?2"
-                ),
-                params![id, cutoff, error],
-            )
-            .map_err(|e| self.s.err(e))?;
-        Ok(n == 1)
+        update_one(self.s, sql::FAIL_STALE, params![id, cutoff, error])
     }
     fn set_replaced_by(&mut self, id: i64, new_id: i64) -> Result<()> {
         self.s
@@ -263,16 +256,7 @@ impl Storage for SqliteStorage {
     }
 
     fn heartbeat(&mut self, id: i64, worker: &str) -> Result<bool> {
-        let n = self
-            .conn
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET heartbeat = {NOW} WHERE id = ?1 AND state = 'RUNNING' AND worker = ?2"
-                ),
-                params![id, worker],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
+        update_one(self, sql::HEARTBEAT, params![id, worker])
     }
 
     fn report(&mut self, id: i64, worker: &str, step: i64, value: f64) -> Result<bool> {
@@ -305,17 +289,9 @@ impl Storage for SqliteStorage {
     }
 
     fn finish(&mut self, id: i64, worker: &str, end: &TrialEnd) -> Result<bool> {
-        let n = self
-            .conn
-            .execute(
-                &format!(
-                    "UPDATE tune_trials SET state = ?3, score = ?4, metrics = ?5, error = ?6, finished = {NOW}
-                     WHERE id = ?1 AND state = 'RUNNING' AND worker = ?2"
-                ),
-                params![id, worker, end.state.as_str(), end.score, end.metrics_json, end.error],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
+        let state = end.state.as_str();
+        let p = params![id, worker, state, end.score, end.metrics_json, end.error];
+        update_one(self, sql::FINISH, p)
     }
 
     fn snapshot(&mut self, study: &str) -> Result<Option<(String, Vec<TrialRecord>)>> {
