@@ -86,21 +86,21 @@ impl Extras {
 
     /// The fitted data pipeline stored by [`Extras::data_blob`], if any.
     pub fn pipeline(&self) -> Result<Option<Pipeline>> {
-        match self.data.as_ref().and_then(|d| d.get("pipeline")) {
-            None | Some(Value::Null) => Ok(None),
-            Some(p) => serde_json::from_value(p.clone())
-                .map(Some)
-                .map_err(|e| Error::Config(format!("data.json 'pipeline': {e}"))),
-        }
+        self.data_entry("pipeline")
     }
 
     /// The data spec stored by [`Extras::data_blob`], if any.
     pub fn data_spec(&self) -> Result<Option<DataSpec>> {
-        match self.data.as_ref().and_then(|d| d.get("spec")) {
+        self.data_entry("spec")
+    }
+
+    /// Entry `key` of `data.json`, if there (null counts as absent).
+    fn data_entry<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        match self.data.as_ref().and_then(|d| d.get(key)) {
             None | Some(Value::Null) => Ok(None),
             Some(p) => serde_json::from_value(p.clone())
                 .map(Some)
-                .map_err(|e| Error::Config(format!("data.json 'spec': {e}"))),
+                .map_err(|e| Error::Config(format!("data.json '{key}': {e}"))),
         }
     }
 }

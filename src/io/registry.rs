@@ -185,60 +185,62 @@ mod tests {
 
     #[test]
     fn unsupported_options_name_layer_and_option() {
-        let e = err(
-            "LSTM",
-            json!({"name": "l1", "units": 4, "kernel_constraint": {"class_name": "MaxNorm"}}),
-        );
-        assert!(e.contains("'l1'") && e.contains("kernel_constraint"), "{e}");
-        let e = err("LSTM", json!({"name": "l2", "units": 4, "dropout": 1.5}));
-        assert!(e.contains("'l2'") && e.contains("dropout"), "{e}");
-        let e = err(
-            "LSTM",
-            json!({"name": "l3", "units": 4, "activation": "mish"}),
-        );
-        assert!(
-            e.contains("'l3'") && e.contains("activation") && e.contains("mish"),
-            "{e}"
-        );
-        let e = err(
-            "GRU",
-            json!({"name": "l4", "units": 4, "recurrent_activation": "swish"}),
-        );
-        assert!(
-            e.contains("'l4'") && e.contains("recurrent_activation"),
-            "{e}"
-        );
-        let e = err(
-            "LSTM",
-            json!({"name": "l4", "units": 4, "recurrent_activation": "mish"}),
-        );
-        assert!(
-            e.contains("'l4'") && e.contains("recurrent_activation"),
-            "{e}"
-        );
-        let e = err(
-            "LSTM",
-            json!({"name": "l5", "units": 4, "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 2.0}}}),
-        );
-        assert!(e.contains("gain"), "{e}");
-        let e = err("LSTM", json!({"name": "l6"}));
-        assert!(e.contains("units") && e.contains("missing"), "{e}");
-        let e = err(
-            "Dense",
-            json!({"name": "d", "units": 2, "dtype": "float16"}),
-        );
-        assert!(e.contains("dtype") && e.contains("float16"), "{e}");
-        let e = err(
-            "Dense",
-            json!({"name": "d", "units": 2, "activity_regularizer": {"class_name": "L2"}}),
-        );
-        assert!(e.contains("activity_regularizer"), "{e}");
-        let e = err("Conv2D", json!({"name": "conv"}));
-        assert!(
-            e.contains("'conv'") && e.contains("Conv2D") && e.contains("Conv1D,"),
-            "{e}"
-        );
-        let e = err("Dense", json!({"name": "d", "units": "four"}));
-        assert!(e.contains("units"), "{e}");
+        // (class, config, what the error must name)
+        let cases: [(&str, Value, &[&str]); 12] = [
+            (
+                "LSTM",
+                json!({"name": "l1", "units": 4, "kernel_constraint": {"class_name": "MaxNorm"}}),
+                &["'l1'", "kernel_constraint"],
+            ),
+            (
+                "LSTM",
+                json!({"name": "l2", "units": 4, "dropout": 1.5}),
+                &["'l2'", "dropout"],
+            ),
+            (
+                "LSTM",
+                json!({"name": "l3", "units": 4, "activation": "mish"}),
+                &["'l3'", "activation", "mish"],
+            ),
+            (
+                "GRU",
+                json!({"name": "l4", "units": 4, "recurrent_activation": "swish"}),
+                &["'l4'", "recurrent_activation"],
+            ),
+            (
+                "LSTM",
+                json!({"name": "l4", "units": 4, "recurrent_activation": "mish"}),
+                &["'l4'", "recurrent_activation"],
+            ),
+            (
+                "LSTM",
+                json!({"name": "l5", "units": 4, "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 2.0}}}),
+                &["gain"],
+            ),
+            ("LSTM", json!({"name": "l6"}), &["units", "missing"]),
+            (
+                "Dense",
+                json!({"name": "d", "units": 2, "dtype": "float16"}),
+                &["dtype", "float16"],
+            ),
+            (
+                "Dense",
+                json!({"name": "d", "units": 2, "activity_regularizer": {"class_name": "L2"}}),
+                &["activity_regularizer"],
+            ),
+            (
+                "Conv2D",
+                json!({"name": "conv"}),
+                &["'conv'", "Conv2D", "Conv1D,"],
+            ),
+            ("Dense", json!({"name": "d", "units": "four"}), &["units"]),
+            ("Dense", json!({"name": "d", "units": 0}), &["'d'", "units"]),
+        ];
+        for (class, cfg, words) in cases {
+            let e = err(class, cfg);
+            for w in words {
+                assert!(e.contains(w), "{class}: '{w}' not in: {e}");
+            }
+        }
     }
 }
