@@ -308,33 +308,53 @@ mod tests {
             e.contains("exp.toml") && e.contains("units_typo") && e.contains("line"),
             "{e}"
         );
-        let e = err(&EXAMPLE.replace("[fit]", "[fit]\nepoch = 3"));
-        assert!(e.contains("epoch") && e.contains("line"), "{e}");
-        let e = err(&EXAMPLE.replace("patience = 10", "patience = 10\npatiense = 1"));
-        assert!(e.contains("patiense"), "{e}");
-        let e = err(&EXAMPLE.replace("factor = 0.2", "factor = 1.5"));
-        assert!(e.contains("factor") && e.contains("1.5"), "{e}");
-        let e = err(&EXAMPLE.replace("learning_rate = 0.001", "learning_rate = -1.0"));
-        assert!(e.contains("learning_rate"), "{e}");
-        let e = err(&EXAMPLE.replace("units = 50", "units = 0"));
-        assert!(e.contains("units"), "{e}");
-        let e = err(&EXAMPLE.replace("activation = \"relu\"", "activation = \"relux\""));
-        assert!(e.contains("relux"), "{e}");
-        let e = err(&EXAMPLE.replace("type = \"lstm\"", "type = \"lstmm\""));
-        assert!(e.contains("lstmm"), "{e}");
-        let e = err(&EXAMPLE.replace("optimizer = \"adam\"", "optimizer = \"adamm\""));
-        assert!(e.contains("adamm"), "{e}");
-        let e = err(&EXAMPLE.replace("loss = \"mse\"", "loss = \"msee\""));
-        assert!(e.contains("msee"), "{e}");
-        let e = err(&EXAMPLE.replace("epochs = 100", "epochs = 0"));
-        assert!(e.contains("epochs"), "{e}");
-        let e = err(&EXAMPLE.replace(
-            "loss = \"mse\"",
-            "loss = \"mse\"\nclipnorm = 1.0\nclipvalue = 1.0",
-        ));
-        assert!(e.contains("only one"), "{e}");
-        let e = err(&EXAMPLE.replace("units = 50", "units = 50\nkernel_regularizer = {l3 = 1}"));
-        assert!(e.contains("l3"), "{e}");
+        // (text in EXAMPLE, what replaces it, what the error must name)
+        let cases: [(&str, &str, &[&str]); 13] = [
+            ("[fit]", "[fit]\nepoch = 3", &["epoch", "line"]),
+            (
+                "patience = 10",
+                "patience = 10\npatiense = 1",
+                &["patiense"],
+            ),
+            ("factor = 0.2", "factor = 1.5", &["factor", "1.5"]),
+            (
+                "learning_rate = 0.001",
+                "learning_rate = -1.0",
+                &["learning_rate"],
+            ),
+            ("units = 50", "units = 0", &["units"]),
+            (
+                "activation = \"relu\"",
+                "activation = \"relux\"",
+                &["relux"],
+            ),
+            ("type = \"lstm\"", "type = \"lstmm\"", &["lstmm"]),
+            ("optimizer = \"adam\"", "optimizer = \"adamm\"", &["adamm"]),
+            ("loss = \"mse\"", "loss = \"msee\"", &["msee"]),
+            ("epochs = 100", "epochs = 0", &["epochs"]),
+            (
+                "loss = \"mse\"",
+                "loss = \"mse\"\nclipnorm = 1.0\nclipvalue = 1.0",
+                &["only one"],
+            ),
+            (
+                "units = 50",
+                "units = 50\nkernel_regularizer = {l3 = 1}",
+                &["l3"],
+            ),
+            (
+                "units = 50",
+                "units = 50\nkernel_regularizer = {l3 = 1}",
+                &["line"],
+            ),
+        ];
+        for (from, to, words) in cases {
+            assert!(EXAMPLE.contains(from), "EXAMPLE has no '{from}'");
+            let e = err(&EXAMPLE.replace(from, to));
+            for w in words {
+                assert!(e.contains(w), "{to}: '{w}' not in: {e}");
+            }
+        }
     }
 
     #[test]

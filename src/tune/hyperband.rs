@@ -281,38 +281,38 @@ mod tests {
     fn trial_sequence_matches_keras_tuner() {
         // Sequence of (bracket, round, epochs, initial_epoch) that Keras Tuner
         // 1.4.8's HyperbandOracle creates when every trial completes at once.
-        let want = expand(&[
-            (12, (2, 0, 2, 0)),
-            (4, (2, 1, 4, 2)),
-            (2, (2, 2, 10, 4)),
-            (6, (1, 0, 4, 0)),
-            (2, (1, 1, 10, 4)),
-            (4, (0, 0, 10, 0)),
-        ]);
-        assert_eq!(
-            simulate(Hyperband {
-                max_epochs: 10,
+        let cases: [(i64, &[(usize, Step)]); 2] = [
+            (
+                10,
+                &[
+                    (12, (2, 0, 2, 0)),
+                    (4, (2, 1, 4, 2)),
+                    (2, (2, 2, 10, 4)),
+                    (6, (1, 0, 4, 0)),
+                    (2, (1, 1, 10, 4)),
+                    (4, (0, 0, 10, 0)),
+                ],
+            ),
+            (
+                9,
+                &[
+                    (9, (2, 0, 1, 0)),
+                    (3, (2, 1, 3, 1)),
+                    (1, (2, 2, 9, 3)),
+                    (5, (1, 0, 3, 0)),
+                    (2, (1, 1, 9, 3)),
+                    (3, (0, 0, 9, 0)),
+                ],
+            ),
+        ];
+        for (max_epochs, want) in cases {
+            let hb = Hyperband {
+                max_epochs,
                 factor: 3,
-                iterations: 1
-            }),
-            want
-        );
-        let want = expand(&[
-            (9, (2, 0, 1, 0)),
-            (3, (2, 1, 3, 1)),
-            (1, (2, 2, 9, 3)),
-            (5, (1, 0, 3, 0)),
-            (2, (1, 1, 9, 3)),
-            (3, (0, 0, 9, 0)),
-        ]);
-        assert_eq!(
-            simulate(Hyperband {
-                max_epochs: 9,
-                factor: 3,
-                iterations: 1
-            }),
-            want
-        );
+                iterations: 1,
+            };
+            assert_eq!(simulate(hb), expand(want), "max_epochs {max_epochs}");
+        }
         assert_eq!(
             simulate(Hyperband {
                 max_epochs: 9,
