@@ -12,6 +12,8 @@
 //! assert_eq!(hp.space().len(), 2);
 //! ```
 
+use std::marker::PhantomData;
+
 use super::space::{Condition, HyperParameter, Sampling, Space, Value, Values};
 use crate::error::{Error, Result};
 
@@ -113,17 +115,19 @@ impl HyperParameters {
 
     /// `hp.Int(name, min, max)`; finish with `.get()`.
     pub fn int(&mut self, name: &str, min: i64, max: i64) -> IntHp<'_> {
-        IntHp {
+        RangeHp {
             hp: self,
             def: HyperParameter::int(name, min, max),
+            number: PhantomData,
         }
     }
 
     /// `hp.Float(name, min, max)`; finish with `.get()`.
     pub fn float(&mut self, name: &str, min: f64, max: f64) -> FloatHp<'_> {
-        FloatHp {
+        RangeHp {
             hp: self,
             def: HyperParameter::float(name, min, max),
+            number: PhantomData,
         }
     }
 
@@ -149,47 +153,52 @@ impl HyperParameters {
     }
 }
 
-/// Builder returned by [`HyperParameters::int`].
-pub struct IntHp<'a> {
-    hp: &'a mut HyperParameters,
-    def: HyperParameter,
+/// The number of a range parameter: `i64` (`hp.Int`) or `f64` (`hp.Float`).
+pub trait HpNumber: Copy + Into<Value> {
+    /// What a value of this kind is, in errors.
+    const WHAT: &'static str;
+    /// The value as a step of the range.
+    fn to_f64(self) -> f64;
+    /// A stored value of this kind, if it is one.
+    fn from_value(v: &Value) -> Option<Self>;
 }
 
-impl IntHp<'_> {
-    /// Distance (linear) or ratio (log) between values.
-    pub fn step(mut self, s: i64) -> Self {
-        self.def = self.def.step(s as f64);
-        self
+impl HpNumber for i64 {
+    const WHAT: &'static str = "an integer";
+    fn to_f64(self) -> f64 {
+        self as f64
     }
-    /// Sampling of the range.
-    pub fn sampling(mut self, s: Sampling) -> Self {
-        self.def = self.def.sampling(s);
-        self
-    }
-    /// Default value (Keras: `min`).
-    pub fn default(mut self, v: i64) -> Self {
-        self.def = self.def.default_value(v);
-        self
-    }
-    /// Declares the parameter and returns its value.
-    pub fn get(self) -> Result<i64> {
-        let name = self.def.name.clone();
-        let v = self.hp.register(self.def)?;
+    fn from_value(v: &Value) -> Option<Self> {
         v.as_i64()
-            .ok_or_else(|| Error::Config(format!("'{name}' is not an integer: {v}")))
     }
 }
 
-/// Builder returned by [`HyperParameters::float`].
-pub struct FloatHp<'a> {
-    hp: &'a mut HyperParameters,
-    def: HyperParameter,
+impl HpNumber for f64 {
+    const WHAT: &'static str = "a number";
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn from_value(v: &Value) -> Option<Self> {
+        v.as_f64()
+    }
 }
 
-impl FloatHp<'_> {
+/// Builder returned by [`HyperParameters::int`] and [`HyperParameters::float`].
+pub struct RangeHp<'a, T> {
+    hp: &'a mut HyperParameters,
+    def: HyperParameter,
+    number: PhantomData<T>,
+}
+
+/// Builder returned by [`HyperParameters::int`].
+pub type IntHp<'a> = RangeHp<'a, i64>;
+/// Builder returned by [`HyperParameters::float`].
+pub type FloatHp<'a> = RangeHp<'a, f64>;
+
+impl<T: HpNumber> RangeHp<'_, T> {
     /// Distance (linear) or ratio (log) between values.
-    pub fn step(mut self, s: f64) -> Self {
-        self.def = self.def.step(s);
+    pub fn step(mut self, s: T) -> Self {
+        self.def = self.def.step(s.to_f64());
         self
     }
     /// Sampling of the range.
@@ -198,16 +207,15 @@ impl FloatHp<'_> {
         self
     }
     /// Default value (Keras: `min`).
-    pub fn default(mut self, v: f64) -> Self {
+    pub fn default(mut self, v: T) -> Self {
         self.def = self.def.default_value(v);
         self
     }
     /// Declares the parameter and returns its value.
-    pub fn get(self) -> Result<f64> {
+    pub fn get(self) -> Result<T> {
         let name = self.def.name.clone();
         let v = self.hp.register(self.def)?;
-        v.as_f64()
-            .ok_or_else(|| Error::Config(format!("'{name}' is not a number: {v}")))
+        T::from_value(&v).ok_or_else(|| Error::Config(format!("'{name}' is not {}: {v}", T::WHAT)))
     }
 }
 
