@@ -140,7 +140,11 @@ struct Trained {
 /// The training frame of a global training: rows `parts[s]` of each series,
 /// one after another (a panel when the experiment has an id column; the one
 /// series' rows, cut as they are, otherwise).
-fn gather(exp: &Experiment, series: &[SeriesData], parts: &[Range<usize>]) -> Result<Frame> {
+pub(super) fn gather(
+    exp: &Experiment,
+    series: &[SeriesData],
+    parts: &[Range<usize>],
+) -> Result<Frame> {
     let Some(id_column) = &exp.data.id_column else {
         return Ok(cut(&series[0].frame, parts[0].clone()));
     };
@@ -208,52 +212,127 @@ fn train_and_forecast(
     Ok(Trained { levels, seconds })
 }
 
-/// The origins of every series and the trainings of one global model:
-/// origin `i` of every series (its `i`-th from its own start) belongs to
-/// training `training_of[i]`; training `g` starts at origin index
-/// `first_index[g]` and sees, of series `s`, `parts[g][s]`: the rows before
-/// that series' origin with that index (all its rows when it has fewer origins).
-struct GlobalPlan {
-    per_series: Vec<FoldPlan>,
-    training_of: Vec<usize>,
-    parts: Vec<Vec<Range<usize>>>,
+/// The origins of every series and the trainings of one global model,
+/// aligned by time (Darts computes origins per series; one global model
+/// must not see, for an origin at time `t`, any row at or after `t` of any
+/// series). Each series plans its own origins ([`plan_folds`]); the
+/// distinct origin times of all series, sorted, form one timeline, and a
+/// training starts at timeline points `0, N, 2N, ...` (`retrain = N`; every
+/// point with `"always"`, the first with `"never"`). Training `g`, starting
+/// at time `c`, sees of each series the rows before `c` (the last `window`
+/// of them) and forecasts every origin at or after `c` and before the next
+/// training's time. Times are the parsed time column when every series has
+/// one; row positions otherwise (and for one series: then this is
+/// [`plan_folds`]' own schedule). A series with fewer than one training's
+/// rows before `c` sits that training out, and its origins of that training
+/// are dropped (a note says how many).
+pub(super) struct GlobalPlan {
+    /// Per series: its origins kept, `training_of` = the global training.
+    pub(super) per_series: Vec<FoldPlan>,
+    /// `parts[g][s]`: the rows of series `s` that training `g` sees.
+    pub(super) parts: Vec<Vec<Range<usize>>>,
+    /// Per series: a note when origins were dropped.
+    pub(super) dropped: Vec<Option<String>>,
 }
 
-fn plan_global(plans: Vec<FoldPlan>, spec: &BacktestSpec, lengths: &[usize]) -> GlobalPlan {
-    let n_idx = plans.iter().map(|p| p.origins.len()).max().unwrap_or(0);
-    let mut training_of = Vec::with_capacity(n_idx);
-    let mut first_index = Vec::new();
-    for i in 0..n_idx {
-        let new = match spec.retrain {
-            Retrain::Never => i == 0,
+/// Comparable times of each row of each series: the parsed time column
+/// when every series has one that parses, row positions otherwise.
+pub(super) fn time_keys(series: &[SeriesData]) -> Vec<Vec<i128>> {
+    let parsed: Option<Vec<Vec<i128>>> = series
+        .iter()
+        .map(|s| {
+            let t = s.frame.time.as_deref()?;
+            let k = crate::data::time::parse_time_column(t).ok()??;
+            Some(k.into_iter().map(|k| k.0).collect())
+        })
+        .collect();
+    parsed.unwrap_or_else(|| {
+        series
+            .iter()
+            .map(|s| (0..s.frame.n_rows() as i128).collect())
+            .collect()
+    })
+}
+
+pub(super) fn plan_global(
+    plans: Vec<FoldPlan>,
+    spec: &BacktestSpec,
+    keys: &[Vec<i128>],
+    min_rows: usize,
+) -> GlobalPlan {
+    let mut timeline: Vec<i128> = plans
+        .iter()
+        .zip(keys)
+        .flat_map(|(p, k)| p.origins.iter().map(|&o| k[o]))
+        .collect();
+    timeline.sort_unstable();
+    timeline.dedup();
+    let cutoffs: Vec<i128> = timeline
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| match spec.retrain {
+            Retrain::Never => *i == 0,
             Retrain::Always => true,
             Retrain::Every(k) => i % k.max(1) == 0,
-        };
-        if new {
-            first_index.push(i);
-        }
-        training_of.push(first_index.len() - 1);
-    }
-    let parts = first_index
+        })
+        .map(|(_, &t)| t)
+        .collect();
+    let parts: Vec<Vec<Range<usize>>> = cutoffs
         .iter()
-        .map(|&i| {
-            plans
-                .iter()
-                .zip(lengths)
-                .map(|(p, &n)| {
-                    let cut = (p.origins[0] + i * spec.stride).min(n);
-                    match spec.window {
-                        Window::Expanding => 0..cut,
-                        Window::Rows(w) => cut.saturating_sub(w)..cut,
+        .map(|&c| {
+            keys.iter()
+                .map(|k| {
+                    let cut = k.partition_point(|&t| t < c);
+                    let from = match spec.window {
+                        Window::Expanding => 0,
+                        Window::Rows(w) => cut.saturating_sub(w),
+                    };
+                    if cut - from < min_rows {
+                        0..0
+                    } else {
+                        from..cut
                     }
                 })
                 .collect()
         })
         .collect();
+    let mut dropped = Vec::with_capacity(plans.len());
+    let per_series = plans
+        .into_iter()
+        .zip(keys)
+        .enumerate()
+        .map(|(s, (p, k))| {
+            let mut origins = Vec::new();
+            let mut training_of = Vec::new();
+            let mut lost = 0;
+            for &o in &p.origins {
+                // the last training starting at or before this origin's time
+                let g = cutoffs.partition_point(|&c| c <= k[o]) - 1;
+                if parts[g][s].is_empty() {
+                    lost += 1;
+                } else {
+                    origins.push(o);
+                    training_of.push(g);
+                }
+            }
+            dropped.push((lost > 0).then(|| {
+                format!(
+                    "{lost} of {} origins dropped: the global training serving them starts                      before {min_rows} rows of this series",
+                    p.origins.len()
+                )
+            }));
+            FoldPlan {
+                origins,
+                training_of,
+                trainings: parts.iter().map(|q| q[s].clone()).collect(),
+                moved_from: p.moved_from,
+            }
+        })
+        .collect();
     GlobalPlan {
-        per_series: plans,
-        training_of,
+        per_series,
         parts,
+        dropped,
     }
 }
 
@@ -361,9 +440,39 @@ pub fn run_backtest(
             out.notes.join("")
         )));
     }
+    let keys = time_keys(&kept);
+    let mut gp = plan_global(plans, spec, &keys, min_rows);
+    // series whose every origin was dropped leave the panel (and its trainings)
+    let keep: Vec<bool> = gp
+        .per_series
+        .iter()
+        .map(|p| !p.origins.is_empty())
+        .collect();
+    for (s, k) in kept.iter().zip(&keep) {
+        if !k {
+            out.notes.push(format!(
+                "series '{}' skipped: no training before its origins has {min_rows} rows of it",
+                s.id
+            ));
+        }
+    }
+    if !keep.iter().any(|&k| k) {
+        return Err(Error::Config(format!(
+            "backtest: no series is left: {}",
+            out.notes.join("; ")
+        )));
+    }
+    fn pick<T>(v: &mut Vec<T>, keep: &[bool]) {
+        let mut i = 0;
+        v.retain(|_| (keep[i], i += 1).0);
+    }
+    pick(&mut kept, &keep);
+    pick(&mut gp.per_series, &keep);
+    pick(&mut gp.dropped, &keep);
+    for part in &mut gp.parts {
+        pick(part, &keep);
+    }
     let series = &kept[..];
-    let lengths: Vec<usize> = series.iter().map(|s| s.frame.n_rows()).collect();
-    let gp = plan_global(plans, spec, &lengths);
     let n_jobs = gp.parts.len();
     let total_origins: usize = gp.per_series.iter().map(|p| p.origins.len()).sum();
     let bar = progress(quiet, n_jobs);
@@ -387,7 +496,7 @@ pub fn run_backtest(
                     .map(|p| {
                         p.origins
                             .iter()
-                            .zip(&gp.training_of)
+                            .zip(&p.training_of)
                             .filter(|(_, t)| **t == g)
                             .map(|(o, _)| *o)
                             .collect()
@@ -438,7 +547,7 @@ pub fn run_backtest(
         let folds: Vec<Fold> = p
             .origins
             .iter()
-            .zip(&gp.training_of)
+            .zip(&p.training_of)
             .map(|(&o, &g)| Fold {
                 origin: o,
                 fit: gp.parts[g][si].clone(),
@@ -447,7 +556,7 @@ pub fn run_backtest(
         // position of each origin within its training's batch of this series
         let mut pos = vec![0usize; p.origins.len()];
         let mut seen = vec![0usize; n_jobs];
-        for (i, &g) in gp.training_of.iter().take(p.origins.len()).enumerate() {
+        for (i, &g) in p.training_of.iter().enumerate() {
             pos[i] = seen[g];
             seen[g] += 1;
         }
@@ -466,6 +575,7 @@ pub fn run_backtest(
                     p.origins[0]
                 ));
             }
+            notes.extend(gp.dropped[si].iter().cloned());
             notes.extend(base.notes.iter().cloned());
             let steps = if spec.last_points_only {
                 h - 1..h
@@ -473,7 +583,7 @@ pub fn run_backtest(
                 0..h
             };
             for (i, &o) in p.origins.iter().enumerate() {
-                let tr = &trained[gp.training_of[i]].levels[si];
+                let tr = &trained[p.training_of[i]].levels[si];
                 for k in steps.clone() {
                     let mut b = [None; 6];
                     for (bi, name) in NAMES.iter().enumerate() {
