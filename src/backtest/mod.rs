@@ -46,8 +46,19 @@
 //!   the last N rows before `start`); Darts refuses `train_length` there.
 //! * Horizons longer than the model's output (Darts' auto-regression) are
 //!   an error: set `data.horizon` to the horizon wanted.
-//! * Exogenous features are past inputs (the window's rows), never future
-//!   covariates.
+//! * Future covariates (`data.future_covariates`) and calendar features
+//!   are read, for each origin, for the steps it predicts (known ahead by
+//!   definition); past features only from rows before the origin.
+//! * Panels (`data.id_column`): one global model per training over every
+//!   series (Darts retrains a global model per series). Each series has
+//!   its own origins (from its own `start`); trainings are aligned by time:
+//!   a training starting at time `t` sees, of every series, the rows before
+//!   `t` (per-series scalers fitted on those rows) and forecasts the
+//!   origins from `t` until the next training. `retrain = N` counts
+//!   distinct origin times of the panel. A series too short for one
+//!   training and one forecast is skipped with a note naming it; origins of
+//!   a series whose training holds fewer than one training's rows of it are
+//!   dropped with a note.
 //! * Baselines: ETS and Theta are refitted at the model's retrain origins
 //!   on the same rows as the model, and between retrains their states
 //!   follow the data with the fitted parameters (Darts refits local models
@@ -307,3 +318,5 @@ impl BacktestSpec {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_panel;

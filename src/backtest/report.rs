@@ -82,6 +82,8 @@ pub struct Backtest {
     pub train_seconds: f64,
     /// Interval levels (empty without `[intervals]`).
     pub levels: Vec<f64>,
+    /// Notes on the whole run (series of a panel skipped).
+    pub notes: Vec<String>,
 }
 
 /// The forecasters' names as columns: `model`, then [`NAMES`].
@@ -285,9 +287,14 @@ impl Backtest {
             per_series.insert(s.label.clone(), Self::block(&rows, &one, &self.levels)?);
         }
         let notes: Vec<String> = self
-            .series
+            .notes
             .iter()
-            .flat_map(|s| s.notes.iter().map(move |n| format!("{}: {n}", s.label)))
+            .cloned()
+            .chain(
+                self.series
+                    .iter()
+                    .flat_map(|s| s.notes.iter().map(move |n| format!("{}: {n}", s.label))),
+            )
             .collect();
         Ok(json!({
             "overall": overall,

@@ -9,9 +9,11 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::folds::plan_folds;
+use std::ops::Range;
+
+use super::folds::{plan_folds, FoldPlan};
 use super::report::{Backtest, ForecastRow, SeriesSummary};
-use super::BacktestSpec;
+use super::{BacktestSpec, Retrain, Window};
 use crate::baselines::{forecast_folds, infer_season, Fold, NAMES};
 use crate::data::{prepare_frame, Frame, Pipeline, Prepared};
 use crate::error::{Error, Result};
@@ -88,15 +90,25 @@ pub(crate) fn prepare_training(exp: &Experiment, rows: Frame) -> Result<Prepared
     prepare_frame(&spec, rows)
 }
 
-/// The model input windows ending just before each origin, scaled by `pipeline`.
+/// The model input windows ending just before each origin of series `id`
+/// (all rows of `frame`, one series), scaled by `pipeline` with that
+/// series' scaler. The windows read the target and past covariates of rows
+/// `..origin` only; future covariates and calendar features up to
+/// `origin - 1 + data.horizon` (known ahead by definition).
 pub(crate) fn origin_windows(
     pipeline: &Pipeline,
     frame: &Frame,
+    id: &str,
     origins: &[usize],
 ) -> Result<Tensor> {
     let need = pipeline.window.timesteps + pipeline.difference;
     let [ts, nf] = pipeline.input_shape();
+    let n = frame.n_rows();
     let mut x = Vec::with_capacity(origins.len() * ts * nf);
+    if origins.is_empty() {
+        return Tensor::new(&[0, ts, nf], x);
+    }
+    let view = pipeline.series_view(frame, id, 0..n)?;
     for &o in origins {
         if o < need {
             return Err(Error::Data(format!(
@@ -104,37 +116,224 @@ pub(crate) fn origin_windows(
                 frame.source
             )));
         }
-        let w = pipeline.latest_windows(&cut(frame, o - need..o), 1)?;
-        x.extend_from_slice(&w.x.data);
+        if o - 1 + pipeline.window.horizon >= n && pipeline.known_width() > 0 {
+            return Err(Error::Data(format!(
+                "{}: origin row {o}: the future covariates and calendar features of the {} steps \
+                 after it need rows up to {}, the series has {n}",
+                frame.source,
+                pipeline.window.horizon,
+                o + pipeline.window.horizon
+            )));
+        }
+        pipeline.push_window(&view, o - 1, &mut x);
     }
     Tensor::new(&[origins.len(), ts, nf], x)
 }
 
-/// One training's result: the forecasts (levels) of its origins, and its time.
+/// One training's result: for each series, the forecasts (levels) of its
+/// origins of this training; and the training's time.
 struct Trained {
-    levels: Vec<f64>,
+    levels: Vec<Vec<f64>>,
     seconds: f64,
 }
 
-/// Trains on `rows` of `series` and forecasts its `origins` in one call.
+/// The training frame of a global training: rows `parts[s]` of each series,
+/// one after another (a panel when the experiment has an id column; the one
+/// series' rows, cut as they are, otherwise).
+pub(super) fn gather(
+    exp: &Experiment,
+    series: &[SeriesData],
+    parts: &[Range<usize>],
+) -> Result<Frame> {
+    let Some(id_column) = &exp.data.id_column else {
+        return Ok(cut(&series[0].frame, parts[0].clone()));
+    };
+    let mut frame: Option<Frame> = None;
+    let mut ranges = Vec::with_capacity(series.len());
+    for (s, rows) in series.iter().zip(parts) {
+        if rows.is_empty() {
+            continue;
+        }
+        let part = cut(&s.frame, rows.clone());
+        let at = frame.as_ref().map_or(0, Frame::n_rows);
+        ranges.push((s.id.clone(), at..at + part.n_rows()));
+        match &mut frame {
+            None => frame = Some(part),
+            Some(f) => {
+                for (c, col) in f.data.iter_mut().zip(part.data) {
+                    c.extend(col);
+                }
+                if let (Some(t), Some(u)) = (&mut f.time, part.time) {
+                    t.extend(u);
+                }
+            }
+        }
+    }
+    let mut frame = frame.ok_or_else(|| Error::Data("backtest: no series to train on".into()))?;
+    frame.series = Vec::new();
+    frame.with_series(id_column, ranges)
+}
+
+/// Trains one global model on rows `parts[s]` of every series and forecasts
+/// `origins[s]` of every series in one batched call.
 fn train_and_forecast(
     exp: &Experiment,
     plan: &FitPlan,
-    frame: &Frame,
-    rows: std::ops::Range<usize>,
-    origins: &[usize],
+    series: &[SeriesData],
+    parts: &[Range<usize>],
+    origins: &[Vec<usize>],
     out_dir: &Path,
 ) -> Result<Trained> {
-    let prepared = prepare_training(exp, cut(frame, rows))?;
+    let prepared = prepare_training(exp, gather(exp, series, parts)?)?;
     let mut model = exp.build_model(&prepared.pipeline)?;
     let t0 = Instant::now();
     plan.fit(&mut model, FitData::from(&prepared), out_dir, None, &mut [])?;
     let seconds = t0.elapsed().as_secs_f64();
-    let x = origin_windows(&prepared.pipeline, frame, origins)?;
-    let pred = model.predict(&x)?;
-    let anchors: Vec<usize> = origins.iter().map(|o| o - 1).collect();
-    let levels = prepared.pipeline.to_levels(frame, &anchors, &pred)?;
+    let pipeline = &prepared.pipeline;
+    let [ts, nf] = pipeline.input_shape();
+    let mut x = Vec::new();
+    for (s, o) in series.iter().zip(origins) {
+        x.extend(origin_windows(pipeline, &s.frame, &s.id, o)?.data);
+    }
+    let total: usize = origins.iter().map(Vec::len).sum();
+    let pred = model.predict(&Tensor::new(&[total, ts, nf], x)?)?;
+    let w = pipeline.output_width();
+    let mut levels = Vec::with_capacity(series.len());
+    let mut at = 0;
+    for (s, o) in series.iter().zip(origins) {
+        let mine = Tensor::new(
+            &[o.len(), w],
+            pred.data[at * w..(at + o.len()) * w].to_vec(),
+        )?;
+        at += o.len();
+        let anchors: Vec<usize> = o.iter().map(|o| o - 1).collect();
+        levels.push(pipeline.to_levels(&s.frame, &anchors, &mine)?);
+    }
     Ok(Trained { levels, seconds })
+}
+
+/// The origins of every series and the trainings of one global model,
+/// aligned by time (Darts computes origins per series; one global model
+/// must not see, for an origin at time `t`, any row at or after `t` of any
+/// series). Each series plans its own origins ([`plan_folds`]); the
+/// distinct origin times of all series, sorted, form one timeline, and a
+/// training starts at timeline points `0, N, 2N, ...` (`retrain = N`; every
+/// point with `"always"`, the first with `"never"`). Training `g`, starting
+/// at time `c`, sees of each series the rows before `c` (the last `window`
+/// of them) and forecasts every origin at or after `c` and before the next
+/// training's time. Times are the parsed time column when every series has
+/// one; row positions otherwise (and for one series: then this is
+/// [`plan_folds`]' own schedule). A series with fewer than one training's
+/// rows before `c` sits that training out, and its origins of that training
+/// are dropped (a note says how many).
+pub(super) struct GlobalPlan {
+    /// Per series: its origins kept, `training_of` = the global training.
+    pub(super) per_series: Vec<FoldPlan>,
+    /// `parts[g][s]`: the rows of series `s` that training `g` sees.
+    pub(super) parts: Vec<Vec<Range<usize>>>,
+    /// Per series: a note when origins were dropped.
+    pub(super) dropped: Vec<Option<String>>,
+}
+
+/// Comparable times of each row of each series: the parsed time column
+/// when every series has one that parses, row positions otherwise.
+pub(super) fn time_keys(series: &[SeriesData]) -> Vec<Vec<i128>> {
+    let parsed: Option<Vec<Vec<i128>>> = series
+        .iter()
+        .map(|s| {
+            let t = s.frame.time.as_deref()?;
+            let k = crate::data::time::parse_time_column(t).ok()??;
+            Some(k.into_iter().map(|k| k.0).collect())
+        })
+        .collect();
+    parsed.unwrap_or_else(|| {
+        series
+            .iter()
+            .map(|s| (0..s.frame.n_rows() as i128).collect())
+            .collect()
+    })
+}
+
+pub(super) fn plan_global(
+    plans: Vec<FoldPlan>,
+    spec: &BacktestSpec,
+    keys: &[Vec<i128>],
+    min_rows: usize,
+) -> GlobalPlan {
+    let mut timeline: Vec<i128> = plans
+        .iter()
+        .zip(keys)
+        .flat_map(|(p, k)| p.origins.iter().map(|&o| k[o]))
+        .collect();
+    timeline.sort_unstable();
+    timeline.dedup();
+    let cutoffs: Vec<i128> = timeline
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| match spec.retrain {
+            Retrain::Never => *i == 0,
+            Retrain::Always => true,
+            Retrain::Every(k) => i % k.max(1) == 0,
+        })
+        .map(|(_, &t)| t)
+        .collect();
+    let parts: Vec<Vec<Range<usize>>> = cutoffs
+        .iter()
+        .map(|&c| {
+            keys.iter()
+                .map(|k| {
+                    let cut = k.partition_point(|&t| t < c);
+                    let from = match spec.window {
+                        Window::Expanding => 0,
+                        Window::Rows(w) => cut.saturating_sub(w),
+                    };
+                    if cut - from < min_rows {
+                        0..0
+                    } else {
+                        from..cut
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut dropped = Vec::with_capacity(plans.len());
+    let per_series = plans
+        .into_iter()
+        .zip(keys)
+        .enumerate()
+        .map(|(s, (p, k))| {
+            let mut origins = Vec::new();
+            let mut training_of = Vec::new();
+            let mut lost = 0;
+            for &o in &p.origins {
+                // the last training starting at or before this origin's time
+                let g = cutoffs.partition_point(|&c| c <= k[o]) - 1;
+                if parts[g][s].is_empty() {
+                    lost += 1;
+                } else {
+                    origins.push(o);
+                    training_of.push(g);
+                }
+            }
+            dropped.push((lost > 0).then(|| {
+                format!(
+                    "{lost} of {} origins dropped: the global training serving them starts                      before {min_rows} rows of this series",
+                    p.origins.len()
+                )
+            }));
+            FoldPlan {
+                origins,
+                training_of,
+                trainings: parts.iter().map(|q| q[s].clone()).collect(),
+                moved_from: p.moved_from,
+            }
+        })
+        .collect();
+    GlobalPlan {
+        per_series,
+        parts,
+        dropped,
+    }
 }
 
 fn progress(quiet: bool, len: usize) -> ProgressBar {
@@ -150,7 +349,8 @@ fn progress(quiet: bool, len: usize) -> ProgressBar {
     bar
 }
 
-/// Backtests `exp` by `spec` on each series (see the [module docs](super)).
+/// Backtests `exp` by `spec` on each series (see the [module docs](super)):
+/// one global model over all of them (one series: its own model).
 /// Callback files of the trainings go to `out_dir/folds/NNN`.
 pub fn run_backtest(
     exp: &Experiment,
@@ -162,6 +362,13 @@ pub fn run_backtest(
     spec.validate()?;
     if let Some(iv) = &exp.intervals {
         super::bands::check(iv)?;
+    }
+    let panel = exp.data.id_column.is_some();
+    if !panel && series.len() != 1 {
+        return Err(Error::Config(format!(
+            "backtest: {} series without data.id_column; a panel needs one",
+            series.len()
+        )));
     }
     let t_all = Instant::now();
     let mut fit_exp = exp.clone();
@@ -187,78 +394,134 @@ pub fn run_backtest(
         seconds: 0.0,
         train_seconds: 0.0,
         levels: Vec::new(),
+        notes: Vec::new(),
     };
-    // plan every series first: errors before any training
+    // plan every series first: errors before any training; in a panel a
+    // series without an origin is skipped with a note
     let mut plans = Vec::new();
+    let mut kept = Vec::new();
+    let mut skipped = Vec::new();
     for s in series {
         let n = s.frame.n_rows();
         let default_start = ((1.0 - exp.data.test_split) * n as f64).floor() as usize;
-        let start = spec.start_row(&s.frame, default_start)?;
-        let p = plan_folds(
-            n,
-            start,
-            h,
-            spec.stride,
-            spec.retrain,
-            spec.window,
-            min_rows,
-        )
-        .map_err(|e| Error::Config(format!("{}: {}", s.frame.source, e.detail())))?;
-        plans.push(p);
+        let planned = spec.start_row(&s.frame, default_start).and_then(|start| {
+            plan_folds(
+                n,
+                start,
+                h,
+                spec.stride,
+                spec.retrain,
+                spec.window,
+                min_rows,
+            )
+        });
+        match planned {
+            Ok(p) => {
+                plans.push(p);
+                kept.push(s.clone());
+            }
+            Err(e) if panel => skipped.push(format!("'{}' ({n} rows: {})", s.id, e.detail())),
+            Err(e) => {
+                return Err(Error::Config(format!("{}: {}", s.frame.source, e.detail())));
+            }
+        }
     }
-    let jobs: Vec<(usize, usize)> = plans
+    if !skipped.is_empty() {
+        out.notes.push(format!(
+            "{} of {} series skipped (too short for a training and one forecast): {}",
+            skipped.len(),
+            series.len(),
+            skipped.join("; ")
+        ));
+    }
+    if kept.is_empty() {
+        return Err(Error::Config(format!(
+            "backtest: no series is left: {}",
+            out.notes.join("")
+        )));
+    }
+    let keys = time_keys(&kept);
+    let mut gp = plan_global(plans, spec, &keys, min_rows);
+    // series whose every origin was dropped leave the panel (and its trainings)
+    let keep: Vec<bool> = gp
+        .per_series
         .iter()
-        .enumerate()
-        .flat_map(|(si, p)| (0..p.trainings.len()).map(move |g| (si, g)))
+        .map(|p| !p.origins.is_empty())
         .collect();
-    let total_origins: usize = plans.iter().map(|p| p.origins.len()).sum();
-    let bar = progress(quiet, jobs.len());
+    for (s, k) in kept.iter().zip(&keep) {
+        if !k {
+            out.notes.push(format!(
+                "series '{}' skipped: no training before its origins has {min_rows} rows of it",
+                s.id
+            ));
+        }
+    }
+    if !keep.iter().any(|&k| k) {
+        return Err(Error::Config(format!(
+            "backtest: no series is left: {}",
+            out.notes.join("; ")
+        )));
+    }
+    fn pick<T>(v: &mut Vec<T>, keep: &[bool]) {
+        let mut i = 0;
+        v.retain(|_| (keep[i], i += 1).0);
+    }
+    pick(&mut kept, &keep);
+    pick(&mut gp.per_series, &keep);
+    pick(&mut gp.dropped, &keep);
+    for part in &mut gp.parts {
+        pick(part, &keep);
+    }
+    let series = &kept[..];
+    let n_jobs = gp.parts.len();
+    let total_origins: usize = gp.per_series.iter().map(|p| p.origins.len()).sum();
+    let bar = progress(quiet, n_jobs);
     let done_origins = AtomicUsize::new(0);
     bar.set_message(format!("0/{total_origins} origins"));
     let needs_dir = exp.callbacks.csv_logger.is_some() || exp.callbacks.model_checkpoint.is_some();
     let results: Mutex<Vec<Option<Result<Trained>>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
+        Mutex::new((0..n_jobs).map(|_| None).collect());
     let next = AtomicUsize::new(0);
-    let workers = spec.workers.min(jobs.len()).max(1);
+    let workers = spec.workers.min(n_jobs).max(1);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
-                let j = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&(si, g)) = jobs.get(j) else { break };
-                let p = &plans[si];
-                let origins: Vec<usize> = p
-                    .origins
+                let g = next.fetch_add(1, Ordering::SeqCst);
+                if g >= n_jobs {
+                    break;
+                }
+                let origins: Vec<Vec<usize>> = gp
+                    .per_series
                     .iter()
-                    .zip(&p.training_of)
-                    .filter(|(_, t)| **t == g)
-                    .map(|(o, _)| *o)
+                    .map(|p| {
+                        p.origins
+                            .iter()
+                            .zip(&p.training_of)
+                            .filter(|(_, t)| **t == g)
+                            .map(|(o, _)| *o)
+                            .collect()
+                    })
                     .collect();
-                let dir = out_dir.join("folds").join(format!("{j:03}"));
+                let count: usize = origins.iter().map(Vec::len).sum();
+                let dir = out_dir.join("folds").join(format!("{g:03}"));
                 let made = if needs_dir {
                     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))
                 } else {
                     Ok(())
                 };
                 let r = made.and_then(|_| {
-                    train_and_forecast(
-                        &fit_exp,
-                        &plan,
-                        &series[si].frame,
-                        p.trainings[g].clone(),
-                        &origins,
-                        &dir,
-                    )
+                    train_and_forecast(&fit_exp, &plan, series, &gp.parts[g], &origins, &dir)
                 });
                 let failed = r.is_err();
                 if let Ok(mut v) = results.lock() {
-                    v[j] = Some(r);
+                    v[g] = Some(r);
                 }
-                let k = done_origins.fetch_add(origins.len(), Ordering::SeqCst) + origins.len();
+                let k = done_origins.fetch_add(count, Ordering::SeqCst) + count;
                 bar.set_message(format!("{k}/{total_origins} origins"));
                 bar.inc(1);
                 if failed {
                     // the others stop at their next job
-                    next.store(jobs.len(), Ordering::SeqCst);
+                    next.store(n_jobs, Ordering::SeqCst);
                 }
             });
         }
@@ -267,14 +530,14 @@ pub fn run_backtest(
     let results = results
         .into_inner()
         .map_err(|_| Error::Other("backtest: a training thread panicked".into()))?;
-    let mut trained: Vec<Vec<Trained>> = plans.iter().map(|_| Vec::new()).collect();
-    for (r, &(si, _)) in results.into_iter().zip(&jobs) {
+    let mut trained: Vec<Trained> = Vec::with_capacity(n_jobs);
+    for r in results {
         let t = r.ok_or_else(|| Error::Other("backtest: a training did not run".into()))??;
         out.train_seconds += t.seconds;
-        trained[si].push(t);
+        trained.push(t);
     }
     for (si, s) in series.iter().enumerate() {
-        let p = &plans[si];
+        let p = &gp.per_series[si];
         let frame = &s.frame;
         let m = exp
             .data
@@ -287,12 +550,12 @@ pub fn run_backtest(
             .zip(&p.training_of)
             .map(|(&o, &g)| Fold {
                 origin: o,
-                fit: p.trainings[g].clone(),
+                fit: gp.parts[g][si].clone(),
             })
             .collect();
-        // position of each origin within its training's batch
+        // position of each origin within its training's batch of this series
         let mut pos = vec![0usize; p.origins.len()];
-        let mut seen = vec![0usize; p.trainings.len()];
+        let mut seen = vec![0usize; n_jobs];
         for (i, &g) in p.training_of.iter().enumerate() {
             pos[i] = seen[g];
             seen[g] += 1;
@@ -312,6 +575,7 @@ pub fn run_backtest(
                     p.origins[0]
                 ));
             }
+            notes.extend(gp.dropped[si].iter().cloned());
             notes.extend(base.notes.iter().cloned());
             let steps = if spec.last_points_only {
                 h - 1..h
@@ -319,7 +583,7 @@ pub fn run_backtest(
                 0..h
             };
             for (i, &o) in p.origins.iter().enumerate() {
-                let tr = &trained[si][p.training_of[i]];
+                let tr = &trained[p.training_of[i]].levels[si];
                 for k in steps.clone() {
                     let mut b = [None; 6];
                     for (bi, name) in NAMES.iter().enumerate() {
@@ -332,7 +596,7 @@ pub fn run_backtest(
                         row: o + k,
                         step: k + 1,
                         actual: y[o + k],
-                        model: tr.levels[pos[i] * model_h * nt + k * nt + t],
+                        model: tr[pos[i] * model_h * nt + k * nt + t],
                         baselines: b,
                         intervals: Vec::new(),
                     });
@@ -349,8 +613,8 @@ pub fn run_backtest(
             });
         }
         out.origins += p.origins.len();
-        out.retrains += p.trainings.len();
     }
+    out.retrains = n_jobs;
     if let Some(iv) = &exp.intervals {
         super::bands::add_intervals(&mut out, iv)?;
     }

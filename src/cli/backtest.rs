@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use crate::backtest::{plot::write_plots, run_backtest, Backtest, BacktestSpec, SeriesData};
+use crate::data::{Frame, Panel};
 use crate::error::{Error, Result};
 use crate::experiment::{base_dir_of, Experiment, Overrides};
 use crate::io::atomic_write_bytes;
@@ -83,6 +84,28 @@ pub fn settings(exp: &Experiment, a: &BacktestArgs) -> Result<BacktestSpec> {
     Ok(s)
 }
 
+/// The series to backtest: the one series of the file, or every series of
+/// a panel (`data.id_column`), each a frame of its own that keeps its id.
+pub fn series_of(exp: &Experiment, frame: Frame) -> Result<Vec<SeriesData>> {
+    let Some(id_column) = &exp.data.id_column else {
+        return Ok(vec![SeriesData {
+            id: String::new(),
+            frame,
+        }]);
+    };
+    Panel::new(&frame)
+        .series()
+        .map(|s| {
+            let own = s.to_frame();
+            let n = own.n_rows();
+            Ok(SeriesData {
+                id: s.id.to_string(),
+                frame: own.with_series(id_column, vec![(s.id.to_string(), 0..n)])?,
+            })
+        })
+        .collect()
+}
+
 /// Runs the command.
 pub fn run(a: BacktestArgs) -> Result<()> {
     let mut exp = Experiment::load(&a.config)?;
@@ -98,22 +121,13 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("lstmkit-backtest"));
-    if let Some(id) = &exp.data.id_column {
-        return Err(Error::Config(format!(
-            "backtest runs on one series; this experiment is a panel (data.id_column = \"{id}\"), \
-             and backtesting one global model over a panel's series is not built yet"
-        )));
-    }
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     exp.data.validate()?;
     let frame = exp.data.load_frame(&base)?;
     for n in &frame.notes {
         eprintln!("note: {n}");
     }
-    let series = vec![SeriesData {
-        id: String::new(),
-        frame,
-    }];
+    let series = series_of(&exp, frame)?;
     let bt = run_backtest(&exp, &spec, &series, &out, a.quiet)?;
     let mut metrics = bt.metrics()?;
     if let Some(o) = metrics.as_object_mut() {
@@ -129,6 +143,9 @@ pub fn run(a: BacktestArgs) -> Result<()> {
     atomic_write_bytes(out.join("backtest.csv"), bt.to_csv().as_bytes())?;
     atomic_write_bytes(out.join("backtest_metrics.json"), js.as_bytes())?;
     write_plots(&bt, &metrics, &out)?;
+    for n in &bt.notes {
+        println!("note: {n}");
+    }
     for s in &bt.series {
         for n in &s.notes {
             println!("note: {}: {n}", s.label);

@@ -186,3 +186,50 @@ fn flags_override_the_table_and_bad_ones_are_errors() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The backtest examples, one epoch each: elecdaily with future covariates
+/// and the day of the week (one series), visnights as a panel of 20.
+#[test]
+fn the_backtest_examples_run_with_future_covariates_and_on_a_panel() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = root.join("../shared/data");
+    for (name, csv, retrain, says) in [
+        (
+            "elecdaily_backtest.toml",
+            "elecdaily.csv",
+            "30",
+            "55 origin(s), horizon 7 (last points only), 2 training(s)",
+        ),
+        (
+            "visnights_backtest.toml",
+            "visnights_long.csv",
+            "4",
+            "180 origin(s), horizon 4 (last points only), 3 training(s)",
+        ),
+    ] {
+        if !data.join(csv).is_file() {
+            eprintln!("skipped {name}: ../shared/data/{csv} is absent");
+            continue;
+        }
+        let out = temp_dir(&format!("backtest-example-{name}"));
+        let o = run(bin()
+            .args(["backtest", "--epochs", "1", "--retrain", retrain, "--quiet"])
+            .arg("--config")
+            .arg(root.join("examples").join(name))
+            .arg("--out")
+            .arg(&out));
+        assert!(o.status.success(), "{name}");
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(stdout.contains(says), "{name}: {stdout}");
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("backtest_metrics.json")).unwrap())
+                .unwrap();
+        for model in ["model", "naive", "seasonal_naive", "ets", "theta"] {
+            assert!(
+                m["overall"][model]["mase"].as_f64().unwrap() > 0.0,
+                "{name}: {model}"
+            );
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
