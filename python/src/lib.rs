@@ -173,17 +173,17 @@ impl CoreModel {
         self.get().to_keras_config().to_string()
     }
 
-    /// Saves as `.keras` (Keras 3 zip) or `.lstmkit` (native), atomically.
+    /// Saves as `.keras` (Keras 3 zip), `.h5` (legacy Keras HDF5) or `.lstmkit` (native), atomically.
     fn save(&self, path: PathBuf) -> PyResult<()> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         match ext {
             "keras" => lstmkit::io::keras_zip::save(&self.get(), &path).map_err(to_py),
+            "h5" | "hdf5" => lstmkit::io::h5_legacy::save(&self.get(), &path).map_err(to_py),
             "lstmkit" => {
                 lstmkit::io::native::save(&self.get(), &path, &Default::default()).map_err(to_py)
             }
             _ => Err(PyValueError::new_err(format!(
-                "{}: save writes '.keras' or '.lstmkit' files (lstmkit has no HDF5 writer; \
-                 '.h5' files load but are not written)",
+                "{}: save writes '.keras', '.h5' or '.lstmkit' files",
                 path.display()
             ))),
         }
