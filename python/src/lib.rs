@@ -21,6 +21,9 @@ use pyo3::exceptions::{PyException, PyFileNotFoundError, PyValueError};
 use pyo3::prelude::*;
 use serde_json::Value;
 
+/// A NumPy buffer as the Python side passes it: (data address, shape).
+type ArrayRef = (usize, Vec<usize>);
+
 create_exception!(
     _core,
     LstmkitError,
@@ -49,7 +52,7 @@ fn json_arg(s: &str, what: &str) -> PyResult<Value> {
 /// Copies `n` float32 values at `addr` (a live, checked NumPy buffer) into a tensor.
 fn tensor_at(addr: usize, shape: Vec<usize>) -> PyResult<Tensor> {
     let n: usize = shape.iter().product();
-    if n > 0 && (addr == 0 || addr % std::mem::align_of::<f32>() != 0) {
+    if n > 0 && (addr == 0 || !addr.is_multiple_of(std::mem::align_of::<f32>())) {
         return Err(PyValueError::new_err(
             "array buffer is not an aligned float32 buffer",
         ));
@@ -232,11 +235,11 @@ impl CoreModel {
     fn fit(
         &mut self,
         py: Python<'_>,
-        x: (usize, Vec<usize>),
-        y: (usize, Vec<usize>),
+        x: ArrayRef,
+        y: ArrayRef,
         options: &str,
         callbacks: &str,
-        validation: Option<((usize, Vec<usize>), (usize, Vec<usize>))>,
+        validation: Option<(ArrayRef, ArrayRef)>,
     ) -> PyResult<String> {
         let o = json_arg(options, "fit options")?;
         let cbs = json_arg(callbacks, "callbacks")?;
@@ -281,7 +284,7 @@ impl CoreModel {
     fn predict(
         &mut self,
         py: Python<'_>,
-        x: (usize, Vec<usize>),
+        x: ArrayRef,
         batch_size: usize,
         out: usize,
         out_len: usize,
@@ -299,8 +302,8 @@ impl CoreModel {
     fn evaluate(
         &mut self,
         py: Python<'_>,
-        x: (usize, Vec<usize>),
-        y: (usize, Vec<usize>),
+        x: ArrayRef,
+        y: ArrayRef,
         batch_size: usize,
     ) -> PyResult<f64> {
         let xt = tensor_at(x.0, x.1)?;
