@@ -12,6 +12,8 @@ cargo fmt --all -- --check
 if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 # PostgreSQL on 127.0.0.1 for tests/tune_workers.rs; stopped when the tests end.
 bash scripts/pg-test.sh run cargo test --no-fail-fast
+# The Python package (python/): its wheel built once on the same target/, then pytest.
+bash scripts/python-test.sh
 # A 20 s fuzz smoke per reader (scripts/fuzz.sh), only where cargo-fuzz and a
 # nightly toolchain are installed (a clean CI machine has neither: skipped).
 if [ "${FUZZ_SMOKE:-1}" != 0 ] && cargo +nightly fuzz --version >/dev/null 2>&1; then

@@ -126,3 +126,78 @@ fn read_weight(h5: &Hdf5File, gpath: &str, wn: &str, path: &Path) -> Result<crat
         format!("weight '{wn}' listed in '{gpath}' weight_names is missing"),
     ))
 }
+
+/// Saves `model` as a legacy Keras HDF5 file (`model.save('model.h5')`'s
+/// layout: the `model_config` attribute, `model_weights/<layer>/` with its
+/// `weight_names`), atomically. [`load_bytes`] reads it back.
+pub fn save(model: &Model, path: impl AsRef<Path>) -> Result<()> {
+    let bytes = to_bytes(model)?;
+    crate::io::atomic_write_bytes(path, &bytes)
+}
+
+/// The legacy `.h5` bytes of `model` (see [`save`]).
+pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
+    use hdf5_writer::{AttributeBuilder, DatasetBuilder, Hdf5Builder, WriteOptions};
+    let h5err = |e: hdf5_writer::Error| Error::Other(format!("cannot encode the .h5 file: {e}"));
+    let config = serde_json::to_string(&model.to_keras_config())
+        .map_err(|e| Error::Other(format!("cannot serialise the model config: {e}")))?;
+    let mut b = Hdf5Builder::new()
+        .attribute(AttributeBuilder::fixed_string("model_config", &config))
+        .attribute(AttributeBuilder::fixed_string(
+            "keras_version",
+            crate::io::keras_zip::KERAS_VERSION,
+        ))
+        .attribute(AttributeBuilder::fixed_string("backend", "tensorflow"));
+    let mut layer_names = Vec::new();
+    for n in model.nodes() {
+        let params = n.layer.params();
+        if params.is_empty() {
+            continue;
+        }
+        let layout = crate::io::registry::keras_var_layout(
+            n.layer.class_name(),
+            &n.layer.config(),
+            params.len(),
+        );
+        let mut names = Vec::with_capacity(params.len());
+        let mut it = params.iter();
+        for (sub, count) in layout {
+            for k in 0..count {
+                let p = it.next().ok_or_else(|| {
+                    Error::Other(format!(
+                        "layer '{}': weight layout does not match its variables",
+                        n.name
+                    ))
+                })?;
+                let wn = format!("{}/{sub}/{k}", n.name);
+                let shape: Vec<u64> = p.value.shape.iter().map(|&d| d as u64).collect();
+                b = b.dataset(
+                    DatasetBuilder::typed_data::<f32>(
+                        format!("model_weights/{}/{wn}", n.name),
+                        shape,
+                        &p.value.data,
+                    )
+                    .map_err(h5err)?,
+                );
+                names.push(wn);
+            }
+        }
+        b = b.group_attribute(
+            format!("model_weights/{}", n.name),
+            AttributeBuilder::fixed_string_vector("weight_names", &names).map_err(h5err)?,
+        );
+        layer_names.push(n.name.clone());
+    }
+    if layer_names.is_empty() {
+        return Err(Error::Config(
+            "the model has no weights to write to an .h5 file".into(),
+        ));
+    }
+    b = b.group_attribute(
+        "model_weights",
+        AttributeBuilder::fixed_string_vector("layer_names", &layer_names).map_err(h5err)?,
+    );
+    b.into_plan()
+        .and_then(|p| p.encode(WriteOptions::default()))
+        .map_err(h5err)
+}

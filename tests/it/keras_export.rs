@@ -119,8 +119,8 @@ fn models() -> Vec<(String, Model, Tensor)> {
     v
 }
 
-fn tmpdir() -> PathBuf {
-    let d = crate::common::tmp_root().join(format!("lstmkit-export-{}", std::process::id()));
+fn tmpdir(ext: &str) -> PathBuf {
+    let d = crate::common::tmp_root().join(format!("lstmkit-export-{ext}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -128,11 +128,21 @@ fn tmpdir() -> PathBuf {
 
 #[test]
 fn exports_reload_exactly_and_keras_agrees() {
-    let dir = tmpdir();
+    export_check("keras", |m, p| keras_zip::save(m, p));
+}
+
+/// Legacy `.h5` (`model.save('m.h5')`, the Python package's `save`): the same checks.
+#[test]
+fn h5_exports_reload_exactly_and_keras_agrees() {
+    export_check("h5", |m, p| lstmkit::io::h5_legacy::save(m, p));
+}
+
+fn export_check(ext: &str, save: fn(&Model, &Path) -> lstmkit::Result<()>) {
+    let dir = tmpdir(ext);
     let mut listed = Vec::new();
     for (label, mut m, x) in models() {
-        let path = dir.join(format!("{label}.keras"));
-        keras_zip::save(&m, &path).unwrap();
+        let path = dir.join(format!("{label}.{ext}"));
+        save(&m, &path).unwrap_or_else(|e| panic!("{label}: {e}"));
         let y = m.predict(&x).unwrap();
         // our own loader: same config, same weights, same predictions (bit for bit)
         let mut back = load_model(&path).unwrap();
@@ -154,9 +164,9 @@ fn exports_reload_exactly_and_keras_agrees() {
 import os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np, keras
-d = sys.argv[1]
-for label in sys.argv[2:]:
-    m = keras.models.load_model(os.path.join(d, label + ".keras"))
+d, ext = sys.argv[1], sys.argv[2]
+for label in sys.argv[3:]:
+    m = keras.models.load_model(os.path.join(d, label + "." + ext))
     x = np.load(os.path.join(d, label + "_x.npy"))
     y = np.load(os.path.join(d, label + "_y.npy"))
     p = m.predict(x, verbose=0)
@@ -166,6 +176,7 @@ for label in sys.argv[2:]:
         .arg("-c")
         .arg(script)
         .arg(&dir)
+        .arg(ext)
         .args(&listed)
         .output()
         .unwrap();
