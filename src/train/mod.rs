@@ -10,6 +10,7 @@ pub mod optimizer;
 pub mod progress;
 pub mod quantile;
 pub mod regularizer;
+pub mod source;
 mod step;
 pub mod tbptt;
 
@@ -18,6 +19,7 @@ pub use callbacks::{
     ReduceLROnPlateau, SaveFn, TerminateOnNaN,
 };
 pub use fit::FitOptions;
+pub use source::{BatchSource, TensorPair};
 pub use history::{History, Logs};
 pub use loss::Loss;
 pub use optimizer::Optimizer;
