@@ -365,7 +365,13 @@ impl Model {
             }
         }
         let mut rng = Rng::new(opts.seed);
-        let mut order: Vec<usize> = (0..n).collect();
+        // u32 indices (half the memory of usize for millions of windows); the
+        // shuffle's draws and swaps do not depend on the element type
+        let n32 = u32::try_from(n).map_err(|_| {
+            Error::Data(format!("fit: {n} training samples, more than {}", u32::MAX))
+        })?;
+        let mut order: Vec<u32> = (0..n32).collect();
+        let mut idx: Vec<usize> = Vec::with_capacity(bs);
         // Resuming at `initial_epoch` replays the earlier epochs' shuffles, so that
         // epoch e sees the same batches whether the run was interrupted or not.
         if opts.shuffle && opts.reshuffle_each_epoch {
@@ -407,7 +413,13 @@ impl Model {
             let (mut sum, mut count) = (0.0f64, 0usize);
             let mut logs = Logs::new();
             for step in 0..steps {
-                let idx = &order[step * bs..((step + 1) * bs).min(n)];
+                idx.clear();
+                idx.extend(
+                    order[step * bs..((step + 1) * bs).min(n)]
+                        .iter()
+                        .map(|&i| i as usize),
+                );
+                let idx = &idx[..];
                 xt.gather(idx, &mut xb, &mut yb);
                 let l = ctl.model.train_on_batch(&xb, &yb)? as f64;
                 sum += l * idx.len() as f64;
