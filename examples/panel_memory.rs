@@ -6,10 +6,15 @@
 //!
 //! ```text
 //! cargo build --release --example panel_memory
-//! /usr/bin/time -v target/release/examples/panel_memory [--series N] [--steps T] [--epochs E]
+//! /usr/bin/time -v target/release/examples/panel_memory [--series N] [--steps T] [--epochs E] [--materialised]
 //! ```
+//!
+//! By default the training windows are views into the series' rows
+//! ([`prepare_frame_views`], [`Model::fit_source`](lstmkit::model::Model::fit_source));
+//! `--materialised` builds the window tensors instead ([`prepare_frame`], `fit`),
+//! for comparison.
 
-use lstmkit::data::{prepare_frame, DataSpec, Frame};
+use lstmkit::data::{prepare_frame, prepare_frame_views, DataSpec, Frame};
 use lstmkit::model::Sequential;
 use lstmkit::nn::{Dense, LSTM};
 use lstmkit::train::{FitOptions, Loss, Optimizer};
@@ -62,8 +67,14 @@ fn run() -> lstmkit::Result<()> {
     spec.id_column = Some("id".into());
     spec.timesteps = 10;
     spec.test_split = 0.2;
+    let materialised = args.iter().any(|a| a == "--materialised");
     let t0 = std::time::Instant::now();
-    let p = prepare_frame(&spec, frame)?;
+    let (p, views) = if materialised {
+        (prepare_frame(&spec, frame)?, None)
+    } else {
+        let (p, v) = prepare_frame_views(&spec, frame)?;
+        (p, Some(v))
+    };
     let prep_s = t0.elapsed().as_secs_f64();
     let mut model = Sequential::new(&[10, 1])
         .add(LSTM::new(16))
@@ -77,17 +88,25 @@ fn run() -> lstmkit::Result<()> {
         mb(rows * 4),
         mb(rows * 8)
     );
+    let (n_train, train_mb) = match &views {
+        Some(v) => (v.train.len(), mb(v.bytes())),
+        None => (
+            p.train.len(),
+            mb((p.train.x.data.len() + p.train.y.data.len()) * 4),
+        ),
+    };
     println!(
-        "windows: {} train ({:.1} MB x, {:.1} MB y), {} test ({:.1} MB); model {params} parameters ({:.2} MB); prepared in {prep_s:.1} s",
-        p.train.len(),
-        mb(p.train.x.data.len() * 4),
-        mb(p.train.y.data.len() * 4),
+        "windows ({}): {n_train} train ({train_mb:.1} MB), {} test ({:.1} MB); model {params} parameters ({:.2} MB); prepared in {prep_s:.1} s",
+        if materialised { "materialised" } else { "views" },
         p.test.len(),
         mb(p.test.x.data.len() * 4),
         mb(params * 4)
     );
     let opts = FitOptions::new().epochs(epochs).batch_size(1024).verbose(0);
-    let h = model.fit(&p.train.x, &p.train.y, &opts)?;
+    let h = match &views {
+        Some(v) => model.fit_source(&v.train_set(), None, &opts, &mut [])?,
+        None => model.fit(&p.train.x, &p.train.y, &opts)?,
+    };
     let secs: Vec<String> = h.seconds.iter().map(|s| format!("{s:.1}")).collect();
     println!("seconds per epoch: {} (loss {:?})", secs.join(", "), h.loss);
     Ok(())

@@ -21,6 +21,7 @@ use crate::io::atomic_write_bytes;
 use crate::tune::objective::{trial_model_path, ExperimentObjective};
 use crate::tune::settings::TuneSettings;
 use crate::tune::storage::StorageUrl;
+use crate::tune::study::default_worker_id;
 use crate::tune::{best_trial, Study, StudyConfig, TrialRecord, TrialState, WorkerOptions};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -52,6 +53,10 @@ pub struct TuneArgs {
     /// Run one worker in this process (what `--workers` starts).
     #[arg(long, hide = true)]
     pub worker: bool,
+    /// The worker's name in the storage (given by the parent, so that it can
+    /// re-queue the trial of a worker that dies).
+    #[arg(long, hide = true)]
+    pub worker_id: Option<String>,
 }
 
 /// Sub-commands of `lstmkit tune`.
@@ -143,6 +148,13 @@ pub fn run(a: TuneArgs) -> Result<()> {
             verbose: true,
             ..WorkerOptions::default()
         };
+        let opts = match &a.worker_id {
+            Some(id) => WorkerOptions {
+                worker_id: id.clone(),
+                ..opts
+            },
+            None => opts,
+        };
         let r = st.optimize(&mut |ctx| objective.run(ctx), &opts)?;
         eprintln!(
             "worker {} done: {} complete, {} pruned, {} failed, {} re-queued",
@@ -156,8 +168,10 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let study_dir = a.out.join(study);
     std::fs::create_dir_all(&study_dir).map_err(|e| Error::io(&study_dir, e))?;
     let exe = std::env::current_exe().map_err(|e| Error::io("lstmkit", e))?;
-    let mut children: Vec<(Child, PathBuf)> = Vec::new();
+    let mut children: Vec<(Child, PathBuf, String)> = Vec::new();
+    let base_id = default_worker_id();
     for k in 0..a.workers {
+        let worker_id = format!("{base_id}:worker-{k}");
         let log = study_dir.join(format!("worker-{k}.log"));
         let f = std::fs::File::create(&log).map_err(|e| Error::io(&log, e))?;
         let f2 = f.try_clone().map_err(|e| Error::io(&log, e))?;
@@ -172,12 +186,14 @@ pub fn run(a: TuneArgs) -> Result<()> {
             .arg("--out")
             .arg(&a.out)
             .arg("--worker")
+            .arg("--worker-id")
+            .arg(&worker_id)
             .stdin(Stdio::null())
             .stdout(f)
             .stderr(f2)
             .spawn()
             .map_err(|e| Error::io(&exe, e))?;
-        children.push((child, log));
+        children.push((child, log, worker_id));
     }
     println!(
         "study '{study}': {}, {} worker(s), storage {}",
@@ -191,17 +207,36 @@ pub fn run(a: TuneArgs) -> Result<()> {
     let mut failures: Vec<String> = Vec::new();
     loop {
         let mut alive = 0;
-        for (c, log) in children.iter_mut() {
+        let mut ended: Vec<(String, String)> = Vec::new();
+        for (k, (c, log, id)) in children.iter_mut().enumerate() {
             match c.try_wait() {
                 Ok(None) => alive += 1,
                 Ok(Some(s)) if !s.success() => {
-                    let msg = format!("{}: {}", log.display(), exit_reason(s, log));
+                    let why = exit_reason(s, log);
+                    let why = if why.starts_with("killed by signal") {
+                        why
+                    } else {
+                        format!("failed: {why}")
+                    };
+                    let msg = format!("worker-{k} {why} (log {})", log.display());
                     if !failures.contains(&msg) {
-                        failures.push(msg);
+                        failures.push(msg.clone());
+                        ended.push((id.clone(), msg));
                     }
                 }
                 _ => {}
             }
+        }
+        for (id, msg) in ended {
+            // the worker is gone: its running trial need not wait for a stale heartbeat
+            let again = st.requeue_worker(&id, &msg)?;
+            let line = if again.is_empty() {
+                msg
+            } else {
+                let nums: Vec<String> = again.iter().map(|n| format!("#{n}")).collect();
+                format!("{msg}; trial {} re-queued", nums.join(", "))
+            };
+            eprintln!("{line}");
         }
         let trials = st.trials()?;
         if tty {
@@ -275,9 +310,7 @@ fn exit_reason(s: std::process::ExitStatus, log: &Path) -> String {
             } else {
                 format!(" ({name})")
             };
-            return format!(
-                "killed by signal {sig}{name}; its running trial is re-queued once its heartbeat is stale"
-            );
+            return format!("killed by signal {sig}{name}");
         }
     }
     let _ = s;

@@ -59,6 +59,7 @@ mod prepare;
 pub mod scaler;
 mod spec;
 pub mod time;
+pub mod views;
 pub mod window;
 
 pub use self::csv::{
@@ -66,10 +67,11 @@ pub use self::csv::{
 };
 pub use self::panel::{Panel, SeriesRef, SeriesView};
 pub use self::pipeline::Pipeline;
-pub use self::prepare::{prepare, prepare_frame, Prepared, SeriesPart};
+pub use self::prepare::{prepare, prepare_frame, prepare_frame_views, Prepared, SeriesPart};
 pub use self::scaler::{Scaler, ScalerKind};
 pub use self::spec::{DataSpec, ScalerName};
 pub use self::time::{CalendarEncoding, CalendarFeature};
+pub use self::views::{ViewSet, WindowViews};
 pub use self::window::{make_windows, too_short, WindowSpec, Windows};
 
 #[cfg(test)]
@@ -103,3 +105,5 @@ pub fn bundled(name: &str) -> Option<&'static str> {
 mod panel_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod views_tests;

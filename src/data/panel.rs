@@ -322,17 +322,31 @@ impl Pipeline {
     /// Appends the inputs of the window anchored at row `a` of `v` (rows
     /// `a - timesteps + 1 ..= a`; known-ahead channels up to row `a + horizon`).
     pub(crate) fn push_window(&self, v: &SeriesView, a: usize, x: &mut Vec<f32>) {
-        let (ts, h) = (self.window.timesteps, self.window.horizon);
+        let ts = self.window.timesteps;
         for r in a + 1 - ts..=a {
-            for j in 0..self.features.len() {
-                x.push(self.model_value(v, j, r) as f32);
+            self.push_row(v, r, x);
+        }
+    }
+
+    /// Appends the inputs of row `r` of `v` (one time step of a window:
+    /// features, known-ahead channels of rows `r..=r + horizon`, constants).
+    pub(crate) fn push_row(&self, v: &SeriesView, r: usize, x: &mut Vec<f32>) {
+        for j in 0..self.features.len() {
+            x.push(self.model_value(v, j, r) as f32);
+        }
+        for k in 0..=self.window.horizon {
+            for col in &v.known {
+                x.push(col[r + k] as f32);
             }
-            for k in 0..=h {
-                for col in &v.known {
-                    x.push(col[r + k] as f32);
-                }
-            }
-            x.extend(v.constant.iter().map(|&c| c as f32));
+        }
+        x.extend(v.constant.iter().map(|&c| c as f32));
+    }
+
+    /// Appends the model-space target values of row `r` of `v`.
+    pub(crate) fn push_target_row(&self, v: &SeriesView, r: usize, y: &mut Vec<f32>) {
+        for t in 0..self.targets.len() {
+            let c = self.target_scaler_column(t);
+            y.push(self.model_value(v, c, r) as f32);
         }
     }
 

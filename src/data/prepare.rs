@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::time::fractional_year;
-use super::{DataSpec, Frame, Pipeline, Scaler, ScalerKind, Windows};
+use super::{DataSpec, Frame, Pipeline, Scaler, ScalerKind, WindowViews, Windows};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -235,7 +235,27 @@ fn skipped_note(
 
 /// Splits each series, fits the scalers on the training rows only and
 /// builds the windows (see the module docs of [`super`] and [`super::panel`]).
-pub fn prepare_frame(spec: &DataSpec, mut frame: Frame) -> Result<Prepared> {
+pub fn prepare_frame(spec: &DataSpec, frame: Frame) -> Result<Prepared> {
+    prepare_into(spec, frame, None)
+}
+
+/// [`prepare_frame`] with the training and validation windows as views
+/// ([`WindowViews`]: each row held once, no window tensor). The returned
+/// [`Prepared`]'s `train` and `val` are empty; its series' `train` / `val`
+/// ranges index the views' `train` / `val`; the test windows are materialised
+/// as usual. The views' windows are the same windows, in the same order, with
+/// the same values as [`prepare_frame`]'s.
+pub fn prepare_frame_views(spec: &DataSpec, frame: Frame) -> Result<(Prepared, WindowViews)> {
+    let mut views = WindowViews::default();
+    let p = prepare_into(spec, frame, Some(&mut views))?;
+    Ok((p, views))
+}
+
+fn prepare_into(
+    spec: &DataSpec,
+    mut frame: Frame,
+    mut views: Option<&mut WindowViews>,
+) -> Result<Prepared> {
     spec.validate()?;
     for c in spec.columns().iter().chain(&spec.static_covariates) {
         frame.require(c)?;
@@ -323,9 +343,21 @@ pub fn prepare_frame(spec: &DataSpec, mut frame: Frame) -> Result<Prepared> {
             w.anchors.iter_mut().for_each(|a| *a += rows.start);
             w
         };
-        let all_train =
-            shift(pipeline.view_windows(&view, 0..*n_train, spec.stride, &frame.source)?);
-        let nw = all_train.len();
+        let (all_train, starts) = match views.as_deref_mut() {
+            None => (
+                shift(pipeline.view_windows(&view, 0..*n_train, spec.stride, &frame.source)?),
+                Vec::new(),
+            ),
+            Some(store) => {
+                if store.n_features == 0 {
+                    *store = WindowViews::new(&pipeline);
+                }
+                let starts =
+                    store.append_series(&pipeline, &view, *n_train, spec.stride, &frame.source)?;
+                (Windows::empty(ts, nf, w), starts)
+            }
+        };
+        let nw = all_train.len().max(starts.len());
         let split_at = if spec.validation_split > 0.0 {
             let s = (nw as f64 * (1.0 - spec.validation_split)).floor() as usize;
             if !panel && (s == 0 || s == nw) {
@@ -340,9 +372,16 @@ pub fn prepare_frame(spec: &DataSpec, mut frame: Frame) -> Result<Prepared> {
             nw
         };
         let (tr, va) = all_train.split_at(split_at)?;
-        let (t0, v0, s0) = (train.len(), val.len(), test.len());
+        let (mut t0, mut v0, s0) = (train.len(), val.len(), test.len());
         train.append(tr)?;
         val.append(va)?;
+        let (mut t1, mut v1) = (train.len(), val.len());
+        if let Some(store) = views.as_deref_mut() {
+            (t0, v0) = (store.train.len(), store.val.len());
+            store.train.extend(starts[..split_at].iter().map(|s| s.0));
+            store.val.extend(starts[split_at..].iter().map(|s| s.0));
+            (t1, v1) = (store.train.len(), store.val.len());
+        }
         if spec.test_split > 0.0 && *n_train < rows.len() {
             test.append(shift(pipeline.view_windows(
                 &view,
@@ -355,17 +394,21 @@ pub fn prepare_frame(spec: &DataSpec, mut frame: Frame) -> Result<Prepared> {
             id: id.clone(),
             rows: rows.clone(),
             n_train: *n_train,
-            train: t0..train.len(),
-            val: v0..val.len(),
+            train: t0..t1,
+            val: v0..v1,
             test: s0..test.len(),
         });
     }
-    if spec.validation_split > 0.0 && (train.is_empty() || val.is_empty()) {
+    let (n_tr, n_va) = match views.as_deref() {
+        None => (train.len(), val.len()),
+        Some(store) => (store.train.len(), store.val.len()),
+    };
+    if spec.validation_split > 0.0 && (n_tr == 0 || n_va == 0) {
         return Err(Error::Data(format!(
             "{}: {} training windows over {} series are not enough to split off \
              validation_split = {} (at least one window on each side)",
             frame.source,
-            train.len() + val.len(),
+            n_tr + n_va,
             series.len(),
             spec.validation_split
         )));

@@ -29,7 +29,6 @@
 //! assert!(history.val_loss[0].is_some());
 //! ```
 
-use std::borrow::Cow;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
@@ -39,6 +38,7 @@ use crate::tensor::Tensor;
 use crate::train::callbacks::{Callback, Control};
 use crate::train::history::{History, Logs};
 use crate::train::progress::Progress;
+use crate::train::source::{BatchSource, TensorPair};
 
 /// The arguments of [`Model::fit`], with Keras' defaults (epochs 1,
 /// batch_size 32, shuffle true, no validation, initial_epoch 0, verbose 1).
@@ -147,25 +147,14 @@ impl FitOptions {
     }
 }
 
-/// Training inputs and targets, and the validation pair, borrowed where they can be.
-type TrainVal<'a> = (
-    Cow<'a, Tensor>,
-    Cow<'a, Tensor>,
-    Option<(Cow<'a, Tensor>, Cow<'a, Tensor>)>,
-);
-
 /// Copies samples `idx` of `src` (first axis) into `dst`, reusing its allocation.
+#[cfg(test)]
 fn gather(src: &Tensor, idx: &[usize], dst: &mut Tensor) {
-    let per: usize = src.shape[1..].iter().product();
-    let mut shape = src.shape.clone();
-    shape[0] = idx.len();
-    dst.resize_uninit(&shape);
-    for (k, &i) in idx.iter().enumerate() {
-        dst.data[k * per..(k + 1) * per].copy_from_slice(&src.data[i * per..(i + 1) * per]);
-    }
+    super::source::gather_rows(src, 0, idx, dst)
 }
 
 /// Samples `start..end` of `src` (first axis).
+#[cfg(test)]
 fn slice_rows(src: &Tensor, start: usize, end: usize) -> Tensor {
     let per: usize = src.shape[1..].iter().product();
     let mut shape = src.shape.clone();
@@ -174,6 +163,22 @@ fn slice_rows(src: &Tensor, start: usize, end: usize) -> Tensor {
         shape,
         data: src.data[start * per..end * per].to_vec(),
     }
+}
+
+/// [`check_xy`] for a source: the shapes of its first sample, and its targets' values.
+fn check_source(model: &Model, src: &dyn BatchSource, what: &str) -> Result<()> {
+    if src.is_empty() {
+        return Ok(());
+    }
+    let (mut x1, mut y1) = (Tensor::default(), Tensor::default());
+    src.gather(&[0], &mut x1, &mut y1);
+    check_xy(model, &x1, &y1, what)?;
+    if src.targets_non_finite() {
+        return Err(Error::Data(format!(
+            "{what}: y contains NaN or infinite values"
+        )));
+    }
+    Ok(())
 }
 
 fn check_xy(model: &Model, x: &Tensor, y: &Tensor, what: &str) -> Result<()> {
@@ -212,7 +217,12 @@ impl Model {
     /// (sample-weighted mean, regularisation included, like Keras' `evaluate`).
     pub fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<f64> {
         check_xy(self, x, y, "evaluate")?;
-        let n = x.batch();
+        self.evaluate_source(&TensorPair::new(x, y), batch_size)
+    }
+
+    /// [`Model::evaluate`] over the samples of a [`BatchSource`], in order.
+    pub fn evaluate_source(&mut self, src: &dyn BatchSource, batch_size: usize) -> Result<f64> {
+        let n = src.len();
         if n == 0 {
             return Err(Error::Data("evaluate: no samples".into()));
         }
@@ -226,8 +236,7 @@ impl Model {
             let end = (start + bs).min(n);
             idx.clear();
             idx.extend(start..end);
-            gather(x, &idx, &mut xb);
-            gather(y, &idx, &mut yb);
+            src.gather(&idx, &mut xb, &mut yb);
             let l = self.test_on_batch(&xb, &yb)? as f64;
             sum += l * (end - start) as f64;
             count += end - start;
@@ -244,6 +253,71 @@ impl Model {
         opts: &FitOptions,
         callbacks: &mut [&mut dyn Callback],
     ) -> Result<History> {
+        self.check_fit_options(opts)?;
+        check_xy(self, x, y, "fit")?;
+        let n_all = x.batch();
+        // Keras' train_validation_split: the last part, before shuffling.
+        // the caller's tensors are borrowed, not copied (a large panel's windows are most of the memory)
+        if let Some((vx, vy)) = &opts.validation_data {
+            check_xy(self, vx, vy, "validation data")?;
+            if vx.batch() == 0 {
+                return Err(Error::Data("validation data holds no sample".into()));
+            }
+            let val = TensorPair::new(vx, vy);
+            self.fit_loop(&TensorPair::new(x, y), Some(&val), opts, callbacks)
+        } else if opts.validation_split > 0.0 {
+            let split_at = (n_all as f64 * (1.0 - opts.validation_split)).floor() as usize;
+            if split_at == 0 || split_at == n_all {
+                return Err(Error::Data(format!(
+                    "training data contains {n_all} samples, which is not sufficient to \
+                         split it into a validation and training set as specified by \
+                         validation_split={}",
+                    opts.validation_split
+                )));
+            }
+            let val = TensorPair::range(x, y, split_at..n_all);
+            self.fit_loop(
+                &TensorPair::range(x, y, 0..split_at),
+                Some(&val),
+                opts,
+                callbacks,
+            )
+        } else {
+            self.fit_loop(&TensorPair::new(x, y), None, opts, callbacks)
+        }
+    }
+
+    /// [`Model::fit_with_callbacks`] on batches gathered from `train`, scored
+    /// on `val` after each epoch (the same shuffles, batches and bits as the
+    /// materialised tensors of the same samples). `opts.validation_split` and
+    /// `opts.validation_data` must be unset: the validation samples are `val`.
+    pub fn fit_source(
+        &mut self,
+        train: &dyn BatchSource,
+        val: Option<&dyn BatchSource>,
+        opts: &FitOptions,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History> {
+        self.check_fit_options(opts)?;
+        if opts.validation_split > 0.0 || opts.validation_data.is_some() {
+            return Err(Error::Config(
+                "fit_source takes its validation samples as an argument: leave \
+                 validation_split and validation_data unset"
+                    .into(),
+            ));
+        }
+        check_source(self, train, "fit")?;
+        if let Some(v) = val {
+            check_source(self, v, "validation data")?;
+            if v.is_empty() {
+                return Err(Error::Data("validation data holds no sample".into()));
+            }
+        }
+        self.fit_loop(train, val, opts, callbacks)
+    }
+
+    /// Errors on options no fit can run with.
+    fn check_fit_options(&self, opts: &FitOptions) -> Result<()> {
         if self.optimizer.is_none() || self.loss.is_none() {
             return Err(Error::Config(
                 "call compile(optimizer, loss) before fit".into(),
@@ -264,50 +338,26 @@ impl Model {
                 opts.initial_epoch, opts.epochs
             )));
         }
-        check_xy(self, x, y, "fit")?;
-        let n_all = x.batch();
-        // Keras' train_validation_split: the last part, before shuffling.
-        // the caller's tensors are borrowed, not copied (a large panel's windows are most of the memory)
-        let (xt, yt, val): TrainVal = if let Some((vx, vy)) = &opts.validation_data {
-            check_xy(self, vx, vy, "validation data")?;
-            if vx.batch() == 0 {
-                return Err(Error::Data("validation data holds no sample".into()));
-            }
-            (
-                Cow::Borrowed(x),
-                Cow::Borrowed(y),
-                Some((Cow::Borrowed(vx), Cow::Borrowed(vy))),
-            )
-        } else if opts.validation_split > 0.0 {
-            let split_at = (n_all as f64 * (1.0 - opts.validation_split)).floor() as usize;
-            if split_at == 0 || split_at == n_all {
-                return Err(Error::Data(format!(
-                    "training data contains {n_all} samples, which is not sufficient to \
-                         split it into a validation and training set as specified by \
-                         validation_split={}",
-                    opts.validation_split
-                )));
-            }
-            (
-                Cow::Owned(slice_rows(x, 0, split_at)),
-                Cow::Owned(slice_rows(y, 0, split_at)),
-                Some((
-                    Cow::Owned(slice_rows(x, split_at, n_all)),
-                    Cow::Owned(slice_rows(y, split_at, n_all)),
-                )),
-            )
-        } else {
-            (Cow::Borrowed(x), Cow::Borrowed(y), None)
-        };
-        let n = xt.batch();
+        Ok(())
+    }
+
+    /// The epochs themselves (options and shapes already checked).
+    fn fit_loop(
+        &mut self,
+        xt: &dyn BatchSource,
+        val: Option<&dyn BatchSource>,
+        opts: &FitOptions,
+        callbacks: &mut [&mut dyn Callback],
+    ) -> Result<History> {
+        let n = xt.len();
         if n == 0 {
             return Err(Error::Data("fit: no training samples".into()));
         }
         let bs = opts.batch_size;
         let steps = n.div_ceil(bs);
         if self.is_stateful() {
-            let nv = val.as_ref().map_or(0, |(vx, _)| vx.batch());
-            if n % bs != 0 || nv % bs != 0 {
+            let nv = val.map_or(0, |v| v.len());
+            if !n.is_multiple_of(bs) || !nv.is_multiple_of(bs) {
                 return Err(Error::Config(format!(
                     "a stateful model needs a fixed batch size: the number of training samples ({n}){} must be a multiple of batch_size ({bs})",
                     if nv > 0 { format!(" and of validation samples ({nv})") } else { String::new() }
@@ -315,7 +365,13 @@ impl Model {
             }
         }
         let mut rng = Rng::new(opts.seed);
-        let mut order: Vec<usize> = (0..n).collect();
+        // u32 indices (half the memory of usize for millions of windows); the
+        // shuffle's draws and swaps do not depend on the element type
+        let n32 = u32::try_from(n).map_err(|_| {
+            Error::Data(format!("fit: {n} training samples, more than {}", u32::MAX))
+        })?;
+        let mut order: Vec<u32> = (0..n32).collect();
+        let mut idx: Vec<usize> = Vec::with_capacity(bs);
         // Resuming at `initial_epoch` replays the earlier epochs' shuffles, so that
         // epoch e sees the same batches whether the run was interrupted or not.
         if opts.shuffle && opts.reshuffle_each_epoch {
@@ -357,9 +413,14 @@ impl Model {
             let (mut sum, mut count) = (0.0f64, 0usize);
             let mut logs = Logs::new();
             for step in 0..steps {
-                let idx = &order[step * bs..((step + 1) * bs).min(n)];
-                gather(&xt, idx, &mut xb);
-                gather(&yt, idx, &mut yb);
+                idx.clear();
+                idx.extend(
+                    order[step * bs..((step + 1) * bs).min(n)]
+                        .iter()
+                        .map(|&i| i as usize),
+                );
+                let idx = &idx[..];
+                xt.gather(idx, &mut xb, &mut yb);
                 let l = ctl.model.train_on_batch(&xb, &yb)? as f64;
                 sum += l * idx.len() as f64;
                 count += idx.len();
@@ -377,8 +438,8 @@ impl Model {
                 // scored or recorded; the callbacks end the run as usual
                 break;
             }
-            let val_loss = match &val {
-                Some((vx, vy)) => Some(ctl.model.evaluate(vx, vy, bs)?),
+            let val_loss = match val {
+                Some(v) => Some(ctl.model.evaluate_source(v, bs)?),
                 None => None,
             };
             if let Some(v) = val_loss {

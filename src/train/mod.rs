@@ -10,6 +10,7 @@ pub mod optimizer;
 pub mod progress;
 pub mod quantile;
 pub mod regularizer;
+pub mod source;
 mod step;
 pub mod tbptt;
 
@@ -22,3 +23,4 @@ pub use history::{History, Logs};
 pub use loss::Loss;
 pub use optimizer::Optimizer;
 pub use regularizer::Regularizer;
+pub use source::{BatchSource, TensorPair};

@@ -36,6 +36,8 @@ mod stateful;
 mod tbptt;
 mod train_resume;
 mod tune_cli;
+#[cfg(target_os = "linux")]
+mod tune_kill;
 mod tune_study;
 mod tune_workers;
 

@@ -201,3 +201,63 @@ fn tune_errors() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn tune_runs_on_a_panel_experiment() {
+    // three series in long format (one too short: skipped with a note, not a failure)
+    let dir = tmp("panel");
+    let mut csv = String::from("region,t,y\n");
+    for (k, n) in [("north", 40), ("south", 36), ("tiny", 4)] {
+        for r in 0..n {
+            let v = 10.0 * (k.len() as f64) + (r as f64 * 0.5).sin() + 0.05 * r as f64;
+            csv.push_str(&format!("{k},{r},{v:.4}\n"));
+        }
+    }
+    std::fs::write(dir.join("panel.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("exp.toml"),
+        r#"
+[data]
+path = "panel.csv"
+id_column = "region"
+time_column = "t"
+target = "y"
+timesteps = 4
+validation_split = 0.2
+
+[[layers]]
+type = "lstm"
+units = { int = [2, 4], step = 2 }
+
+[[layers]]
+type = "dense"
+units = 1
+
+[compile]
+optimizer = "adam"
+learning_rate = { float = [1e-3, 1e-2], sampling = "log" }
+
+[fit]
+epochs = 1
+batch_size = 16
+
+[tune]
+max_trials = 2
+seed = 1
+"#,
+    )
+    .unwrap();
+    let o = run_tune(&dir, "exp.toml", "p", 1);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("2 complete, 0 pruned, 0 failed"), "{t}");
+    // the best model carries the panel's pipeline (one scaler per series used)
+    let (_, extras) = lstmkit::io::native::load(&dir.join("out/p/best_model.lstmkit")).unwrap();
+    let pipe = extras.pipeline().unwrap().unwrap();
+    assert_eq!(pipe.id_column.as_deref(), Some("region"));
+    assert_eq!(
+        pipe.series_scalers.keys().collect::<Vec<_>>(),
+        ["north", "south"]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -22,6 +22,32 @@ fn trial_seed(seed: u64, number: i64) -> u64 {
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// Fails running trial `t` if its heartbeat is older than `cutoff` and
+/// queues its values again as trial `number` (retry of `t`); false if `t`
+/// was no longer running in that condition.
+pub(super) fn requeue(
+    tx: &mut dyn Tx,
+    t: &TrialRecord,
+    cutoff: f64,
+    number: i64,
+    msg: &str,
+) -> Result<bool> {
+    if !tx.fail_stale(t.id, cutoff, msg)? {
+        return Ok(false);
+    }
+    let values = serde_json::to_string(&t.values)
+        .map_err(|e| Error::Other(format!("cannot store values: {e}")))?;
+    let id = tx.insert_trial(&NewTrial {
+        number,
+        state: TrialState::Waiting,
+        values_json: &values,
+        worker: None,
+        retry_of: Some(t.id),
+    })?;
+    tx.set_replaced_by(t.id, id)?;
+    Ok(true)
+}
+
 /// The locked part of a worker step.
 pub(super) fn ask(
     tx: &mut dyn Tx,
@@ -48,17 +74,7 @@ pub(super) fn ask(
                 t.worker.as_deref().unwrap_or("?"),
                 now - hb
             );
-            if tx.fail_stale(t.id, now - stale_after, &msg)? {
-                let values = serde_json::to_string(&t.values)
-                    .map_err(|e| Error::Other(format!("cannot store values: {e}")))?;
-                let id = tx.insert_trial(&NewTrial {
-                    number: next_number,
-                    state: TrialState::Waiting,
-                    values_json: &values,
-                    worker: None,
-                    retry_of: Some(t.id),
-                })?;
-                tx.set_replaced_by(t.id, id)?;
+            if requeue(tx, t, now - stale_after, next_number, &msg)? {
                 next_number += 1;
                 report.requeued += 1;
                 requeued = true;

@@ -280,6 +280,30 @@ impl Study {
             .unwrap_or_default())
     }
 
+    /// Re-queues at once the running trials of `worker`, a worker known to be
+    /// dead (its process ended): each fails with `why` and its values are
+    /// queued again, as the heartbeat check would do once it is stale.
+    /// Returns the numbers of the trials re-queued.
+    pub fn requeue_worker(&mut self, worker: &str, why: &str) -> Result<Vec<i64>> {
+        let mut done = Vec::new();
+        self.storage.locked(&self.name, &mut |tx| {
+            done.clear();
+            let trials = tx.trials()?;
+            let mut next = trials.iter().map(|t| t.number + 1).max().unwrap_or(0);
+            for t in trials.iter().filter(|t| {
+                t.state == super::trial::TrialState::Running && t.worker.as_deref() == Some(worker)
+            }) {
+                let msg = format!("{why}; trial re-queued as #{next}");
+                if ask::requeue(tx, t, f64::INFINITY, next, &msg)? {
+                    done.push(t.number);
+                    next += 1;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(done)
+    }
+
     /// The best complete trial.
     pub fn best(&mut self) -> Result<Option<TrialRecord>> {
         let dir = self.config.direction;
