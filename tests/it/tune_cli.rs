@@ -252,7 +252,7 @@ seed = 1
     assert!(o.status.success(), "{t}");
     assert!(t.contains("2 complete, 0 pruned, 0 failed"), "{t}");
     // the best model carries the panel's pipeline (one scaler per series used)
-    let (_, extras) = lstmkit::io::native::load(&dir.join("out/p/best_model.lstmkit")).unwrap();
+    let (_, extras) = lstmkit::io::native::load(dir.join("out/p/best_model.lstmkit")).unwrap();
     let pipe = extras.pipeline().unwrap().unwrap();
     assert_eq!(pipe.id_column.as_deref(), Some("region"));
     assert_eq!(
