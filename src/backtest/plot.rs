@@ -128,51 +128,51 @@ pub fn write_plots(bt: &Backtest, metrics: &Value, dir: &Path) -> Result<()> {
     let per_step = metrics["per_step"].as_array().cloned().unwrap_or_default();
     let mut names: Vec<String> = vec!["model".into()];
     names.extend(best.iter().take(4).cloned());
-    if per_step.len() == 1 {
-        let rows: Vec<&super::report::ForecastRow> =
-            bt.rows.iter().filter(|r| r.series == s.label).collect();
-        let labels: Vec<String> = rows.iter().map(|r| r.time.clone()).collect();
-        let lines: Vec<Vec<f64>> = names
-            .iter()
-            .map(|name| {
-                rows.iter()
-                    .map(|r| {
-                        let v = match column_index(name) {
-                            Some(0) => Some(r.model),
-                            Some(c) => r.baselines[c - 1],
-                            None => None,
-                        };
-                        v.map_or(f64::NAN, |v| (v - r.actual).abs())
-                    })
-                    .collect()
-            })
-            .collect();
-        let series: Vec<Series> = names
-            .iter()
-            .zip(&lines)
-            .map(|(n, l)| Series::new(n, l))
-            .collect();
-        return plot_series(
-            &dir.join("backtest_steps.png"),
-            &format!("Backtest: absolute error {step} step(s) ahead, per forecast row"),
-            "absolute error",
-            Some(&labels),
-            &series,
-        );
-    }
-    let step_labels: Vec<String> = per_step
-        .iter()
-        .map(|b| b["step"].as_u64().unwrap_or(0).to_string())
-        .collect();
-    let lines: Vec<Vec<f64>> = names
-        .iter()
-        .map(|name| {
-            per_step
+    let (title, y_label, x_labels, lines): (String, &str, Vec<String>, Vec<Vec<f64>>) =
+        if per_step.len() == 1 {
+            let rows: Vec<&super::report::ForecastRow> =
+                bt.rows.iter().filter(|r| r.series == s.label).collect();
+            let lines = names
                 .iter()
-                .map(|b| b[name.as_str()]["mae"].as_f64().unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
+                .map(|name| {
+                    rows.iter()
+                        .map(|r| {
+                            let v = match column_index(name) {
+                                Some(0) => Some(r.model),
+                                Some(c) => r.baselines[c - 1],
+                                None => None,
+                            };
+                            v.map_or(f64::NAN, |v| (v - r.actual).abs())
+                        })
+                        .collect()
+                })
+                .collect();
+            (
+                format!("Backtest: absolute error {step} step(s) ahead, per forecast row"),
+                "absolute error",
+                rows.iter().map(|r| r.time.clone()).collect(),
+                lines,
+            )
+        } else {
+            let lines = names
+                .iter()
+                .map(|name| {
+                    per_step
+                        .iter()
+                        .map(|b| b[name.as_str()]["mae"].as_f64().unwrap_or(f64::NAN))
+                        .collect()
+                })
+                .collect();
+            (
+                "Backtest: MAE per forecast step".into(),
+                "MAE",
+                per_step
+                    .iter()
+                    .map(|b| b["step"].as_u64().unwrap_or(0).to_string())
+                    .collect(),
+                lines,
+            )
+        };
     let series: Vec<Series> = names
         .iter()
         .zip(&lines)
@@ -180,9 +180,9 @@ pub fn write_plots(bt: &Backtest, metrics: &Value, dir: &Path) -> Result<()> {
         .collect();
     plot_series(
         &dir.join("backtest_steps.png"),
-        "Backtest: MAE per forecast step",
-        "MAE",
-        Some(&step_labels),
+        &title,
+        y_label,
+        Some(&x_labels),
         &series,
     )
 }

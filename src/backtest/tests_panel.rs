@@ -201,28 +201,16 @@ fn a_too_short_series_is_skipped_with_a_note_naming_it() {
     assert!(bt.rows.iter().all(|r| r.series != "tiny"));
     // a series that starts after the one training's time: its origins have no scaler
     let late = vec![daily("a", 0, 40, 0.0), daily("late", 25, 15, 0.5)];
-    let bt = run_backtest(
-        &exp,
-        &spec("2020-01-28", 1, Retrain::Never),
-        &late,
-        &out,
-        true,
-    )
-    .unwrap();
+    let sp = spec("2020-01-28", 1, Retrain::Never);
+    let bt = run_backtest(&exp, &sp, &late, &out, true).unwrap();
     assert!(
         bt.notes.iter().any(|n| n.contains("'late' skipped")),
         "{:?}",
         bt.notes
     );
     // only too-short series: an error naming them
-    let e = run_backtest(
-        &exp,
-        &spec("0.75", 1, Retrain::Never),
-        &panel[1..2],
-        &out,
-        true,
-    )
-    .unwrap_err();
+    let sp = spec("0.75", 1, Retrain::Never);
+    let e = run_backtest(&exp, &sp, &panel[1..2], &out, true).unwrap_err();
     assert!(e.to_string().contains("'tiny'"), "{e}");
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -232,14 +220,8 @@ fn retrain_always_on_a_panel_is_one_training_per_origin_time_on_the_cut_rows() {
     let exp = Experiment::from_toml_str(EXP, "t.toml").unwrap();
     let out = tmp("always");
     let panel = vec![daily("a", 0, 36, 0.0), daily("b", 6, 30, 1.0)];
-    let bt = run_backtest(
-        &exp,
-        &spec("2020-01-31", 2, Retrain::Always),
-        &panel,
-        &out,
-        true,
-    )
-    .unwrap();
+    let sp = spec("2020-01-31", 2, Retrain::Always);
+    let bt = run_backtest(&exp, &sp, &panel, &out, true).unwrap();
     // origins at days 30, 32, 34 in both series: 3 trainings
     assert_eq!((bt.origins, bt.retrains), (6, 3));
     for cut_day in [30usize, 34] {

@@ -154,33 +154,14 @@ pub fn to_bytes(model: &Model) -> Result<Vec<u8>> {
         if params.is_empty() {
             continue;
         }
-        let layout = crate::io::registry::keras_var_layout(
-            n.layer.class_name(),
-            &n.layer.config(),
-            params.len(),
-        );
         let mut names = Vec::with_capacity(params.len());
-        let mut it = params.iter();
-        for (sub, count) in layout {
-            for k in 0..count {
-                let p = it.next().ok_or_else(|| {
-                    Error::Other(format!(
-                        "layer '{}': weight layout does not match its variables",
-                        n.name
-                    ))
-                })?;
-                let wn = format!("{}/{sub}/{k}", n.name);
-                let shape: Vec<u64> = p.value.shape.iter().map(|&d| d as u64).collect();
-                b = b.dataset(
-                    DatasetBuilder::typed_data::<f32>(
-                        format!("model_weights/{}/{wn}", n.name),
-                        shape,
-                        &p.value.data,
-                    )
-                    .map_err(h5err)?,
-                );
-                names.push(wn);
-            }
+        for (sub, k, p) in crate::io::registry::keras_vars(&n.name, &*n.layer)? {
+            let wn = format!("{}/{sub}/{k}", n.name);
+            let shape: Vec<u64> = p.value.shape.iter().map(|&d| d as u64).collect();
+            let path = format!("model_weights/{}/{wn}", n.name);
+            let data = DatasetBuilder::typed_data::<f32>(path, shape, &p.value.data);
+            b = b.dataset(data.map_err(h5err)?);
+            names.push(wn);
         }
         b = b.group_attribute(
             format!("model_weights/{}", n.name),

@@ -316,33 +316,11 @@ fn weights_h5(model: &Model, with_names: bool) -> Result<Vec<u8>> {
             continue;
         }
         let g = &groups[&n.name];
-        let layout =
-            registry::keras_var_layout(n.layer.class_name(), &n.layer.config(), params.len());
-        let mut it = params.iter();
-        for (sub, count) in layout {
-            for k in 0..count {
-                let p = it.next().ok_or_else(|| {
-                    Error::Other(format!(
-                        "layer '{}': weight layout does not match its variables",
-                        n.name
-                    ))
-                })?;
-                let shape: Vec<u64> = p.value.shape.iter().map(|&d| d as u64).collect();
-                b = b.dataset(
-                    DatasetBuilder::typed_data::<f32>(
-                        format!("layers/{g}/{sub}/{k}"),
-                        shape,
-                        &p.value.data,
-                    )
-                    .map_err(h5err)?,
-                );
-            }
-        }
-        if it.next().is_some() {
-            return Err(Error::Other(format!(
-                "layer '{}': weight layout does not cover all its variables",
-                n.name
-            )));
+        for (sub, k, p) in registry::keras_vars(&n.name, &*n.layer)? {
+            let shape: Vec<u64> = p.value.shape.iter().map(|&d| d as u64).collect();
+            let path = format!("layers/{g}/{sub}/{k}");
+            let data = DatasetBuilder::typed_data::<f32>(path, shape, &p.value.data);
+            b = b.dataset(data.map_err(h5err)?);
         }
     }
     b.into_plan()

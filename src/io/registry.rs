@@ -14,9 +14,38 @@
 
 use serde_json::Value;
 
+use crate::error::Result;
+
 pub use crate::nn::{layer_from_config, layer_from_table};
 
 use crate::nn::{kind_of_class, VarLayout};
+
+/// A layer's variables with their places in Keras' layout
+/// ([`keras_var_layout`]): `(group, index in it, variable)`, in order. An error
+/// names the layer (`name`) when the layout does not cover its variables exactly.
+pub fn keras_vars<'a>(
+    name: &str,
+    layer: &'a dyn crate::nn::Layer,
+) -> Result<Vec<(String, usize, &'a crate::nn::Param)>> {
+    let params = layer.params();
+    let layout = keras_var_layout(layer.class_name(), &layer.config(), params.len());
+    let mismatch = |what: &str| {
+        crate::error::Error::Other(format!(
+            "layer '{name}': weight layout does not {what} its variables"
+        ))
+    };
+    let mut it = params.into_iter();
+    let mut out = Vec::new();
+    for (sub, count) in layout {
+        for k in 0..count {
+            out.push((sub.clone(), k, it.next().ok_or_else(|| mismatch("match"))?));
+        }
+    }
+    if it.next().is_some() {
+        return Err(mismatch("cover all"));
+    }
+    Ok(out)
+}
 
 /// Where a layer's variables live inside `layers/<group>/` of a Keras 3
 /// `model.weights.h5`, in `get_weights()` order: each entry is a group whose
