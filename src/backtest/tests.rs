@@ -8,6 +8,7 @@ use crate::data::Frame;
 use crate::experiment::Experiment;
 
 const EXP: &str = r#"
+layers = [{ type = "lstm", units = 3 }, { type = "dense", units = 3 }]
 [data]
 path = "inline"
 target = "y"
@@ -16,12 +17,6 @@ timesteps = 4
 horizon = 3
 validation_split = 0.2
 test_split = 0.25
-[[layers]]
-type = "lstm"
-units = 3
-[[layers]]
-type = "dense"
-units = 3
 [fit]
 epochs = 2
 batch_size = 8
@@ -239,5 +234,51 @@ fn settings_that_cannot_run_are_errors() {
         "{:?}",
         bt.series[0].notes
     );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn future_covariates_are_read_up_to_the_last_forecast_step_and_no_further() {
+    // x is a future covariate: the forecast made at origin o (horizon 3) may
+    // read x up to row o + 2 and no further; the training for o sees rows < o
+    let text = EXP.replace(
+        "features = [\"y\", \"x\"]",
+        "features = [\"y\"]\nfuture_covariates = [\"x\"]",
+    );
+    let exp = Experiment::from_toml_str(&text, "t.toml").unwrap();
+    let out = tmp("futr");
+    let spec = BacktestSpec {
+        start: Some(Start::Position(43)),
+        stride: 3,
+        retrain: Retrain::Always,
+        workers: 2,
+        ..Default::default()
+    };
+    let (o, h) = (46, 3);
+    let f = frame(60);
+    let run = |bump: Option<usize>| {
+        let mut g = f.clone();
+        if let Some(row) = bump {
+            g.data[1][row] += 40.0;
+        }
+        run_backtest(&exp, &spec, &series(g), &out, true).unwrap()
+    };
+    let at_origin = |bt: &Backtest| -> Vec<f64> {
+        let rows = bt.rows.iter().filter(|r| r.origin == o.to_string());
+        rows.map(|r| r.model).collect()
+    };
+    let base = run(None);
+    assert_eq!(at_origin(&base).len(), h);
+    // x at the last forecast step's row is read ...
+    assert_ne!(at_origin(&run(Some(o + h - 1))), at_origin(&base));
+    // ... x one row later is not (a covariate shifted by one step fails here)
+    let after = run(Some(o + h));
+    assert_eq!(at_origin(&after), at_origin(&base));
+    // and the earlier origin, whose horizon ends before row o + h - 1, neither
+    let earlier = |bt: &Backtest| -> Vec<f64> {
+        let rows = bt.rows.iter().filter(|r| r.origin == (o - 3).to_string());
+        rows.map(|r| r.model).collect()
+    };
+    assert_eq!(earlier(&run(Some(o + h - 1))), earlier(&base));
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -360,16 +360,16 @@ impl Pipeline {
         }
     }
 
-    /// The windows over local rows `rows` of a series view (every full
-    /// window, `stride` apart; anchors local). `offset` is the view's first
-    /// row in `source`, for messages.
-    pub(crate) fn view_windows(
+    /// The rows of `rows` that can end windows' inputs (from `difference` on,
+    /// within the view) and the window geometry with `stride`; an error naming
+    /// `source` and the rows when they are too few for one window.
+    pub(crate) fn window_rows(
         &self,
         v: &SeriesView,
         rows: std::ops::Range<usize>,
         stride: usize,
         source: &str,
-    ) -> Result<Windows> {
+    ) -> Result<(std::ops::Range<usize>, WindowSpec)> {
         let len = v.cols.first().map_or(0, Vec::len);
         let rows = rows.start.max(self.difference)..rows.end.min(len);
         let n = rows.end.saturating_sub(rows.start);
@@ -386,6 +386,21 @@ impl Pipeline {
                 e => e,
             });
         }
+        Ok((rows, spec))
+    }
+
+    /// The windows over local rows `rows` of a series view (every full
+    /// window, `stride` apart; anchors local). `offset` is the view's first
+    /// row in `source`, for messages.
+    pub(crate) fn view_windows(
+        &self,
+        v: &SeriesView,
+        rows: std::ops::Range<usize>,
+        stride: usize,
+        source: &str,
+    ) -> Result<Windows> {
+        let (rows, spec) = self.window_rows(v, rows, stride, source)?;
+        let n = rows.len();
         let count = spec.count(n);
         let (ts, nf, w) = (spec.timesteps, self.n_features(), self.output_width());
         let mut x = Vec::with_capacity(count * ts * nf);

@@ -14,7 +14,7 @@
 //! same rows).
 
 use super::panel::SeriesView;
-use super::{too_short, Pipeline, WindowSpec};
+use super::Pipeline;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use crate::train::BatchSource;
@@ -97,22 +97,8 @@ impl WindowViews {
         stride: usize,
         source: &str,
     ) -> Result<Vec<(u32, usize)>> {
-        let len = v.cols.first().map_or(0, Vec::len);
-        let rows = pipeline.difference..n_rows.min(len);
-        let n = rows.end.saturating_sub(rows.start);
-        let spec = WindowSpec {
-            stride,
-            ..pipeline.window
-        };
-        spec.validate()?;
-        if n < spec.span() {
-            return Err(match too_short(n, &spec) {
-                Error::Data(m) => {
-                    Error::Data(format!("{source}: rows {}..{}: {m}", rows.start, rows.end))
-                }
-                e => e,
-            });
-        }
+        let (rows, spec) = pipeline.window_rows(v, 0..n_rows, stride, source)?;
+        let n = rows.len();
         let base = self.rows();
         self.inputs.reserve(n * self.n_features);
         self.targets.reserve(n * self.n_targets);

@@ -141,21 +141,20 @@ pub fn too_short(n_rows: usize, spec: &WindowSpec) -> Error {
 mod tests {
     use super::*;
 
+    fn ws(timesteps: usize, horizon: usize, stride: usize) -> WindowSpec {
+        WindowSpec {
+            timesteps,
+            horizon,
+            stride,
+        }
+    }
+
     #[test]
     fn horizon_one_matches_create_dataset() {
         // create_dataset(rows, 3): X[i] = rows[i:i+3], y[i] = rows[i+3, 0], n - 3 windows.
         let a: Vec<f64> = (0..7).map(|v| v as f64 * 10.0).collect();
         let b: Vec<f64> = (0..7).map(|v| v as f64).collect();
-        let w = make_windows(
-            &[&a, &b],
-            &[&a],
-            &WindowSpec {
-                timesteps: 3,
-                horizon: 1,
-                stride: 1,
-            },
-        )
-        .unwrap();
+        let w = make_windows(&[&a, &b], &[&a], &ws(3, 1, 1)).unwrap();
         assert_eq!(w.x.shape, vec![4, 3, 2]);
         assert_eq!(w.y.shape, vec![4, 1]);
         assert_eq!(&w.x.data[..6], &[0.0, 0.0, 10.0, 1.0, 20.0, 2.0]);
@@ -168,16 +167,7 @@ mod tests {
     fn multi_step_multi_target_is_step_major() {
         let a = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
         let b = [100.0, 101.0, 102.0, 103.0, 104.0, 105.0];
-        let w = make_windows(
-            &[&a],
-            &[&a, &b],
-            &WindowSpec {
-                timesteps: 2,
-                horizon: 3,
-                stride: 1,
-            },
-        )
-        .unwrap();
+        let w = make_windows(&[&a], &[&a, &b], &ws(2, 3, 1)).unwrap();
         assert_eq!(w.x.shape, vec![2, 2, 1]);
         assert_eq!(w.y.shape, vec![2, 6]);
         assert_eq!(
@@ -192,11 +182,7 @@ mod tests {
     #[test]
     fn stride_skips_starts() {
         let a: Vec<f64> = (0..10).map(|v| v as f64).collect();
-        let spec = WindowSpec {
-            timesteps: 3,
-            horizon: 2,
-            stride: 3,
-        };
+        let spec = ws(3, 2, 3);
         let w = make_windows(&[&a], &[&a], &spec).unwrap();
         // starts 0, 3 (start 6 would need rows up to 10).
         assert_eq!(spec.count(10), 2);
@@ -208,27 +194,15 @@ mod tests {
     #[test]
     fn exactly_one_window_and_too_short() {
         let a = [1.0, 2.0, 3.0];
-        let spec = WindowSpec {
-            timesteps: 2,
-            horizon: 1,
-            stride: 1,
-        };
+        let spec = ws(2, 1, 1);
         let w = make_windows(&[&a], &[&a], &spec).unwrap();
         assert_eq!(w.x.shape, vec![1, 2, 1]);
-        let spec = WindowSpec {
-            timesteps: 2,
-            horizon: 2,
-            stride: 1,
-        };
+        let spec = ws(2, 2, 1);
         let e = make_windows(&[&a], &[&a], &spec).unwrap_err().to_string();
         assert!(e.contains("3 rows"), "{e}");
         assert!(e.contains("timesteps (2)"), "{e}");
         assert!(e.contains("horizon (2)"), "{e}");
-        let zero = WindowSpec {
-            timesteps: 0,
-            horizon: 1,
-            stride: 1,
-        };
+        let zero = ws(0, 1, 1);
         assert!(make_windows(&[&a], &[&a], &zero).is_err());
     }
 }

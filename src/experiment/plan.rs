@@ -321,17 +321,12 @@ mod tests {
 
     /// Every `[compile]`, `[fit]` and `[callbacks.*]` value away from its default.
     const TEXT: &str = r#"
+layers = [{ type = "lstm", units = 3 }, { type = "dense", units = 1 }]
 [data]
 path = "x.csv"
 target = "y"
 timesteps = 4
 validation_split = 0.2
-[[layers]]
-type = "lstm"
-units = 3
-[[layers]]
-type = "dense"
-units = 1
 [compile]
 optimizer = "rmsprop"
 learning_rate = 0.005

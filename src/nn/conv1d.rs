@@ -79,9 +79,18 @@ impl<'de> Deserialize<'de> for Padding {
     }
 }
 
-/// Writes an integer option as Keras does for a 1-D layer: a list of one (`[3]`).
-pub(crate) fn one_list<S: Serializer>(v: &usize, s: S) -> std::result::Result<S::Ok, S::Error> {
-    [*v].serialize(s)
+/// An integer option of a 1-D layer (`#[serde(with = "one_list")]`): read as
+/// an integer or a list of one, written as Keras does, a list of one (`[3]`).
+pub(crate) mod one_list {
+    use serde::{Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &usize, s: S) -> std::result::Result<S::Ok, S::Error> {
+        [*v].serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<usize, D::Error> {
+        crate::nn::config::usize_or_one(d)
+    }
 }
 
 fn one() -> usize {
@@ -103,14 +112,10 @@ pub struct Conv1DConfig {
     #[serde(deserialize_with = "config::usize_lenient")]
     pub filters: usize,
     /// Window length (≥ 1; Keras writes `[3]`).
-    #[serde(deserialize_with = "config::usize_or_one", serialize_with = "one_list")]
+    #[serde(with = "one_list")]
     pub kernel_size: usize,
     /// Step between windows (≥ 1).
-    #[serde(
-        default = "one",
-        deserialize_with = "config::usize_or_one",
-        serialize_with = "one_list"
-    )]
+    #[serde(default = "one", with = "one_list")]
     pub strides: usize,
     /// `valid`, `same` or `causal`.
     #[serde(default)]
@@ -119,11 +124,7 @@ pub struct Conv1DConfig {
     #[serde(default)]
     pub data_format: ChannelsLast,
     /// Spacing of the kernel taps (≥ 1; not together with strides > 1, as in Keras).
-    #[serde(
-        default = "one",
-        deserialize_with = "config::usize_or_one",
-        serialize_with = "one_list"
-    )]
+    #[serde(default = "one", with = "one_list")]
     pub dilation_rate: usize,
     /// Channel groups (only 1).
     #[serde(default = "one", deserialize_with = "config::usize_lenient")]

@@ -45,11 +45,7 @@ fn opt_strides<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<us
 #[serde(deny_unknown_fields, bound = "")]
 pub struct Pooling1DConfig<P> {
     /// Window length (≥ 1; Keras writes `[2]`).
-    #[serde(
-        default = "two",
-        deserialize_with = "config::usize_or_one",
-        serialize_with = "one_list"
-    )]
+    #[serde(default = "two", with = "one_list")]
     pub pool_size: usize,
     /// Step between windows; `None` is `pool_size` (Keras' default).
     #[serde(default, deserialize_with = "opt_strides")]

@@ -160,6 +160,8 @@ pub trait Cell: Send + Sync + Sized + 'static {
     /// Gate blocks of the kernels (one dropout mask each with recurrent dropout).
     const GATES: usize;
 
+    /// The options of `units` hidden units and Keras' defaults.
+    fn default_config(units: usize) -> Self::Config;
     /// A cell with these options and no weights.
     fn from_config(config: Self::Config) -> Self;
     /// The options.
@@ -231,6 +233,10 @@ pub struct Rnn<C: Cell> {
 const MIN_SHARD_ROWS: usize = 16;
 
 impl<C: Cell> Rnn<C> {
+    /// A layer with `units` hidden units and Keras' defaults (cell and base).
+    pub fn new(units: usize) -> Self {
+        Self::with_cell(C::default_config(units))
+    }
     /// A layer with these cell options and the base defaults.
     pub fn with_cell(config: C::Config) -> Self {
         Rnn {

@@ -40,6 +40,47 @@ macro_rules! simd_variants {
 }
 pub(crate) use simd_variants;
 
+/// The associated items every cell writes alike: its config type, the
+/// shard type `Cache`, Keras' class name, the experiment `type`, the state
+/// names and the gate count; `config`, `units` and `default_config` read
+/// the cell's `config` field and the config's serde defaults; `hs`, `dxs` and
+/// `grads` the shard's `hs`, `dxs` and `gw`/`gu`/`gb`.
+macro_rules! cell_items {
+    ($cfg:ty, $class:literal, $kind:literal, states $states:expr, gates $g:literal) => {
+        type Config = $cfg;
+        type Shard = Cache;
+        const CLASS: &'static str = $class;
+        const KIND: &'static str = $kind;
+        const STATES: &'static [&'static str] = $states;
+        const GATES: usize = $g;
+
+        fn default_config(units: usize) -> $cfg {
+            crate::nn::config::defaults(serde_json::json!({ "units": units }))
+        }
+
+        fn config(&self) -> &$cfg {
+            &self.config
+        }
+
+        fn units(&self) -> usize {
+            self.config.units
+        }
+
+        fn hs(sh: &Cache) -> &[f32] {
+            &sh.hs
+        }
+
+        fn dxs(sh: &Cache) -> &[f32] {
+            &sh.dxs
+        }
+
+        fn grads(sh: &Cache) -> [&[f32]; 3] {
+            [&sh.gw, &sh.gu, &sh.gb]
+        }
+    };
+}
+pub(crate) use cell_items;
+
 /// `C[:, blk] = beta·C[:, blk] + A · B[:, blk]`: A is m×kd, B is kd×(g·u) and
 /// C is m×(g·u), both row-major; `blk` selects a column block of width `w`.
 #[allow(clippy::too_many_arguments)]
@@ -272,6 +313,16 @@ pub(crate) fn input_projection(
         for k in 0..g {
             let xk = &xin[k * tbf..(k + 1) * tbf];
             gemm_nn_blk(t * b, f, u, gu, k * u, xk, w, beta, z);
+        }
+    }
+}
+
+/// Adds the rows of `rows` (each `acc.len()` wide) into `acc`, in row order:
+/// a bias gradient from the pre-activation gradients of every (t, b).
+pub(crate) fn add_col_sums(acc: &mut [f32], rows: &[f32]) {
+    for row in rows.chunks_exact(acc.len()) {
+        for (g, v) in acc.iter_mut().zip(row) {
+            *g += v;
         }
     }
 }

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Pass, Rnn, Upstream};
 use super::common::{
-    gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection, kernel_grad, simd_variants,
+    add_col_sums, cell_items, gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection,
+    kernel_grad, simd_variants,
 };
 use crate::error::{Error, Result};
 use crate::nn::activation::{apply_loop, deriv_loop, Activation};
@@ -60,18 +61,6 @@ pub struct GruConfig {
     pub reset_after: bool,
 }
 
-impl GruConfig {
-    /// `units` hidden units and Keras 3's defaults.
-    pub fn new(units: usize) -> Self {
-        GruConfig {
-            units,
-            activation: config::tanh(),
-            recurrent_activation: config::sigmoid(),
-            reset_after: true,
-        }
-    }
-}
-
 /// The GRU cell: its options and weights.
 pub struct GruCell {
     /// The options.
@@ -105,10 +94,6 @@ pub struct Cache {
 }
 
 impl GRU {
-    /// A GRU with `units` hidden units and Keras 3's defaults.
-    pub fn new(units: usize) -> Self {
-        Rnn::with_cell(GruConfig::new(units))
-    }
     setters! { cell.config =>
         /// Sets the candidate activation.
         activation: Activation,
@@ -297,23 +282,10 @@ simd_variants!(bwd_b_impl, bwd_b_avx512, bwd_b_avx2, bwd_b,
     (u: usize, rec: Activation, g: &[f32], hm: &[f32], drh: &[f32], dgx: &mut [f32], tmp: &mut [f32]));
 
 impl Cell for GruCell {
-    type Config = GruConfig;
-    type Shard = Cache;
-    const CLASS: &'static str = "GRU";
-    const KIND: &'static str = "gru";
-    const STATES: &'static [&'static str] = &["h"];
-    const GATES: usize = 3;
+    cell_items!(GruConfig, "GRU", "gru", states &["h"], gates 3);
 
     fn from_config(config: GruConfig) -> Self {
         GruCell { config }
-    }
-
-    fn config(&self) -> &GruConfig {
-        &self.config
-    }
-
-    fn units(&self) -> usize {
-        self.config.units
     }
 
     fn check(&self) -> Result<()> {
@@ -449,10 +421,6 @@ impl Cell for GruCell {
                 &mut hnext[..bu],
             );
         }
-    }
-
-    fn hs(sh: &Cache) -> &[f32] {
-        &sh.hs
     }
 
     fn backward(&self, p: &Pass, sh: &mut Cache, g: &Upstream) {
@@ -598,18 +566,9 @@ impl Cell for GruCell {
         if use_bias {
             c.gb.clear();
             c.gb.resize(if cf.reset_after { 2 * g3 } else { g3 }, 0.0);
-            let db = &mut c.gb;
-            for row in c.dgx.chunks_exact(g3) {
-                for (g, v) in db[..g3].iter_mut().zip(row) {
-                    *g += v;
-                }
-            }
+            add_col_sums(&mut c.gb[..g3], &c.dgx);
             if cf.reset_after {
-                for row in c.dhr.chunks_exact(g3) {
-                    for (g, v) in db[g3..].iter_mut().zip(row) {
-                        *g += v;
-                    }
-                }
+                add_col_sums(&mut c.gb[g3..], &c.dhr);
             }
         }
         if need_x {
@@ -618,15 +577,7 @@ impl Cell for GruCell {
         }
     }
 
-    fn dxs(sh: &Cache) -> &[f32] {
-        &sh.dxs
-    }
-
     fn d_init(sh: &Cache, _k: usize) -> &[f32] {
         &sh.dh
-    }
-
-    fn grads(sh: &Cache) -> [&[f32]; 3] {
-        [&sh.gw, &sh.gu, &sh.gb]
     }
 }

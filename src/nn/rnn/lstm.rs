@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Pass, Rnn, Seq, Upstream};
 use super::common::{
-    gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection, kernel_grad,
-    simd_variants, RnnDropout,
+    add_col_sums, cell_items, gemm_nn_blk, gemm_nt_blk, gemm_tn_blk, input_grad, input_projection,
+    kernel_grad, simd_variants, RnnDropout,
 };
 use super::weights::Weights;
 use crate::nn::activation::{apply_loop, deriv_loop, SimdLevel};
@@ -53,18 +53,6 @@ pub struct LstmConfig {
     /// Initialise the forget-gate bias to 1.
     #[serde(default = "config::yes")]
     pub unit_forget_bias: bool,
-}
-
-impl LstmConfig {
-    /// `units` hidden units and Keras' defaults.
-    pub fn new(units: usize) -> Self {
-        LstmConfig {
-            units,
-            activation: config::tanh(),
-            recurrent_activation: config::sigmoid(),
-            unit_forget_bias: true,
-        }
-    }
 }
 
 /// The LSTM cell: its options and weights.
@@ -333,11 +321,7 @@ impl Cache {
         if has_bias {
             self.gb.clear();
             self.gb.resize(g4, 0.0);
-            for row in self.dz.chunks_exact(g4) {
-                for (g, dd) in self.gb.iter_mut().zip(row) {
-                    *g += dd;
-                }
-            }
+            add_col_sums(&mut self.gb, &self.dz);
         }
         if need_x {
             let wt = (!d.in_on || d.n_in == 1).then_some(wt);
@@ -347,10 +331,6 @@ impl Cache {
 }
 
 impl LSTM {
-    /// An LSTM with `units` hidden units and Keras' defaults.
-    pub fn new(units: usize) -> Self {
-        Rnn::with_cell(LstmConfig::new(units))
-    }
     setters! { cell.config =>
         /// Sets the cell activation.
         activation: Activation,
@@ -522,12 +502,7 @@ simd_variants!(step_bwd_impl, step_bwd_avx512, step_bwd_avx2, step_bwd,
     (u: usize, act: Activation, rec: Activation, gates: &[f32], zg: &[f32], zr: &[f32], c: &[f32], ac: &[f32], c_prev: &[f32], dh: &[f32], dc: &mut [f32], tmp: &mut [f32], dz: &mut [f32]));
 
 impl Cell for LstmCell {
-    type Config = LstmConfig;
-    type Shard = Cache;
-    const CLASS: &'static str = "LSTM";
-    const KIND: &'static str = "lstm";
-    const STATES: &'static [&'static str] = &["h", "c"];
-    const GATES: usize = 4;
+    cell_items!(LstmConfig, "LSTM", "lstm", states &["h", "c"], gates 4);
 
     fn from_config(config: LstmConfig) -> Self {
         LstmCell {
@@ -535,14 +510,6 @@ impl Cell for LstmCell {
             ut: Vec::new(),
             wt: Vec::new(),
         }
-    }
-
-    fn config(&self) -> &LstmConfig {
-        &self.config
-    }
-
-    fn units(&self) -> usize {
-        self.config.units
     }
 
     fn init_bias(&self, bias: &mut [f32]) {
@@ -566,10 +533,6 @@ impl Cell for LstmCell {
             init[0],
             init[1],
         );
-    }
-
-    fn hs(sh: &Cache) -> &[f32] {
-        &sh.hs
     }
 
     fn final_state(sh: &Cache, k: usize, bu: usize) -> &[f32] {
@@ -610,19 +573,11 @@ impl Cell for LstmCell {
         );
     }
 
-    fn dxs(sh: &Cache) -> &[f32] {
-        &sh.dxs
-    }
-
     fn d_init(sh: &Cache, k: usize) -> &[f32] {
         if k == 0 {
             &sh.dh
         } else {
             &sh.dc
         }
-    }
-
-    fn grads(sh: &Cache) -> [&[f32]; 3] {
-        [&sh.gw, &sh.gu, &sh.gb]
     }
 }

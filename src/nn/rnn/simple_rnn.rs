@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::base::{Cell, Pass, Rnn, Upstream};
-use super::common::{input_grad, input_projection, kernel_grad};
+use super::common::{add_col_sums, cell_items, input_grad, input_projection, kernel_grad};
 use crate::nn::config::{self};
 use crate::nn::gemm;
 use crate::nn::Activation;
@@ -43,16 +43,6 @@ pub struct SimpleRnnConfig {
     pub activation: Activation,
 }
 
-impl SimpleRnnConfig {
-    /// `units` hidden units and Keras' defaults.
-    pub fn new(units: usize) -> Self {
-        SimpleRnnConfig {
-            units,
-            activation: config::tanh(),
-        }
-    }
-}
-
 /// The SimpleRNN cell: its options and weights.
 pub struct SimpleRnnCell {
     /// The options.
@@ -79,10 +69,6 @@ pub struct Cache {
 }
 
 impl SimpleRNN {
-    /// A SimpleRNN with `units` hidden units and Keras' defaults.
-    pub fn new(units: usize) -> Self {
-        Rnn::with_cell(SimpleRnnConfig::new(units))
-    }
     setters! { cell.config =>
         /// Sets the activation.
         activation: Activation,
@@ -90,23 +76,10 @@ impl SimpleRNN {
 }
 
 impl Cell for SimpleRnnCell {
-    type Config = SimpleRnnConfig;
-    type Shard = Cache;
-    const CLASS: &'static str = "SimpleRNN";
-    const KIND: &'static str = "simple_rnn";
-    const STATES: &'static [&'static str] = &["h"];
-    const GATES: usize = 1;
+    cell_items!(SimpleRnnConfig, "SimpleRNN", "simple_rnn", states &["h"], gates 1);
 
     fn from_config(config: SimpleRnnConfig) -> Self {
         SimpleRnnCell { config }
-    }
-
-    fn config(&self) -> &SimpleRnnConfig {
-        &self.config
-    }
-
-    fn units(&self) -> usize {
-        self.config.units
     }
 
     fn forward(&self, p: &Pass, c: &mut Cache, x: &[f32], init: &[Option<&[f32]>]) {
@@ -157,10 +130,6 @@ impl Cell for SimpleRnnCell {
         }
     }
 
-    fn hs(sh: &Cache) -> &[f32] {
-        &sh.hs
-    }
-
     fn backward(&self, p: &Pass, c: &mut Cache, g: &Upstream) {
         let (wts, sq, d) = (p.w, &p.s, p.d);
         let (gy, gstate, need_init, need_x) = (g.gy, g.gstate, g.need_init, g.need_x);
@@ -206,11 +175,7 @@ impl Cell for SimpleRnnCell {
         if wts.bias.is_some() {
             c.gb.clear();
             c.gb.resize(u, 0.0);
-            for row in c.dz.chunks_exact(u) {
-                for (g, v) in c.gb.iter_mut().zip(row) {
-                    *g += v;
-                }
-            }
+            add_col_sums(&mut c.gb, &c.dz);
         }
         if need_x {
             let w = &wts.kernel.value.data;
@@ -218,15 +183,7 @@ impl Cell for SimpleRnnCell {
         }
     }
 
-    fn dxs(sh: &Cache) -> &[f32] {
-        &sh.dxs
-    }
-
     fn d_init(sh: &Cache, _k: usize) -> &[f32] {
         &sh.dh
-    }
-
-    fn grads(sh: &Cache) -> [&[f32]; 3] {
-        [&sh.gw, &sh.gu, &sh.gb]
     }
 }
